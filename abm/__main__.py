@@ -1,0 +1,3 @@
+from abm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,255 @@
+"""Youths' lives: entering and leaving the youth pool, school and work, violence
+propensity, and the weekly choice to join or leave a gang.
+
+The joining choice is a logistic hazard (Becker's weighing of gang income and
+protection against legal opportunity and sanction, plus peers, exposure and the local
+gang's demand). :func:`join_logit` is the pure function behind it, so tests can state
+its directions without running a city.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.population import WEEKS_PER_YEAR, YOUTH_ENTRY_AGE, YOUTH_EXIT_AGE
+
+if TYPE_CHECKING:
+    from abm.config import YouthParams
+    from abm.model import CityModel
+
+SCHOOL_LEAVING_AGE = 18
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def new_youth_traits(model: CityModel, slots: np.ndarray) -> None:
+    """Draw household SES, schooling, work and traits for youths entering ``slots``."""
+    rng, yth, p = model.rng, model.youths, model.p
+    n = len(slots)
+    blocks = yth.block[slots]
+    yth.ses[slots] = model.city.household_ses(blocks, rng)
+    ses = yth.ses[slots]
+    age = yth.age_weeks[slots] / WEEKS_PER_YEAR
+    # Dropout is about three times as common in the poorest quartile (CEPAL).
+    school_p = np.clip(p.population.school_enrolment * (0.4 + 1.2 * ses), 0, 0.98)
+    yth.in_school[slots] = (rng.random(n) < school_p) & (age < SCHOOL_LEAVING_AGE)
+    work_p = employment_equilibrium(p.population.youth_unemployment, ses)
+    yth.employed[slots] = ~yth.in_school[slots] & (rng.random(n) < work_p)
+    yth.self_control[slots] = rng.beta(4, 4, n)
+    yth.propensity[slots] = np.clip(0.5 * (1 - yth.self_control[slots]) + rng.normal(0, 0.05, n), 0, 1)
+    yth.gang[slots] = -1
+    yth.joined_step[slots] = -1
+    yth.arrests[slots] = 0
+    yth.incarcerated[slots] = False
+    yth.release_step[slots] = -1
+    yth.ever_prison[slots] = False
+    yth.kills[slots] = 0
+    yth.perceived_certainty[slots] = 0.0
+    yth.cbt_effect[slots] = 0.0
+    yth.cbt_until[slots] = -1
+    yth.notice_step[slots] = -1
+    yth.alive[slots] = True
+
+
+def employment_equilibrium(unemployment: float, ses: np.ndarray) -> np.ndarray:
+    """Share employed among out-of-school youths, by SES, around the city's rate."""
+    return np.clip((1 - unemployment) * (0.55 + 0.9 * ses), 0, 0.98)
+
+
+def build_peer_network(model: CityModel, slots: np.ndarray) -> None:
+    """Give youths in ``slots`` friends: mostly in their block, then their school
+    (district), then anywhere; barriers cut ties to the rest of the city."""
+    rng, yth, p, city = model.rng, model.youths, model.p.population, model.city
+    n_new = len(slots)
+    if n_new == 0 or yth.n < 2:
+        return
+    k = max(1, int(round(p.peer_degree / 2)))  # each edge has two ends
+    ego = np.repeat(slots, k)
+    u = rng.random(len(ego))
+    alive = np.flatnonzero(yth.alive)
+    blocks = yth.block[alive]
+    districts = city.district[blocks]
+    same_block = u < p.peer_same_block
+    same_district = ~same_block & (u < p.peer_same_block + p.peer_same_district)
+    # Ties leave a barrier district less often: they stay in the district instead.
+    behind = city.barrier[yth.block[ego]]
+    anywhere = ~same_block & ~same_district
+    stay = anywhere & behind & (rng.random(len(ego)) > model.p.city.barrier_access)
+    same_district |= stay
+    anywhere &= ~stay
+    alter = np.full(len(ego), -1, dtype=np.int64)
+    alter[same_block] = pick_in_group(rng, alive, blocks, yth.block[ego[same_block]])
+    alter[same_district] = pick_in_group(rng, alive, districts, city.district[yth.block[ego[same_district]]])
+    alter[anywhere] = alive[rng.integers(0, len(alive), anywhere.sum())]
+    ok = alter >= 0
+    model.peers.add_edges(ego[ok], alter[ok])
+
+
+def pick_in_group(rng: np.random.Generator, members: np.ndarray, keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """For each value in ``wanted``, a random element of ``members`` whose key equals it
+    (-1 where the group is empty)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    lo = np.searchsorted(sorted_keys, wanted, side="left")
+    hi = np.searchsorted(sorted_keys, wanted, side="right")
+    size = hi - lo
+    pick = lo + np.floor(rng.random(len(wanted)) * np.maximum(size, 1)).astype(np.int64)
+    out = np.where(size > 0, members[order[np.minimum(pick, len(order) - 1)]], -1)
+    return out
+
+
+def ageing(model: CityModel) -> None:
+    """Everyone ages a week; 25-year-olds leave; new 15-year-olds fill freed slots."""
+    yth = model.youths
+    yth.age_weeks[yth.alive] += 1
+    leaving = np.flatnonzero(yth.alive & (yth.age_weeks >= YOUTH_EXIT_AGE * WEEKS_PER_YEAR))
+    for slot in leaving.tolist():
+        model.remove_youth(slot)
+    model.aged_out += len(leaving)
+    model.ledger.count("aged_out", len(leaving))
+    free_slots = np.flatnonzero(~yth.alive)
+    if len(free_slots) == 0:
+        return
+    # A stationary cohort: as many enter as left, living where youths live.
+    city = model.city
+    weights = city.density_weights(model.p.city.poor_density)
+    yth.block[free_slots] = model.rng.choice(city.n_blocks, size=len(free_slots), p=weights / weights.sum())
+    yth.age_weeks[free_slots] = YOUTH_ENTRY_AGE * WEEKS_PER_YEAR
+    new_youth_traits(model, free_slots)
+    for slot in free_slots.tolist():
+        model.add_youth(slot)
+    build_peer_network(model, free_slots)
+    model.entered += len(free_slots)
+    model.ledger.count("entered", len(free_slots))
+
+
+def labour_market(model: CityModel) -> None:
+    """School leaving and dropout; jobs found and lost.
+
+    Job finding is set so that, at each SES, employment settles at the city's youth
+    unemployment rate; prison stigma and gang membership lower it.
+    """
+    rng, yth, p = model.rng, model.youths, model.p
+    free = yth.free
+    age = yth.age_weeks / WEEKS_PER_YEAR
+    u = rng.random(yth.n)
+    dropout = p.youth.dropout * np.clip(1.8 - 1.6 * yth.ses, 0.2, 2.0)
+    leave = yth.in_school & free & ((age >= SCHOOL_LEAVING_AGE) | (u < dropout))
+    yth.in_school[leave] = False
+    out = free & ~yth.in_school
+    loss = p.youth.job_loss
+    target = employment_equilibrium(p.population.youth_unemployment, yth.ses)
+    finding = loss * target / np.maximum(1 - target, 1e-6)
+    finding = finding * np.where(yth.ever_prison, 1 - p.youth.release_stigma, 1.0)
+    finding = finding * np.where(yth.gang >= 0, 0.5, 1.0)
+    v = rng.random(yth.n)
+    yth.employed[out & ~yth.employed & (v < finding)] = True
+    yth.employed[out & yth.employed & (v < loss)] = False
+    yth.employed[yth.incarcerated | yth.in_school] = False
+
+
+def join_logit(
+    params: YouthParams,
+    *,
+    peer_share: np.ndarray,
+    exposure: np.ndarray,
+    demand: np.ndarray,
+    income: np.ndarray,
+    legal: np.ndarray,
+    sanction: np.ndarray,
+    efficacy: np.ndarray,
+    self_control: np.ndarray,
+    propensity: np.ndarray,
+    cbt_effect: np.ndarray,
+) -> np.ndarray:
+    """Log-odds that a non-member joins the local gang this week.
+
+    All inputs are 0-1: share of friends in gangs, block violence exposure, the gang's
+    unmet demand for recruits, gang income relative to legal income, legal
+    opportunity (in school or working), perceived certainty x severity of sanction,
+    block collective efficacy, self-control, violence propensity, and the current CBT
+    effect (which lowers joining as it lowers propensity).
+    """
+    return (
+        params.join_base
+        + params.join_peer * peer_share
+        + params.join_exposure * exposure
+        + params.join_demand * demand
+        + params.join_income * income
+        - params.join_legal * legal
+        - params.join_sanction * sanction
+        - params.join_efficacy * efficacy
+        - params.join_self_control * self_control
+        + params.join_propensity * propensity * (1 - cbt_effect)
+    )
+
+
+def youth_choices(model: CityModel) -> None:
+    """Propensity moves toward its target; non-members may join, members may leave."""
+    rng, yth, p, city = model.rng, model.youths, model.p.youth, model.city
+    free = yth.free
+    member = yth.gang >= 0
+    exposure = np.minimum(city.violence_exposure[yth.block], 1.0)
+
+    # Violence propensity: a state, pulled toward what self-control, membership,
+    # exposure and a prison record make of a youth; CBT lowers it while it lasts.
+    target = (
+        0.5 * (1 - yth.self_control)
+        + p.propensity_member * member
+        + p.propensity_exposure * exposure
+        + p.propensity_released * yth.ever_prison
+    )
+    target = np.clip(target * (1 - yth.cbt_effect), 0, 1)
+    yth.propensity += p.propensity_adapt * (target - yth.propensity)
+
+    # Perceived certainty of sanction: police around home and the city's clearance.
+    police_near = city.neighbourhood_sum(city.police_presence)[yth.block] / 9
+    certainty = 0.5 * (1 - np.exp(-3 * police_near)) + 0.5 * model.ledger.recent_clearance()
+    certainty = np.maximum(certainty, np.where(yth.notice_step >= 0, yth.perceived_certainty, 0))
+    yth.perceived_certainty[:] = certainty
+    severity = min(1.0, model.p.justice.sentence_weeks / 104)
+
+    local = city.gang_owner[yth.block]
+    candidates = free & ~member & (local >= 0)
+    idx = np.flatnonzero(candidates)
+    joined = np.empty(0, dtype=np.int64)
+    if len(idx):
+        g = local[idx]
+        demand = np.array([gang.demand for gang in model.gangs])[g]
+        income = np.array([gang.income_per_member for gang in model.gangs])[g]
+        logit = join_logit(
+            p,
+            peer_share=model.peers.share_with(member & yth.alive)[idx],
+            exposure=exposure[idx],
+            demand=demand,
+            income=income / (income + 1.0),
+            legal=(yth.in_school[idx] | yth.employed[idx]).astype(float),
+            sanction=certainty[idx] * severity,
+            efficacy=city.collective_efficacy[yth.block[idx]],
+            self_control=yth.self_control[idx],
+            propensity=yth.propensity[idx],
+            cbt_effect=yth.cbt_effect[idx],
+        )
+        joined = idx[rng.random(len(idx)) < sigmoid(logit)]
+        yth.gang[joined] = local[joined]
+        yth.joined_step[joined] = model.week
+    model.ledger.count("recruits", len(joined))
+
+    # Desistance: more likely with a job, with age and CBT; less in organised gangs.
+    midx = np.flatnonzero(free & member)
+    if len(midx):
+        org = np.array([gang.organisation for gang in model.gangs])[yth.gang[midx]]
+        hazard = (
+            p.exit_base
+            * (1 + p.exit_job * yth.employed[midx])
+            * (1 + p.exit_age * (yth.age_weeks[midx] / WEEKS_PER_YEAR - YOUTH_ENTRY_AGE))
+            * (1 + yth.cbt_effect[midx])
+            * (1 - p.exit_organisation * org)
+        )
+        left = midx[rng.random(len(midx)) < hazard]
+        yth.gang[left] = -1
+        model.ledger.count("desisted", len(left))

@@ -1,0 +1,143 @@
+"""The ``abm`` command.
+
+    abm run CONFIG [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
+    abm validate CONFIG [--set KEY=VALUE ...]
+    abm bench [--presets NAME ...] [--years N]
+
+Bad input (a missing or malformed file, an unknown key, a wrong type, a value out of
+range) ends with one message naming the file, the field and the problem, and exit
+status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from abm.config import ConfigError, load_scenario, parse_overrides
+
+EXIT_BAD_INPUT = 2
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="abm",
+        description="Neighbourhood crime dynamics in a segregated city: run scenarios, compare policies.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one scenario and write its result files")
+    run.add_argument("config", help="scenario file, e.g. configs/baseline.toml")
+    run.add_argument("--seed", type=seed_int, default=1, help="random seed (default 1)")
+    run.add_argument("--steps", type=positive_int, help="weeks to run (default: the scenario's run.steps)")
+    run.add_argument("--out", type=Path, help="output folder (default results/<scenario>/seed-<seed>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="change any field by dotted path, e.g. --set police.officers=400 (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no closing table")
+
+    val = sub.add_parser("validate", help="check a scenario file and print its parameters")
+    val.add_argument("config")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    bench = sub.add_parser("bench", help="measure speed and memory of the presets beside Mesa's Epstein example")
+    bench.add_argument("--presets", nargs="+", default=["classroom", "district", "city"],
+                       help="preset names in configs/ (default: classroom district city)")
+    bench.add_argument("--years", type=float, nargs="+",
+                       help="simulated years per preset (default: 10 10 1)")
+    bench.add_argument("--configs", type=Path, default=Path("configs"), help="folder of the preset files")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "bench":
+            from abm.bench import run_bench
+
+            return run_bench(args.presets, args.years, args.configs)
+    except ConfigError as exc:
+        print(f"abm: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("abm: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_validate(args) -> int:
+    scenario = load_scenario(args.config, parse_overrides(args.overrides))
+    print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    from abm.simulate import simulate, write_run
+
+    scenario = load_scenario(args.config, parse_overrides(args.overrides))
+    steps = args.steps or scenario.run.steps
+    out = args.out or Path("results") / scenario.name / f"seed-{args.seed}"
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
+    with tqdm(total=steps, unit="week", desc=scenario.name, delay=2, disable=args.quiet, leave=False) as bar:
+        result = simulate(scenario, args.seed, steps=args.steps, progress=bar.update)
+    write_run(result, out, str(args.config))
+    if not args.quiet:
+        print(closing_table(result, out))
+    return 0
+
+
+def closing_table(result, out: Path) -> str:
+    s = result.summary
+    lines = [
+        f"{result.scenario.name}, seed {result.seed}: {s['people']:,} people, {s['steps']} weeks "
+        f"({s['years_measured']:g} years measured after {s['burn_in']} weeks of burn-in), {result.seconds:.1f} s",
+        "",
+        f"  {'measure':<34}{'value':>10}  {'target':<26}{'off by':>8}",
+    ]
+    targets = {row["metric"]: row for row in result.calibration}
+    shown = (
+        "homicide_rate_per_100k", "conviction_rate", "homicide_share_top5pct_blocks", "clearance_rate",
+        "recruitment_per_1000_youth", "gang_members", "incarceration_per_100k", "arrests_non_member_share",
+        "trust_mean", "reporting_rate", "collective_efficacy_mean", "police_killings", "segregation_index",
+    )
+    for key in shown:
+        value = s[key]
+        text = "n/a" if isinstance(value, float) and math.isnan(value) else f"{value:,.3g}" if isinstance(value, float) else f"{value:,}"
+        t = targets.get(key)
+        target = t["target"] if t else ""
+        off = "" if not t else ("ok" if t["distance"] == 0 else ("n/a" if math.isinf(t["distance"]) else f"{t['distance']:.3g}"))
+        lines.append(f"  {key:<34}{text:>10}  {target:<26}{off:>8}")
+    lines += ["", f"files: {out}/{{timeseries,summary,blocks,events}}.csv, manifest.json"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

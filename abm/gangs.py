@@ -1,0 +1,192 @@
+"""Gangs: collective agents with territory, resources, organisation and rivals.
+
+A gang controls blocks with a strength (0-1). Control grows where its members live and
+decays elsewhere; a gang takes weakly held neighbouring blocks. Income comes from the
+drug market and extortion in its poor blocks; a gang wants as many members as its
+income supports, and the gap is its recruitment demand. Organisation (0 a diffuse youth
+gang, 1 an organised criminal group) grows with resources per member and with members
+in prison (prisons as finishing schools), and decays slowly.
+
+Gangs whose territories come close are rivals: an edge of the networkx graph
+``model.rivalry``. Grievance, ``model.grievance[g, h]`` (g's grievance against h),
+rises when h kills one of g's members, decays with a mean life of
+``violence.grievance_memory_weeks`` and drives retaliation (see :mod:`abm.violence`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from abm import justice
+
+if TYPE_CHECKING:
+    from abm.model import CityModel
+
+
+class Gang(mesa.Agent):
+    """A gang: its members are the youths whose ``gang`` equals ``index``.
+
+    Attributes:
+        index: position in ``model.gangs`` and the value youths carry.
+        organisation: 0 diffuse youth gang ... 1 organised criminal group.
+        income: illicit income per week from its territory (relative units).
+        target_members: members its income supports.
+        demand: unmet demand for recruits, 0-1.
+    """
+
+    def __init__(self, model: CityModel, index: int, organisation: float):
+        super().__init__(model)
+        self.index = index
+        self.organisation = organisation
+        self.income = 0.0
+        self.income_per_member = 0.0
+        self.target_members = 0.0
+        self.demand = 0.0
+        self.members = 0
+        self.imprisoned = 0
+
+    @property
+    def territory(self) -> np.ndarray:
+        """Blocks this gang controls."""
+        return np.flatnonzero(self.model.city.gang_owner == self.index)
+
+    @property
+    def rivals(self) -> list[int]:
+        return sorted(self.model.rivalry.neighbors(self.index))
+
+
+def found_gangs(model: CityModel) -> list[Gang]:
+    """Seed gangs in poor districts, give them territory and initial members."""
+    rng, city, p = model.rng, model.city, model.p.gangs
+    poor = np.flatnonzero(city.poor_district)
+    n_gangs = int(round(p.per_poor_district * len(poor)))
+    if n_gangs == 0:
+        return []
+    homes = rng.choice(poor, size=n_gangs, replace=n_gangs > len(poor))
+    size = model.p.city.district_size
+    # Each gang's seed: a random block in its home district.
+    seeds = np.array([rng.choice(np.flatnonzero(city.district == d)) for d in homes.tolist()])
+    gangs = [
+        Gang(model, i, float(np.clip(rng.normal(p.organisation_initial, 0.1), 0.05, 0.95)))
+        for i in range(n_gangs)
+    ]
+    # Territory: poor blocks go to the nearest seed within a district's reach.
+    d2 = (city.x[:, None] - city.x[seeds][None, :]) ** 2 + (city.y[:, None] - city.y[seeds][None, :]) ** 2
+    nearest = np.argmin(d2, axis=1)
+    dist = np.sqrt(d2[np.arange(city.n_blocks), nearest])
+    held = city.poor & (dist <= 0.8 * size)
+    city.gang_owner[held] = nearest[held]
+    city.gang_control[held] = np.clip(0.9 * np.exp(-dist[held] / size), 0.1, 1)
+
+    yth = model.youths
+    local = city.gang_owner[yth.block]
+    join = (local >= 0) & (rng.random(yth.n) < p.initial_member_share * 2 * city.gang_control[yth.block])
+    yth.gang[join] = local[join]
+    yth.joined_step[join] = -1
+    model.gangs = gangs
+    update_economy(model)
+    return gangs
+
+
+def member_counts(model: CityModel) -> np.ndarray:
+    """Free members of each gang living in each block: array ``(n_gangs, n_blocks)``."""
+    yth, n = model.youths, model.city.n_blocks
+    m = yth.free & (yth.gang >= 0)
+    flat = np.bincount(yth.gang[m] * n + yth.block[m], minlength=len(model.gangs) * n)
+    return flat.reshape(len(model.gangs), n)
+
+
+def update_territory(model: CityModel) -> None:
+    """Control follows members; gangs take weakly held neighbouring blocks."""
+    if not model.gangs:
+        return
+    rng, city, p = model.rng, model.city, model.p.gangs
+    counts = member_counts(model)
+    owner = city.gang_owner
+    held = owner >= 0
+    # Members within the neighbourhood keep a block.
+    near_own = city.near_members(counts, owner)
+    growth = p.control_growth * (1 - np.exp(-near_own / 3)) * (1 - city.gang_control)
+    city.gang_control[held] += growth[held]
+    city.gang_control[held] -= p.control_decay * city.gang_control[held]
+    lost = held & (city.gang_control < 0.02)
+    owner[lost] = -1
+    city.gang_control[lost] = 0.0
+
+    # Expansion: a block next to a gang's strong block, weakly held by another or
+    # by no one, may change hands; stronger neighbours win.
+    nbrs = city.von_neumann
+    pick = nbrs[np.arange(city.n_blocks), rng.integers(0, 4, city.n_blocks)]
+    valid = pick >= 0
+    pick_safe = np.where(valid, pick, 0)
+    challenger = np.where(valid, owner[pick_safe], -1)
+    strength = np.where(valid, city.gang_control[pick_safe], 0.0)
+    try_take = (
+        (challenger >= 0)
+        & (challenger != owner)
+        & (strength > city.gang_control + 0.2)
+        & (rng.random(city.n_blocks) < p.expansion * city.access)
+    )
+    # The state holds rich blocks better.
+    try_take &= rng.random(city.n_blocks) > city.state_presence * 0.8
+    owner[try_take] = challenger[try_take]
+    city.gang_control[try_take] = 0.3 * strength[try_take]
+    update_economy(model, counts)
+    if model.week % 13 == 0:
+        update_rivalry(model)
+
+
+def update_economy(model: CityModel, counts: np.ndarray | None = None) -> None:
+    """Income, wanted size, demand for recruits and organisation of each gang."""
+    city, p, yth = model.city, model.p.gangs, model.youths
+    n_g = len(model.gangs)
+    if n_g == 0:
+        return
+    held = city.gang_owner >= 0
+    # Drug market and extortion: bigger where more, poorer people live under strong control.
+    market = city.population * (1 - city.ses) * city.gang_control * p.market_income / 10
+    income = np.bincount(city.gang_owner[held], weights=market[held], minlength=n_g)
+    members = np.bincount(yth.gang[yth.free & (yth.gang >= 0)], minlength=n_g)
+    jailed = np.bincount(yth.gang[yth.incarcerated & (yth.gang >= 0)], minlength=n_g)
+    occupancy = justice.occupancy(model)
+    for g, gang in enumerate(model.gangs):
+        extortion = 1 + gang.organisation
+        gang.income = float(income[g] * extortion)
+        gang.members = int(members[g])
+        gang.imprisoned = int(jailed[g])
+        gang.income_per_member = gang.income / max(gang.members, 1) / 10
+        gang.target_members = gang.income * p.target_members_per_income / 10
+        gang.demand = float(np.clip((gang.target_members - gang.members) / max(gang.target_members, 1), 0, 1))
+        total = gang.members + gang.imprisoned
+        prison_share = gang.imprisoned / total if total else 0.0
+        gang.organisation += (
+            p.organisation_growth * min(gang.income_per_member, 5)
+            + p.organisation_prison * prison_share * max(occupancy, 1.0)
+            - p.organisation_decay * gang.organisation
+        )
+        gang.organisation = float(np.clip(gang.organisation, 0, 1))
+
+
+def update_rivalry(model: CityModel) -> None:
+    """Gangs whose territories lie within ``rivalry_range`` blocks become rivals."""
+    city, n_g = model.city, len(model.gangs)
+    model.rivalry.add_nodes_from(range(n_g))
+    if n_g < 2:
+        return
+    r = model.p.gangs.rivalry_range
+    owner = city.grid(city.gang_owner)
+    h, w = owner.shape
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if (dx, dy) <= (0, 0):
+                continue
+            a = owner[max(0, -dy): h - max(0, dy), max(0, -dx): w - max(0, dx)]
+            b = owner[max(0, dy): h + min(0, dy), max(0, dx): w + min(0, dx)]
+            pairs = (a >= 0) & (b >= 0) & (a != b)
+            if pairs.any():
+                for u, v in sorted(set(zip(a[pairs].tolist(), b[pairs].tolist(), strict=True))):
+                    if not model.rivalry.has_edge(u, v):
+                        model.rivalry.add_edge(u, v, grievance=0.0)

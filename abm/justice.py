@@ -1,0 +1,161 @@
+"""Justice: homicide investigations, clearance, conviction, sentences and prison.
+
+Every homicide opens a case. Each week a worked case is cleared with a chance that
+rises with witness cooperation (the reporting propensity of the block's residents)
+and falls with caseload (investigators / open cases) and with corruption where the
+perpetrator's gang is organised enough to buy protection. A cleared case leads to a
+conviction with a fixed chance; a case uncleared after ``case_life_weeks`` goes cold
+and its impunity erodes trust around it. About 20 in 100 homicides end in a
+conviction in Latin America (the chapter; UNODC 24 in the Americas).
+
+Prison has a capacity; overcrowding feeds prison recruitment of non-members and the
+organisation of gangs with members inside ("finishing schools"). Released prisoners
+carry stigma (see :mod:`abm.behaviour`: fewer jobs, higher propensity).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.model import CityModel
+
+
+class Cases:
+    """Open homicide investigations as parallel lists (few at a time)."""
+
+    def __init__(self):
+        self.perp_slot: list[int] = []
+        self.perp_id: list[int] = []
+        self.block: list[int] = []
+        self.gang: list[int] = []
+        self.opened: list[int] = []
+        self.measured: list[bool] = []
+
+    def __len__(self) -> int:
+        return len(self.opened)
+
+    def drop(self, keep: np.ndarray) -> None:
+        for name in ("perp_slot", "perp_id", "block", "gang", "opened", "measured"):
+            values = getattr(self, name)
+            setattr(self, name, [v for v, k in zip(values, keep.tolist(), strict=True) if k])
+
+
+def open_case(model: CityModel, perp: int, block: int) -> None:
+    c = model.cases
+    c.perp_slot.append(perp)
+    c.perp_id.append(int(model.youths.person_id[perp]))
+    c.block.append(block)
+    c.gang.append(int(model.youths.gang[perp]))
+    c.opened.append(model.week)
+    c.measured.append(model.in_measurement)
+
+
+def capacity(model: CityModel) -> float:
+    return model.p.prison.capacity_per_100k * model.people_start / 1e5
+
+
+def occupancy(model: CityModel) -> float:
+    """Inmates per prison place (1 = full)."""
+    cap = capacity(model)
+    return float(model.youths.incarcerated.sum() / cap) if cap > 0 else 0.0
+
+
+def clearance_probability(
+    base: float, cooperation: np.ndarray, workload: float, corruption: np.ndarray
+) -> np.ndarray:
+    """Weekly chance of clearing a case: cooperation and capacity help, corruption hurts.
+
+    Args:
+        base: chance with full cooperation, no backlog and no corruption.
+        cooperation: witness cooperation in the case's block, 0-1.
+        workload: open cases per investigator (<= 1 means every case is worked).
+        corruption: share of the case protected by collusion, 0-1.
+    """
+    return base * cooperation * min(1.0, 1.0 / max(workload, 1e-9)) * (1 - corruption)
+
+
+def investigations(model: CityModel) -> None:
+    c, yth, p = model.cases, model.youths, model.p.justice
+    if len(c) == 0:
+        return
+    rng = model.rng
+    slots = np.array(c.perp_slot)
+    gangs = np.array(c.gang)
+    blocks = np.array(c.block)
+    age = model.week - np.array(c.opened)
+    org = np.array([model.gangs[g].organisation if g >= 0 else 0.0 for g in c.gang])
+    cooperation = model.block_reporting[blocks]
+    corruption = model.p.police.corruption * org * (gangs >= 0)
+    prob = clearance_probability(p.clearance_base, cooperation, len(c) / max(p.investigators, 1e-9), corruption)
+    # The perpetrator must still be in the simulated population and be the same person.
+    present = yth.alive[slots] & (yth.person_id[slots] == np.array(c.perp_id))
+    cleared = present & (rng.random(len(c)) < prob)
+    convicted = cleared & (rng.random(len(c)) < p.conviction)
+    cold = ~cleared & (age >= p.case_life_weeks)
+    measured = np.array(c.measured)
+    model.ledger.count("cleared", int(cleared.sum()))
+    model.ledger.count("convicted", int(convicted.sum()))
+    model.ledger.count("cleared_measured", int((cleared & measured).sum()))
+    model.ledger.count("convicted_measured", int((convicted & measured).sum()))
+    for slot in slots[cleared].tolist():
+        yth.arrests[slot] += 1
+    model.ledger.count("arrests", int(cleared.sum()))
+    non_member = cleared & (yth.gang[slots] < 0)
+    model.ledger.count("arrests_non_member", int(non_member.sum()))
+    incarcerate(model, slots[convicted], p.homicide_sentence_weeks)
+    if cold.any():
+        model.impunity += np.bincount(blocks[cold], minlength=model.city.n_blocks)
+    c.drop(~(cleared | cold))
+
+
+def arrest(model: CityModel, slots: np.ndarray, members: np.ndarray) -> None:
+    """Arrests from stops: some are charged and held for a sentence, the rest released."""
+    yth, p = model.youths, model.p.justice
+    yth.arrests[slots] += 1
+    charged = slots[model.rng.random(len(slots)) < p.charge_share]
+    terms = model.rng.poisson(p.sentence_weeks, len(charged))
+    incarcerate(model, charged, np.maximum(terms, 1))
+
+
+def incarcerate(model: CityModel, slots: np.ndarray, weeks) -> None:
+    """Send youths to prison for ``weeks`` (a sentence already running is extended)."""
+    if len(slots) == 0:
+        return
+    yth = model.youths
+    start = np.where(yth.incarcerated[slots], yth.release_step[slots], model.week)
+    yth.release_step[slots] = start + weeks
+    yth.incarcerated[slots] = True
+    yth.employed[slots] = False
+    yth.in_school[slots] = False
+    model.ledger.count("imprisoned", len(slots))
+
+
+def prison(model: CityModel) -> None:
+    """Releases; recruitment of non-members inside; stigma on release."""
+    rng, yth, p = model.rng, model.youths, model.p.prison
+    released = np.flatnonzero(yth.incarcerated & (yth.release_step <= model.week))
+    yth.incarcerated[released] = False
+    yth.release_step[released] = -1
+    yth.ever_prison[released] = True
+    model.ledger.count("released", len(released))
+
+    inside = np.flatnonzero(yth.incarcerated)
+    if len(inside) == 0 or not model.gangs:
+        return
+    gangs_inside = yth.gang[inside]
+    members = gangs_inside[gangs_inside >= 0]
+    if len(members) == 0:
+        return
+    member_share = len(members) / len(inside)
+    crowding = 1 + p.overcrowding_effect * max(0.0, occupancy(model) - 1)
+    chance = min(1.0, p.recruitment * (member_share / 0.5) * crowding)
+    candidates = inside[gangs_inside < 0]
+    joined = candidates[rng.random(len(candidates)) < chance]
+    # They join the gang of a random member inside: large prison gangs recruit more.
+    yth.gang[joined] = members[rng.integers(0, len(members), len(joined))]
+    yth.joined_step[joined] = model.week
+    model.ledger.count("recruits", len(joined))
+    model.ledger.count("prison_recruits", len(joined))

@@ -1,0 +1,308 @@
+"""Measures: per step (the time series), per run (the summary) and per block.
+
+Rates are annualised: a week's homicides x 52 per 100,000 people. The run summary
+covers the weeks after burn-in only. Calibration targets for the baseline (MODEL.md)
+live here, with the distance of a run from each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm import justice
+from abm.population import WEEKS_PER_YEAR
+from abm.violence import rival_of_block
+
+if TYPE_CHECKING:
+    from abm.model import CityModel
+
+# Counters kept per week (set by mechanisms through Ledger.count).
+COUNTERS = (
+    "homicides",
+    "police_killings",
+    "confrontations",
+    "recruits",
+    "prison_recruits",
+    "desisted",
+    "arrests",
+    "arrests_non_member",
+    "imprisoned",
+    "released",
+    "cleared",
+    "convicted",
+    "cleared_measured",
+    "convicted_measured",
+    "contacts_just",
+    "contacts_abusive",
+    "entered",
+    "aged_out",
+)
+
+TIMESERIES_COLUMNS = (
+    "step",
+    "year",
+    "people",
+    "youths",
+    "residents",
+    "homicides",
+    "homicide_rate_per_100k",
+    "police_killings",
+    "confrontations",
+    "recruits",
+    "prison_recruits",
+    "recruitment_per_1000_youth",
+    "desisted",
+    "gang_members",
+    "gangs_active",
+    "organisation_mean",
+    "contested_blocks",
+    "incarcerated",
+    "incarceration_per_100k",
+    "prison_occupancy",
+    "arrests",
+    "arrests_non_member",
+    "arrests_non_member_share",
+    "cleared",
+    "convicted",
+    "clearance_rate",
+    "conviction_rate",
+    "contacts_just",
+    "contacts_abusive",
+    "trust_mean",
+    "reporting_rate",
+    "collective_efficacy_mean",
+    "violence_exposure_mean",
+    "entered",
+    "aged_out",
+    "killed_total",
+    "policy_cost",
+)
+
+SUMMARY_COLUMNS = (
+    "scenario",
+    "scenario_hash",
+    "seed",
+    "steps",
+    "burn_in",
+    "years_measured",
+    "people",
+    "youths",
+    "segregation_index",
+    "homicides",
+    "homicide_rate_per_100k",
+    "police_killings",
+    "recruits",
+    "recruitment_per_1000_youth",
+    "gang_members",
+    "incarcerated",
+    "incarceration_per_100k",
+    "prison_occupancy",
+    "arrests",
+    "arrests_non_member_share",
+    "clearance_rate",
+    "conviction_rate",
+    "trust_mean",
+    "reporting_rate",
+    "collective_efficacy_mean",
+    "homicide_share_top5pct_blocks",
+    "victims_rival_member_share",
+    "victims_non_member_youth_share",
+    "victims_bystander_resident_share",
+    "policy_cost",
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A calibration target: the range the baseline must fall in, and its source."""
+
+    metric: str
+    low: float
+    high: float
+    label: str
+    source: str
+
+    def distance(self, value: float) -> float:
+        """0 inside the range, else how far outside (in the metric's units)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return math.inf
+        return max(self.low - value, 0.0, value - self.high)
+
+
+TARGETS = (
+    Target("homicide_rate_per_100k", 40.0, 140.0, "40-140, default near 90",
+           "violent cities of the chapter's table"),
+    Target("conviction_rate", 0.15, 0.25, "about 0.20",
+           "20 in 100 homicides convicted in Latin America (chapter; UNODC 24)"),
+    Target("homicide_share_top5pct_blocks", 0.5, 1.0, ">= 0.50",
+           "top 5% of blocks hold at least half of homicides"),
+)
+
+
+def safe_ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else float("nan")
+
+
+class Ledger:
+    """Collects the week's counters and writes one time-series row per step."""
+
+    def __init__(self, model: CityModel):
+        self.model = model
+        self.rows: list[dict] = []
+        self._week: dict[str, int] = defaultdict(int)
+        self.block_homicides = np.zeros(model.city.n_blocks, dtype=np.int64)
+        self.victims: dict[str, int] = defaultdict(int)
+        self.killed_total = 0
+        self.policy_cost = 0.0
+
+    def count(self, name: str, n: int = 1) -> None:
+        self._week[name] += n
+
+    def homicide(self, block: int) -> None:
+        self._week["homicides"] += 1
+        if self.model.in_measurement:
+            self.block_homicides[block] += 1
+
+    def recent(self, name: str, weeks: int = WEEKS_PER_YEAR) -> int:
+        return sum(row[name] for row in self.rows[-weeks:])
+
+    def recent_clearance(self) -> float:
+        """Share of the last year's homicides whose cases were cleared (0.3 before any)."""
+        h = self.recent("homicides")
+        return min(1.0, self.recent("cleared") / h) if h else 0.3
+
+    def record(self) -> dict:
+        m = self.model
+        yth, res = m.youths, m.residents
+        people = m.people_alive
+        youths = int(yth.alive.sum())
+        w = self._week
+        incarcerated = int(yth.incarcerated.sum())
+        members = int(((yth.gang >= 0) & yth.alive).sum())
+        self.killed_total = m.killed
+        arrests = w["arrests"]
+        row = {
+            "step": m.week,
+            "year": round(m.week / WEEKS_PER_YEAR, 4),
+            "people": people,
+            "youths": youths,
+            "residents": int(res.alive.sum()),
+            "homicides": w["homicides"],
+            "homicide_rate_per_100k": safe_ratio(w["homicides"] * WEEKS_PER_YEAR * 1e5, people),
+            "police_killings": w["police_killings"],
+            "confrontations": w["confrontations"],
+            "recruits": w["recruits"],
+            "prison_recruits": w["prison_recruits"],
+            "recruitment_per_1000_youth": safe_ratio(w["recruits"] * WEEKS_PER_YEAR * 1000, youths),
+            "desisted": w["desisted"],
+            "gang_members": members,
+            "gangs_active": int(sum(1 for g in m.gangs if g.members > 0)),
+            "organisation_mean": float(np.mean([g.organisation for g in m.gangs])) if m.gangs else 0.0,
+            "contested_blocks": int((rival_of_block(m) >= 0).sum()),
+            "incarcerated": incarcerated,
+            "incarceration_per_100k": safe_ratio(incarcerated * 1e5, people),
+            "prison_occupancy": justice.occupancy(m),
+            "arrests": arrests,
+            "arrests_non_member": w["arrests_non_member"],
+            "arrests_non_member_share": safe_ratio(w["arrests_non_member"], arrests),
+            "cleared": w["cleared"],
+            "convicted": w["convicted"],
+            "clearance_rate": float("nan"),
+            "conviction_rate": float("nan"),
+            "contacts_just": w["contacts_just"],
+            "contacts_abusive": w["contacts_abusive"],
+            "trust_mean": float(res.trust[res.alive].mean()),
+            "reporting_rate": float(res.report_prob[res.alive].mean()),
+            "collective_efficacy_mean": _population_weighted(m, m.city.collective_efficacy),
+            "violence_exposure_mean": _population_weighted(m, m.city.violence_exposure),
+            "entered": w["entered"],
+            "aged_out": w["aged_out"],
+            "killed_total": m.killed,
+            "policy_cost": self.policy_cost,
+            "_cleared_measured": w["cleared_measured"],
+            "_convicted_measured": w["convicted_measured"],
+        }
+        self.rows.append(row)
+        # Clearance and conviction over the trailing year (weekly counts are too few).
+        h = self.recent("homicides")
+        row["clearance_rate"] = safe_ratio(self.recent("cleared"), h)
+        row["conviction_rate"] = safe_ratio(self.recent("convicted"), h)
+        self._week = defaultdict(int)
+        return row
+
+    def timeseries(self) -> list[dict]:
+        return [{k: row[k] for k in TIMESERIES_COLUMNS} for row in self.rows]
+
+    def summary(self) -> dict:
+        """Run measures over the weeks after burn-in."""
+        m = self.model
+        burn = m.p.run.burn_in
+        rows = self.rows[burn:]
+        weeks = len(rows)
+        years = weeks / WEEKS_PER_YEAR
+        mean = lambda k: float(np.mean([r[k] for r in rows])) if rows else float("nan")  # noqa: E731
+        total = lambda k: int(sum(r[k] for r in rows))  # noqa: E731
+        homicides = total("homicides")
+        arrests = total("arrests")
+        victims = [e["victim_type"] for e in m.events if e["step"] >= burn and e["kind"] != "police"]
+        return {
+            "scenario": m.p.name,
+            "scenario_hash": m.p.digest(),
+            "seed": m.seed,
+            "steps": m.week,
+            "burn_in": burn,
+            "years_measured": round(years, 4),
+            "people": m.people_start,
+            "youths": m.youths.n,
+            "segregation_index": m.city.segregation_index,
+            "homicides": homicides,
+            "homicide_rate_per_100k": safe_ratio(homicides * 1e5, mean("people") * years),
+            "police_killings": total("police_killings"),
+            "recruits": total("recruits"),
+            "recruitment_per_1000_youth": safe_ratio(total("recruits") * 1000, mean("youths") * years),
+            "gang_members": mean("gang_members"),
+            "incarcerated": mean("incarcerated"),
+            "incarceration_per_100k": mean("incarceration_per_100k"),
+            "prison_occupancy": mean("prison_occupancy"),
+            "arrests": arrests,
+            "arrests_non_member_share": safe_ratio(total("arrests_non_member"), arrests),
+            "clearance_rate": safe_ratio(total("_cleared_measured"), homicides),
+            "conviction_rate": safe_ratio(total("_convicted_measured"), homicides),
+            "trust_mean": mean("trust_mean"),
+            "reporting_rate": mean("reporting_rate"),
+            "collective_efficacy_mean": mean("collective_efficacy_mean"),
+            "homicide_share_top5pct_blocks": top_share(self.block_homicides, 0.05),
+            "victims_rival_member_share": safe_ratio(victims.count("rival_member"), len(victims)),
+            "victims_non_member_youth_share": safe_ratio(victims.count("non_member_youth"), len(victims)),
+            "victims_bystander_resident_share": safe_ratio(victims.count("bystander_resident"), len(victims)),
+            "policy_cost": float(sum(r["policy_cost"] for r in rows)),
+        }
+
+
+def top_share(counts: np.ndarray, share: float) -> float:
+    """Share of the total held by the top ``share`` of units (NaN when the total is 0)."""
+    total = counts.sum()
+    if total == 0:
+        return float("nan")
+    k = max(1, math.ceil(share * len(counts)))
+    return float(np.sort(counts)[::-1][:k].sum() / total)
+
+
+def _population_weighted(model: CityModel, field: np.ndarray) -> float:
+    pop = model.city.population
+    return float((field * pop).sum() / max(pop.sum(), 1))
+
+
+def calibration(summary: dict) -> list[dict]:
+    """Each target with the run's value and its distance from the target range."""
+    out = []
+    for t in TARGETS:
+        value = summary.get(t.metric, float("nan"))
+        out.append({"metric": t.metric, "value": value, "target": t.label, "distance": t.distance(value),
+                    "source": t.source})
+    return out

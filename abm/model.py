@@ -1,0 +1,162 @@
+"""CityModel: builds the segregated city and orders the weekly step.
+
+The step reads like the model description (docs/ODD.md, "Process overview and
+scheduling"); each mechanism is one vectorized pass in its own module.
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from abm import behaviour, gangs, justice, policing, residents, violence
+from abm.city import City
+from abm.config import Scenario
+from abm.metrics import Ledger
+from abm.population import (
+    WEEKS_PER_YEAR,
+    YOUTH_ENTRY_AGE,
+    YOUTH_EXIT_AGE,
+    PeerNetwork,
+    Resident,
+    Residents,
+    Youth,
+    Youths,
+)
+
+
+class CityModel(mesa.Model):
+    """A segregated city with youths, gangs, police and residents.
+
+    Args:
+        scenario: validated parameters (see :mod:`abm.config`).
+        seed: seed of the model's one random generator (``self.rng``); nothing else
+            in the model draws random numbers.
+
+    Attributes:
+        city: blocks, districts and cell fields (:class:`abm.city.City`).
+        residents, youths: per-person state arrays.
+        peers: the youth peer network.
+        gangs: list of :class:`abm.gangs.Gang` agents; ``rivalry`` their networkx graph.
+        officers: list of :class:`abm.policing.Officer` agents.
+        cases: open homicide investigations.
+        ledger: per-step measures (see :mod:`abm.metrics`).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int = 0):
+        super().__init__(rng=np.random.default_rng(seed))
+        self.p = scenario  # the validated parameters (mesa's own `scenario` is unused)
+        self.seed = seed
+        self.week = 0  # completed steps
+        rng = self.rng
+
+        self.city = City(scenario.city, rng)
+        n_people = scenario.population.people
+        n_youth = int(round(n_people * scenario.population.youth_share))
+        n_res = n_people - n_youth
+        self.people_start = n_people
+        self.residents = Residents(n_res)
+        self.youths = Youths(n_youth)
+        self._place_people()
+        self.city.measure_segregation(
+            np.concatenate([self.residents.ses, self.youths.ses]),
+            np.concatenate([self.residents.block, self.youths.block]),
+        )
+
+        cap = max(4, int(round(scenario.population.peer_degree * 2)))
+        self.peers = PeerNetwork(cap, n_youth)
+        behaviour.build_peer_network(self, np.arange(n_youth))
+
+        self.resident_agents: list[Resident | None] = [Resident(self, i) for i in range(n_res)]
+        self.residents.person_id[:] = [a.unique_id for a in self.resident_agents]
+        self.youth_agents: list[Youth | None] = [Youth(self, i) for i in range(n_youth)]
+        self.youths.person_id[:] = [a.unique_id for a in self.youth_agents]
+
+        self.gangs: list[gangs.Gang] = gangs.found_gangs(self)
+        self.rivalry = nx.Graph()
+        self.grievance = np.zeros((len(self.gangs), len(self.gangs)))
+        gangs.update_rivalry(self)
+        self.officers = policing.recruit_officers(self)
+        self.cases = justice.Cases()
+        residents.initialise(self)
+
+        self.ledger = Ledger(self)
+        self.events: list[dict] = []
+        self.entered = 0
+        self.aged_out = 0
+        self.killed = 0
+
+    def _place_people(self) -> None:
+        """Households to blocks by density; SES, schooling, work and traits."""
+        rng, p, city = self.rng, self.p.population, self.city
+        weights = city.density_weights(self.p.city.poor_density)
+        weights = weights / weights.sum()
+        res, yth = self.residents, self.youths
+        res.block[:] = np.sort(rng.choice(city.n_blocks, size=res.n, p=weights))
+        yth.block[:] = np.sort(rng.choice(city.n_blocks, size=yth.n, p=weights))
+        res.ses[:] = city.household_ses(res.block, rng)
+        res.employed[:] = rng.random(res.n) < np.clip(p.adult_employment * (0.6 + 0.8 * res.ses), 0, 1)
+        yth.age_weeks[:] = rng.integers(YOUTH_ENTRY_AGE * WEEKS_PER_YEAR, YOUTH_EXIT_AGE * WEEKS_PER_YEAR, yth.n)
+        behaviour.new_youth_traits(self, np.arange(yth.n))
+        city.population[:] = np.bincount(res.block, minlength=city.n_blocks) + np.bincount(
+            yth.block, minlength=city.n_blocks
+        )
+
+    # -- the week -------------------------------------------------------------------
+    def step(self) -> None:
+        """One week, mechanisms in a fixed order."""
+        behaviour.ageing(self)                 # 15-year-olds enter, 25-year-olds leave
+        behaviour.labour_market(self)          # school dropout, jobs found and lost
+        policing.deploy(self)                  # patrols to hot spots and by population
+        gangs.update_territory(self)           # control, expansion, resources, demand
+        behaviour.youth_choices(self)          # propensity; joining and leaving gangs
+        violence.confrontations(self)          # confrontations, homicides, grievance
+        policing.contacts(self)                # stops, just or abusive; arrests
+        justice.investigations(self)           # clearance, conviction, sentences
+        justice.prison(self)                   # releases, prison recruitment, organisation
+        residents.update(self)                 # trust, fear, reporting, collective efficacy
+        self.week += 1
+        self.ledger.record()                   # this week's measures
+
+    def run(self, steps: int | None = None, progress=None) -> None:
+        """Run ``steps`` weeks (default: the scenario's), calling ``progress(1)`` after each."""
+        for _ in range(self.p.run.steps if steps is None else steps):
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    # -- bookkeeping shared by mechanisms --------------------------------------------
+    @property
+    def in_measurement(self) -> bool:
+        """True once burn-in is over: events now count toward the run summary."""
+        return self.week >= self.p.run.burn_in
+
+    @property
+    def people_alive(self) -> int:
+        return int(self.residents.alive.sum() + self.youths.alive.sum())
+
+    def remove_youth(self, slot: int) -> None:
+        """A youth leaves the population (ageing out or death); the slot is freed."""
+        yth = self.youths
+        yth.alive[slot] = False
+        yth.incarcerated[slot] = False
+        yth.release_step[slot] = -1
+        yth.gang[slot] = -1
+        self.peers.clear(slot)
+        agent = self.youth_agents[slot]
+        if agent is not None:
+            agent.remove()
+            self.youth_agents[slot] = None
+
+    def remove_resident(self, slot: int) -> None:
+        self.residents.alive[slot] = False
+        agent = self.resident_agents[slot]
+        if agent is not None:
+            agent.remove()
+            self.resident_agents[slot] = None
+
+    def add_youth(self, slot: int) -> None:
+        agent = Youth(self, slot)
+        self.youth_agents[slot] = agent
+        self.youths.person_id[slot] = agent.unique_id

@@ -1,0 +1,115 @@
+"""Police: deployment, presence, stops of youths, arrests and killings by police.
+
+Officers are few enough to be ordinary Mesa agents, but their weekly deployment is
+drawn for all at once. A share of patrols goes to recent violence (hot spots), the
+rest by population (random patrol); barriers cut how much of a patrol reaches a block.
+Presence is officers on the block plus a fifth of those next door (patrols spill over).
+
+Each officer stops youths on the block. A stop is procedurally just or abusive
+(``professionalism``); members are arrested when an offence is seen, more often where
+residents give information; non-members are sometimes arrested on suspicion.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from abm import justice
+from abm.violence import record_homicide
+
+if TYPE_CHECKING:
+    from abm.model import CityModel
+
+
+class Officer(mesa.Agent):
+    """A police officer; ``block`` is where the officer patrols this week."""
+
+    def __init__(self, model: CityModel, index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def block(self) -> int:
+        return int(self.model.officer_block[self.index])
+
+    @property
+    def xy(self) -> tuple[int, int]:
+        """(x, y) of the block, for maps."""
+        b = self.block
+        return (b % self.model.city.width, b // self.model.city.width)
+
+
+def recruit_officers(model: CityModel) -> list[Officer]:
+    n = model.p.police.officers
+    model.officer_block = np.zeros(n, dtype=np.int64)
+    return [Officer(model, i) for i in range(n)]
+
+
+def patrol_weights(model: CityModel) -> np.ndarray:
+    """Where this week's patrols go: hot spots and population, cut by barriers."""
+    city, p = model.city, model.p.police
+    by_population = city.population / max(city.population.sum(), 1)
+    heat = city.violence_exposure
+    by_heat = heat / heat.sum() if heat.sum() > 0 else by_population
+    w = (p.hotspot_share * by_heat + (1 - p.hotspot_share) * by_population) * city.access
+    return w / w.sum()
+
+
+def presence(city, officer_block: np.ndarray) -> np.ndarray:
+    """Officers on each block plus a fifth of those in the 3x3 neighbourhood around it."""
+    on = np.bincount(officer_block, minlength=city.n_blocks).astype(float)
+    return 0.8 * on + 0.2 * city.neighbourhood_sum(on)
+
+
+def deploy(model: CityModel) -> None:
+    n = len(model.officers)
+    city = model.city
+    if n == 0:
+        city.police_presence[:] = 0.0
+        return
+    model.officer_block[:] = model.rng.choice(city.n_blocks, size=n, p=patrol_weights(model))
+    city.police_presence[:] = presence(city, model.officer_block)
+
+
+def contacts(model: CityModel) -> None:
+    """Stops of youths by officers: just or abusive; arrests; killings by police."""
+    rng, city, p, yth = model.rng, model.city, model.p.police, model.youths
+    n_off = len(model.officers)
+    if n_off == 0:
+        return
+    free = np.flatnonzero(yth.free)
+    if len(free) == 0:
+        return
+    # Stops happen where officers are, among free youths living there.
+    stops_per_officer = rng.poisson(p.contacts_per_officer, n_off)
+    blocks = np.repeat(model.officer_block, stops_per_officer)
+    order = np.argsort(yth.block[free], kind="stable")
+    sorted_blocks = yth.block[free][order]
+    lo = np.searchsorted(sorted_blocks, blocks, side="left")
+    hi = np.searchsorted(sorted_blocks, blocks, side="right")
+    has = hi > lo
+    blocks, lo, hi = blocks[has], lo[has], hi[has]
+    stopped = free[order[lo + np.floor(rng.random(len(lo)) * (hi - lo)).astype(np.int64)]]
+    abusive = rng.random(len(stopped)) > p.professionalism
+    model.ledger.count("contacts_just", int((~abusive).sum()))
+    model.ledger.count("contacts_abusive", int(abusive.sum()))
+    model.contacts_just = np.bincount(blocks[~abusive], minlength=city.n_blocks)
+    model.contacts_abusive = np.bincount(blocks[abusive], minlength=city.n_blocks)
+
+    # Arrests: members when an offence is seen (more with residents' information),
+    # non-members on suspicion.
+    member = yth.gang[stopped] >= 0
+    info = model.block_reporting[blocks]
+    p_arrest = np.where(member, p.member_detection * (1 + 2 * info), p.suspicion_arrest)
+    arrested = rng.random(len(stopped)) < p_arrest
+    arrested_slots, first = np.unique(stopped[arrested], return_index=True)
+    was_member = member[arrested][first]
+    killed = was_member & (rng.random(len(arrested_slots)) < p.force_lethality)
+    for slot in arrested_slots[killed].tolist():
+        record_homicide(model, "police", int(yth.block[slot]), -1, slot, "member", -1, int(yth.gang[slot]))
+    justice.arrest(model, arrested_slots[~killed], was_member[~killed])
+    model.ledger.count("arrests", len(arrested_slots))
+    model.ledger.count("arrests_non_member", int((~was_member).sum()))

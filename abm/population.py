@@ -1,0 +1,197 @@
+"""People: per-person state in arrays, with Mesa agents as their public face.
+
+The research preset simulates 100,000 people and the city preset a million, one agent
+per person. A Python ``step()`` per agent would run at tens of thousands of
+agent-steps per second; the mechanisms instead make one vectorized pass over these
+arrays (a struct of arrays). Every person is still a :class:`mesa.Agent` that a user
+can inspect or select through ``model.agents_by_type``: its attributes read and write
+the arrays at its slot.
+
+Youths occupy slots. When a youth ages out (25) or dies, the slot is freed; a new
+15-year-old enters a freed slot at the next ageing pass, so the youth pool keeps its
+size (a stationary cohort). Residents (adults) are not replaced: killings lower their
+number. People leave the simulated population only by ageing out and by homicide.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import networkx as nx
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.model import CityModel
+
+YOUTH_ENTRY_AGE = 15
+YOUTH_EXIT_AGE = 25
+WEEKS_PER_YEAR = 52
+
+
+class Residents:
+    """Adults' state: one entry per resident, indexed by slot."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.alive = np.ones(n, dtype=bool)
+        self.person_id = np.zeros(n, dtype=np.int64)
+        self.block = np.zeros(n, dtype=np.int64)
+        self.ses = np.zeros(n)
+        self.employed = np.zeros(n, dtype=bool)
+        self.trust = np.zeros(n)
+        self.fear = np.zeros(n)
+        self.victimised = np.zeros(n)
+        self.report_prob = np.zeros(n)
+
+
+class Youths:
+    """State of persons aged 15-24: one entry per slot."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.alive = np.ones(n, dtype=bool)
+        self.person_id = np.zeros(n, dtype=np.int64)
+        self.block = np.zeros(n, dtype=np.int64)
+        self.ses = np.zeros(n)
+        self.age_weeks = np.zeros(n, dtype=np.int64)
+        self.in_school = np.zeros(n, dtype=bool)
+        self.employed = np.zeros(n, dtype=bool)
+        self.self_control = np.zeros(n)
+        self.propensity = np.zeros(n)
+        self.gang = np.full(n, -1, dtype=np.int64)
+        self.joined_step = np.full(n, -1, dtype=np.int64)
+        self.arrests = np.zeros(n, dtype=np.int64)
+        self.incarcerated = np.zeros(n, dtype=bool)
+        self.release_step = np.full(n, -1, dtype=np.int64)
+        self.ever_prison = np.zeros(n, dtype=bool)
+        self.kills = np.zeros(n, dtype=np.int64)
+        self.perceived_certainty = np.zeros(n)
+        # Programme state, set by policies: CBT effect (0-1) and the step it ends;
+        # the step a focused-deterrence notice was received.
+        self.cbt_effect = np.zeros(n)
+        self.cbt_until = np.full(n, -1, dtype=np.int64)
+        self.notice_step = np.full(n, -1, dtype=np.int64)
+
+    @property
+    def free(self) -> np.ndarray:
+        """Alive and not in prison."""
+        return self.alive & ~self.incarcerated
+
+    @property
+    def age_years(self) -> np.ndarray:
+        return self.age_weeks / WEEKS_PER_YEAR
+
+
+class PeerNetwork:
+    """Friendships among youths, homophilous by block and school (district).
+
+    The networkx graph (nodes are youth slots) is the public structure; a padded
+    neighbour array ``friends[slot, k]`` (-1 = empty) mirrors it for vectorized
+    passes such as the share of friends in gangs.
+    """
+
+    def __init__(self, max_degree: int, n: int):
+        self.graph = nx.Graph()
+        self.graph.add_nodes_from(range(n))
+        self.friends = np.full((n, max_degree), -1, dtype=np.int64)
+        self.degree = np.zeros(n, dtype=np.int64)
+
+    def add_edges(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Add friendships a[i]-b[i] where both have room; duplicates and loops dropped."""
+        cap = self.friends.shape[1]
+        for u, v in zip(a.tolist(), b.tolist(), strict=True):
+            if u == v or self.degree[u] >= cap or self.degree[v] >= cap or self.graph.has_edge(u, v):
+                continue
+            self.graph.add_edge(u, v)
+            self.friends[u, self.degree[u]] = v
+            self.degree[u] += 1
+            self.friends[v, self.degree[v]] = u
+            self.degree[v] += 1
+
+    def clear(self, slot: int) -> None:
+        """Remove every friendship of a slot (its person left)."""
+        for v in list(self.graph.neighbors(slot)):
+            row = self.friends[v, : self.degree[v]]
+            keep = row[row != slot]
+            self.friends[v, :] = -1
+            self.friends[v, : len(keep)] = keep
+            self.degree[v] = len(keep)
+        self.graph.remove_edges_from(list(self.graph.edges(slot)))
+        self.friends[slot, :] = -1
+        self.degree[slot] = 0
+
+    def share_with(self, flag: np.ndarray) -> np.ndarray:
+        """For each youth, the share of friends for whom ``flag`` is true (0 with no friends)."""
+        valid = self.friends >= 0
+        hits = (flag[np.where(valid, self.friends, 0)] & valid).sum(axis=1)
+        return np.divide(hits, self.degree, out=np.zeros(len(hits)), where=self.degree > 0)
+
+
+class PersonAgent(mesa.Agent):
+    """A person whose state lives in the model's arrays at ``slot``."""
+
+    _table: str = ""
+
+    def __init__(self, model: CityModel, slot: int):
+        super().__init__(model)
+        self.slot = slot
+
+    @property
+    def _state(self):
+        return getattr(self.model, self._table)
+
+    @property
+    def block(self) -> int:
+        return int(self._state.block[self.slot])
+
+    @property
+    def xy(self) -> tuple[int, int]:
+        """(x, y) of the block, for maps."""
+        b = self.block
+        return (b % self.model.city.width, b // self.model.city.width)
+
+
+def _array_attribute(name: str, cast, doc: str) -> property:
+    def get(self):
+        return cast(getattr(self._state, name)[self.slot])
+
+    def set_(self, value):
+        getattr(self._state, name)[self.slot] = value
+
+    return property(get, set_, doc=doc)
+
+
+class Resident(PersonAgent):
+    """An adult resident: trust in police, fear of retaliation, reporting."""
+
+    _table = "residents"
+    ses = _array_attribute("ses", float, "socio-economic status, 0-1")
+    employed = _array_attribute("employed", bool, "has a job")
+    trust = _array_attribute("trust", float, "trust in police (legitimacy), 0-1")
+    fear = _array_attribute("fear", float, "fear of gang retaliation, 0-1")
+    victimised = _array_attribute("victimised", float, "recent victimisation, decaying, 0-1")
+    report_prob = _array_attribute("report_prob", float, "chance of reporting and giving witness information")
+
+
+class Youth(PersonAgent):
+    """A person aged 15-24 who may join a gang, offend, be arrested and imprisoned."""
+
+    _table = "youths"
+    ses = _array_attribute("ses", float, "household socio-economic status, 0-1")
+    in_school = _array_attribute("in_school", bool, "enrolled in school")
+    employed = _array_attribute("employed", bool, "has a legal job")
+    self_control = _array_attribute("self_control", float, "trait self-control, 0-1")
+    propensity = _array_attribute("propensity", float, "violence propensity (state), 0-1")
+    gang = _array_attribute("gang", int, "index of the gang joined, -1 for none")
+    arrests = _array_attribute("arrests", int, "arrests so far")
+    incarcerated = _array_attribute("incarcerated", bool, "in prison")
+
+    @property
+    def age(self) -> float:
+        return float(self.model.youths.age_weeks[self.slot]) / WEEKS_PER_YEAR
+
+    @property
+    def friends(self) -> list[int]:
+        """Person ids of this youth's friends."""
+        return [int(self.model.youths.person_id[s]) for s in self.model.peers.graph.neighbors(self.slot)]

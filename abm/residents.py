@@ -1,0 +1,98 @@
+"""Residents: trust in police, fear of retaliation, reporting and collective efficacy.
+
+Trust (legitimacy, 0-1) moves with contacts seen in the block: procedurally just
+stops raise it, abusive ones lower it more (Mazerolle et al. 2013; Desmond et al.
+2016), and so does impunity (homicides whose cases went cold). It slowly returns to
+its initial level. Fear follows the strength of gang control times the gang's
+organisation, and recent victimisation. Reporting (and giving witness information)
+rises with trust and collective efficacy and falls with fear. Collective efficacy of a
+block follows, slowly, its residents' willingness to intervene.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.behaviour import sigmoid
+
+if TYPE_CHECKING:
+    from abm.config import ResidentParams
+    from abm.model import CityModel
+
+# A stop is seen or heard of by about this many residents of the block.
+WITNESSES_PER_CONTACT = 20
+
+
+def report_probability(params: ResidentParams, trust: np.ndarray, efficacy: np.ndarray, fear: np.ndarray) -> np.ndarray:
+    """Chance a resident reports a crime and gives witness information."""
+    return sigmoid(
+        params.report_base + params.report_trust * trust + params.report_efficacy * efficacy - params.report_fear * fear
+    )
+
+
+def fear_of_retaliation(control: np.ndarray, organisation: np.ndarray, victimised: np.ndarray) -> np.ndarray:
+    """Fear, 0-1: strong control by an organised gang, and one's own recent victimisation."""
+    return np.clip(control * (0.3 + 0.7 * organisation) + 0.3 * victimised, 0, 1)
+
+
+def willingness(trust: np.ndarray, ses: np.ndarray, employed: np.ndarray, fear: np.ndarray) -> np.ndarray:
+    """A resident's willingness to exercise informal social control, 0-1."""
+    return np.clip(0.15 + 0.35 * trust + 0.3 * ses + 0.15 * employed - 0.5 * fear, 0, 1)
+
+
+def initialise(model: CityModel) -> None:
+    res, p, city = model.residents, model.p.residents, model.city
+    res.trust[:] = np.clip(model.rng.normal(p.trust_initial, 0.15, res.n), 0, 1)
+    model.impunity = np.zeros(city.n_blocks)
+    model.contacts_just = np.zeros(city.n_blocks, dtype=np.int64)
+    model.contacts_abusive = np.zeros(city.n_blocks, dtype=np.int64)
+    _fear(model)
+    target = _block_mean(model, willingness(res.trust, res.ses, res.employed, res.fear))
+    city.collective_efficacy[:] = target
+    _reporting(model)
+
+
+def _block_mean(model: CityModel, values: np.ndarray) -> np.ndarray:
+    res, n_b = model.residents, model.city.n_blocks
+    alive = res.alive
+    total = np.bincount(res.block[alive], weights=values[alive], minlength=n_b)
+    count = np.bincount(res.block[alive], minlength=n_b)
+    return np.divide(total, count, out=np.zeros(n_b), where=count > 0)
+
+
+def _fear(model: CityModel) -> None:
+    res, city = model.residents, model.city
+    org = np.array([g.organisation for g in model.gangs] + [0.0])  # index -1 -> no gang
+    block_org = org[city.gang_owner]
+    res.fear[:] = fear_of_retaliation(city.gang_control[res.block], block_org[res.block], res.victimised)
+
+
+def _reporting(model: CityModel) -> None:
+    res, city = model.residents, model.city
+    res.report_prob[:] = report_probability(model.p.residents, res.trust, city.collective_efficacy[res.block], res.fear)
+    model.block_reporting = _block_mean(model, res.report_prob)
+
+
+def update(model: CityModel) -> None:
+    res, p, city = model.residents, model.p.residents, model.city
+    pop = np.maximum(np.bincount(res.block[res.alive], minlength=city.n_blocks), 1)
+    seen = WITNESSES_PER_CONTACT / pop
+    delta = (
+        p.trust_just * model.contacts_just * seen
+        - p.trust_abuse * model.contacts_abusive * seen
+        - p.trust_impunity * model.impunity
+    )
+    model.impunity[:] = 0
+    res.trust += delta[res.block] + p.trust_reversion * (p.trust_initial - res.trust)
+    np.clip(res.trust, 0, 1, out=res.trust)
+    res.victimised *= np.exp(-1.0 / p.victim_memory_weeks)
+    np.clip(res.victimised, 0, 1, out=res.victimised)
+    _fear(model)
+    target = _block_mean(model, willingness(res.trust, res.ses, res.employed, res.fear))
+    city.collective_efficacy += p.efficacy_adapt * (target - city.collective_efficacy)
+    _reporting(model)
+    city.population[:] = np.bincount(res.block[res.alive], minlength=city.n_blocks) + np.bincount(
+        model.youths.block[model.youths.alive], minlength=city.n_blocks
+    )

@@ -1,0 +1,268 @@
+"""Confrontations and homicides.
+
+Violence happens where rival gangs meet: a block held by one gang next to a block
+held by a rival is contested, and its weekly confrontation rate grows with the
+members of both gangs living around it, their violence propensity and their
+grievance against each other, and falls with police presence, collective efficacy
+and the gangs' organisation (organised groups avoid visible violence). Non-members
+also fight, at a lower rate. A lethality parameter (firearm availability) turns some
+confrontations into homicides. A killing raises the victim's gang's grievance
+against the killer's, which decays with a mean life of about 18 weeks (Green et al.
+2017): retaliation makes homicide cluster in time and space.
+
+:func:`gang_confrontation_rate` and :func:`youth_confrontation_rate` are pure
+functions, so tests can state their directions without a city.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm import justice
+from abm.gangs import member_counts
+
+if TYPE_CHECKING:
+    from abm.config import ViolenceParams
+    from abm.model import CityModel
+
+
+def gang_confrontation_rate(
+    params: ViolenceParams,
+    *,
+    own: np.ndarray,
+    rival: np.ndarray,
+    propensity: np.ndarray,
+    grievance: np.ndarray,
+    police: np.ndarray,
+    efficacy: np.ndarray,
+    organisation: np.ndarray,
+) -> np.ndarray:
+    """Expected confrontations per week in contested blocks.
+
+    Args:
+        own, rival: members of the holding gang and of its rival living around the block.
+        propensity: mean violence propensity of the two gangs' members, 0-1.
+        grievance: grievance between the two gangs (both directions summed), >= 0.
+        police: officers present (with spill-over), >= 0.
+        efficacy: block collective efficacy, 0-1.
+        organisation: mean organisation of the two gangs, 0-1.
+    """
+    return (
+        params.gang_rate
+        * np.sqrt(own * rival)
+        * (2 * propensity)
+        * (1 + params.grievance_effect * grievance)
+        * np.exp(-params.police_deterrence * police)
+        * (1 - params.efficacy_damping * efficacy)
+        * (1 - params.organisation_restraint * organisation)
+    )
+
+
+def youth_confrontation_rate(
+    params: ViolenceParams, *, propensity_sum: np.ndarray, police: np.ndarray, efficacy: np.ndarray
+) -> np.ndarray:
+    """Expected confrontations per week among non-members of a block.
+
+    ``propensity_sum`` is the sum of squared propensities of its free non-member youths.
+    """
+    return (
+        params.youth_rate
+        * propensity_sum
+        * np.exp(-params.police_deterrence * police)
+        * (1 - params.efficacy_damping * efficacy)
+    )
+
+
+def confrontation_probability(rate: np.ndarray) -> np.ndarray:
+    """Chance of at least one confrontation in a week at a Poisson rate."""
+    return 1.0 - np.exp(-rate)
+
+
+def rival_of_block(model: CityModel) -> np.ndarray:
+    """For each block, a rival gang holding a neighbouring block (-1 if none)."""
+    city = model.city
+    owner = city.gang_owner
+    nb = city.von_neumann
+    rival = np.full(city.n_blocks, -1, dtype=np.int64)
+    for k in range(4):
+        other = np.where(nb[:, k] >= 0, owner[np.maximum(nb[:, k], 0)], -1)
+        take = (rival < 0) & (owner >= 0) & (other >= 0) & (other != owner)
+        rival[take] = other[take]
+    return rival
+
+
+def confrontations(model: CityModel) -> None:
+    """Draw this week's confrontations and homicides; update exposure and grievance."""
+    rng, city, p, yth = model.rng, model.city, model.p.violence, model.youths
+    decay = np.exp(-1.0 / p.grievance_memory_weeks)
+    model.grievance *= decay
+    n_b = city.n_blocks
+    police = city.police_presence
+    efficacy = city.collective_efficacy
+
+    gang_conf = np.zeros(n_b, dtype=np.int64)
+    rival = np.full(n_b, -1, dtype=np.int64)
+    if len(model.gangs) >= 2:
+        counts = member_counts(model)
+        owner = city.gang_owner
+        rival = rival_of_block(model)
+        contested = np.flatnonzero(rival >= 0)
+        own_near = city.near_members(counts, owner)[contested]
+        rival_near = city.near_members(counts, rival)[contested]
+        members = yth.free & (yth.gang >= 0)
+        n_g = len(model.gangs)
+        prop_g = np.bincount(yth.gang[members], weights=yth.propensity[members], minlength=n_g) / np.maximum(
+            np.bincount(yth.gang[members], minlength=n_g), 1
+        )
+        org_g = np.array([g.organisation for g in model.gangs])
+        g, h = owner[contested], rival[contested]
+        rate = gang_confrontation_rate(
+            p,
+            own=own_near,
+            rival=rival_near,
+            propensity=(prop_g[g] + prop_g[h]) / 2,
+            grievance=model.grievance[g, h] + model.grievance[h, g],
+            police=police[contested],
+            efficacy=efficacy[contested],
+            organisation=(org_g[g] + org_g[h]) / 2,
+        )
+        gang_conf[contested] = rng.poisson(rate)
+
+    nonmember = yth.free & (yth.gang < 0)
+    psum = np.bincount(yth.block[nonmember], weights=yth.propensity[nonmember] ** 2, minlength=n_b)
+    youth_rate = youth_confrontation_rate(p, propensity_sum=psum, police=police, efficacy=efficacy)
+    youth_conf = rng.poisson(youth_rate)
+
+    conf = gang_conf + youth_conf
+    model.ledger.count("confrontations", int(conf.sum()))
+    exposure_decay = np.exp(-1.0 / p.exposure_memory_weeks)
+    spread = city.neighbourhood_sum(conf)
+    city.violence_exposure[:] = city.violence_exposure * exposure_decay + 0.15 * conf + 0.05 * spread
+
+    gang_kills = rng.binomial(gang_conf, p.lethality)
+    youth_kills = rng.binomial(youth_conf, p.lethality)
+    for b in np.flatnonzero(gang_kills).tolist():
+        for _ in range(int(gang_kills[b])):
+            gang_homicide(model, b, int(city.gang_owner[b]), int(rival[b]))
+    for b in np.flatnonzero(youth_kills).tolist():
+        for _ in range(int(youth_kills[b])):
+            youth_homicide(model, b)
+
+
+def _pick(rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray | None = None) -> int:
+    if len(candidates) == 0:
+        return -1
+    if weights is None or weights.sum() <= 0:
+        return int(candidates[rng.integers(len(candidates))])
+    return int(rng.choice(candidates, p=weights / weights.sum()))
+
+
+def _near(model: CityModel, block: int) -> np.ndarray:
+    """Mask of youths living in the 3x3 neighbourhood of ``block``."""
+    around = model.city.moore[block]
+    return np.isin(model.youths.block, around[around >= 0])
+
+
+def gang_homicide(model: CityModel, block: int, g: int, h: int) -> None:
+    """A killing in a confrontation between gangs g and h at ``block``."""
+    rng, yth, p = model.rng, model.youths, model.p.violence
+    # The side with more grievance is more likely to be the attacker.
+    w_g = 0.5 + model.grievance[g, h]
+    w_h = 0.5 + model.grievance[h, g]
+    attacker, defender = (g, h) if rng.random() < w_g / (w_g + w_h) else (h, g)
+    near = _near(model, block) & yth.free
+    pool = np.flatnonzero(near & (yth.gang == attacker))
+    perp = _pick(rng, pool, yth.propensity[pool])
+    if perp < 0:
+        return
+    u = rng.random()
+    victim_type, victim = "rival_member", -1
+    if u < p.bystander_share:
+        victim_type = "bystander_resident"
+        victim = _resident_in(model, block)
+    elif u < p.bystander_share + p.nonmember_victim_share:
+        victim_type = "non_member_youth"
+        victim = _pick(rng, np.flatnonzero(near & (yth.gang < 0)))
+    if victim < 0:
+        victim_type = "rival_member"
+        victim = _pick(rng, np.flatnonzero(near & (yth.gang == defender)))
+    if victim < 0:
+        return
+    victim_gang = int(yth.gang[victim]) if victim_type != "bystander_resident" else -1
+    if victim_type == "rival_member":
+        model.grievance[defender, attacker] += 1.0
+    else:
+        # Killing outsiders in a war still angers the other side, but less.
+        model.grievance[defender, attacker] += 0.3
+    record_homicide(model, "gang", block, perp, victim, victim_type, attacker, victim_gang)
+
+
+def youth_homicide(model: CityModel, block: int) -> None:
+    """A killing in a fight among non-members (or of a resident)."""
+    rng, yth, p = model.rng, model.youths, model.p.violence
+    here = yth.free & (yth.gang < 0) & (yth.block == block)
+    pool = np.flatnonzero(here)
+    perp = _pick(rng, pool, yth.propensity[pool] ** 2)
+    if perp < 0:
+        return
+    if rng.random() < p.bystander_share:
+        victim_type, victim = "bystander_resident", _resident_in(model, block)
+    else:
+        victim_type, victim = "non_member_youth", _pick(rng, pool[pool != perp])
+    if victim < 0:
+        return
+    record_homicide(model, "youth", block, perp, victim, victim_type, -1, -1)
+
+
+def _resident_in(model: CityModel, block: int) -> int:
+    res = model.residents
+    lo, hi = np.searchsorted(res.block, [block, block + 1])
+    slots = np.arange(lo, hi)
+    slots = slots[res.alive[slots]]
+    return _pick(model.rng, slots)
+
+
+def record_homicide(
+    model: CityModel,
+    kind: str,
+    block: int,
+    perp: int,
+    victim: int,
+    victim_type: str,
+    perp_gang: int,
+    victim_gang: int,
+) -> None:
+    """Log the killing, remove the victim, open an investigation (not for police killings)."""
+    city, yth = model.city, model.youths
+    if victim_type == "bystander_resident":
+        victim_id = int(model.residents.person_id[victim])
+        model.residents.victimised[model.residents.block == block] += 0.5
+        model.remove_resident(victim)
+    else:
+        victim_id = int(yth.person_id[victim])
+        model.remove_youth(victim)
+    model.killed += 1
+    perp_id = int(yth.person_id[perp]) if perp >= 0 else -1
+    model.events.append(
+        {
+            "step": model.week,
+            "block": block,
+            "x": int(city.x[block]),
+            "y": int(city.y[block]),
+            "kind": kind,
+            "perpetrator_id": perp_id,
+            "perpetrator_gang": perp_gang,
+            "victim_id": victim_id,
+            "victim_type": victim_type,
+            "victim_gang": victim_gang,
+        }
+    )
+    if kind == "police":
+        model.ledger.count("police_killings", 1)
+        return
+    yth.kills[perp] += 1
+    city.homicides[block] += 1
+    model.ledger.homicide(block)
+    justice.open_case(model, perp, block)

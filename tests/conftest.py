@@ -1,0 +1,21 @@
+"""Shared fixtures: a small city, built once per session where tests only read it."""
+
+from pathlib import Path
+
+import pytest
+
+from abm.config import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+
+
+@pytest.fixture(scope="session")
+def classroom():
+    return load_scenario(CONFIGS / "classroom.toml")
+
+
+@pytest.fixture
+def tiny(classroom):
+    """A classroom city shortened for fast tests (still with burn-in)."""
+    return classroom.replace(**{"run.steps": 120, "run.burn_in": 20})
