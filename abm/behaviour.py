@@ -168,8 +168,9 @@ def join_logit(
 ) -> np.ndarray:
     """Log-odds that a non-member joins the local gang this week.
 
-    All inputs are 0-1: share of friends in gangs, block violence exposure, the gang's
-    unmet demand for recruits, gang income relative to legal income, legal
+    Inputs are 0-1 (demand -1 to 1): share of friends in gangs, block violence
+    exposure, the gang's unmet demand for recruits (negative when it has more members
+    than its income pays), gang income relative to legal income, legal
     opportunity (in school or working), perceived certainty x severity of sanction,
     block collective efficacy, self-control, violence propensity, and the current CBT
     effect (which lowers joining as it lowers propensity).

@@ -152,16 +152,21 @@ class City:
     @functools.cached_property
     def moore(self) -> np.ndarray:
         """``(n_blocks, 9)`` indices of each block's 3x3 neighbourhood, -1 beyond the edge."""
+        return self.window(1)
+
+    @functools.cache
+    def window(self, radius: int) -> np.ndarray:
+        """``(n_blocks, (2r+1)^2)`` indices of the blocks within ``radius`` (Chebyshev), -1 beyond the edge."""
         cols = []
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
+        for dy in range(-radius, radius + 1):
+            for dx in range(-radius, radius + 1):
                 x, y = self.x + dx, self.y + dy
                 inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height)
                 cols.append(np.where(inside, y * self.width + x, -1))
         return np.stack(cols, axis=1)
 
-    def near_members(self, counts: np.ndarray, gang: np.ndarray) -> np.ndarray:
-        """For each block, members of gang ``gang[b]`` living in its 3x3 neighbourhood.
+    def near_members(self, counts: np.ndarray, gang: np.ndarray, radius: int = 1) -> np.ndarray:
+        """For each block, members of gang ``gang[b]`` living within ``radius`` blocks.
 
         ``counts`` is ``(n_gangs, n_blocks)``; blocks with ``gang < 0`` get 0.
         """
@@ -169,8 +174,9 @@ class City:
         if counts.size == 0:
             return out
         g = np.maximum(gang, 0)
-        for k in range(9):
-            nb = self.moore[:, k]
+        win = self.window(radius)
+        for k in range(win.shape[1]):
+            nb = win[:, k]
             ok = (nb >= 0) & (gang >= 0)
             out += np.where(ok, counts[g, np.maximum(nb, 0)], 0)
         return out

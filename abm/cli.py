@@ -2,6 +2,7 @@
 
     abm run CONFIG [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
     abm validate CONFIG [--set KEY=VALUE ...]
+    abm calibrate CONFIG [--seeds N] [--workers N] [--set KEY=VALUE ...]
     abm bench [--presets NAME ...] [--years N]
 
 Bad input (a missing or malformed file, an unknown key, a wrong type, a value out of
@@ -61,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("config")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
+    cal = sub.add_parser("calibrate", help="distance from the calibration targets over many seeds")
+    cal.add_argument("config")
+    cal.add_argument("--seeds", type=positive_int, default=10, help="number of seeds, 1..N (default 10)")
+    cal.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
+    cal.add_argument("--steps", type=positive_int, help="weeks to run (default: the scenario's)")
+    cal.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
     bench = sub.add_parser("bench", help="measure speed and memory of the presets beside Mesa's Epstein example")
     bench.add_argument("--presets", nargs="+", default=["classroom", "district", "city"],
                        help="preset names in configs/ (default: classroom district city)")
@@ -77,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "validate":
             return cmd_validate(args)
+        if args.command == "calibrate":
+            return cmd_calibrate(args)
         if args.command == "bench":
             from abm.bench import run_bench
 
@@ -93,6 +103,18 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_validate(args) -> int:
     scenario = load_scenario(args.config, parse_overrides(args.overrides))
     print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from abm.calibration import format_report, report, run_seeds
+
+    overrides = parse_overrides(args.overrides)
+    if args.steps:
+        overrides["run.steps"] = args.steps
+    scenario = load_scenario(args.config, overrides)
+    seeds = list(range(1, args.seeds + 1))
+    print(format_report(scenario, seeds, report(run_seeds(scenario, seeds, args.workers))))
     return 0
 
 

@@ -83,7 +83,7 @@ class PopulationParams(Section):
 
 
 class YouthParams(Section):
-    join_base: float = Field(-7.2, ge=-20, le=5, description="log-odds of joining per week, all else zero")
+    join_base: float = Field(-6.5, ge=-20, le=5, description="log-odds of joining per week, all else zero")
     join_peer: float = Field(3.0, ge=0, le=20, description="log-odds per unit share of friends in gangs")
     join_exposure: float = Field(1.5, ge=0, le=20, description="log-odds per unit violence exposure of the block")
     join_demand: float = Field(2.0, ge=0, le=20, description="log-odds per unit recruitment demand of the local gang")
@@ -109,26 +109,29 @@ class YouthParams(Section):
 
 class GangParams(Section):
     per_poor_district: float = Field(1.0, ge=0, le=10, description="gangs founded per poor district")
-    initial_member_share: Share = Field(0.07, description="share of youths in gang territory who are members at start")
+    initial_member_share: Share = Field(0.12, description="share of youths in gang territory who are members at start")
     market_income: NonNeg = Field(1.0, description="weekly illicit income per resident in controlled poor blocks (relative units)")
     target_members_per_income: NonNeg = Field(2.0, description="members a gang wants per unit of weekly income")
     control_growth: Share = Field(0.05, description="weekly gain of control where the gang has members")
     control_decay: Share = Field(0.01, description="weekly loss of control")
     expansion: Share = Field(0.02, description="weekly chance a gang takes a weakly held neighbouring block")
     organisation_initial: Share = Field(0.3, description="mean organisation at start (0 diffuse youth gang, 1 organised crime)")
-    organisation_growth: NonNeg = Field(0.002, description="weekly organisation gain per unit of resources per member")
-    organisation_prison: NonNeg = Field(0.02, description="weekly organisation gain per unit share of members in prison, x overcrowding")
-    organisation_decay: Share = Field(0.002, description="weekly organisation loss")
+    organisation_growth: NonNeg = Field(0.0025, description="weekly organisation gain per unit of resources per member")
+    organisation_prison: NonNeg = Field(0.01, description="weekly organisation gain per unit share of members in prison, x overcrowding")
+    organisation_decay: Share = Field(0.01, description="weekly organisation loss")
     rivalry_range: int = Field(2, ge=1, le=20, description="territories closer than this many blocks are rivals")
 
 
 class ViolenceParams(Section):
     gang_rate: NonNeg = Field(0.02, description="weekly confrontations per contested block at unit intensity")
-    youth_rate: NonNeg = Field(0.00002, description="weekly confrontations per non-member youth at unit propensity")
+    reach: int = Field(2, ge=0, le=10, description="blocks members range from home to hold and fight over turf")
+    youth_rate: NonNeg = Field(0.002, description="weekly confrontations per non-member youth at unit propensity")
     lethality: Share = Field(0.2, description="share of confrontations that kill (firearm availability; US gunshot CFR 22%)")
-    grievance_effect: NonNeg = Field(1.0, description="relative rise of confrontation rate per unit grievance")
+    grievance_effect: NonNeg = Field(
+        0.175, description="retaliatory confrontations per week per unit grievance between two gangs"
+    )
     grievance_memory_weeks: float = Field(18.0, gt=0, le=520, description="mean life of grievance (contagion delay ~18 weeks, Green et al. 2017)")
-    police_deterrence: NonNeg = Field(0.7, description="log reduction of confrontation rate per officer present")
+    police_deterrence: NonNeg = Field(0.35, description="log reduction of confrontation rate per officer present")
     efficacy_damping: Share = Field(0.6, description="share of confrontations prevented by full collective efficacy")
     organisation_restraint: Share = Field(0.5, description="share of visible violence an organised gang avoids")
     bystander_share: Share = Field(0.12, description="share of gang homicide victims who are bystander residents")
@@ -144,14 +147,14 @@ class PoliceParams(Section):
     member_detection: Share = Field(0.05, description="chance a stopped gang member is arrested")
     suspicion_arrest: Share = Field(0.003, description="chance a stopped non-member is arrested on suspicion")
     corruption: Share = Field(0.2, description="share of officers open to gang collusion")
-    force_lethality: NonNeg = Field(0.0005, description="chance an arrest of a member ends in a killing by police")
+    force_lethality: NonNeg = Field(0.01, description="chance an arrest of a member ends in a killing by police")
 
 
 class JusticeParams(Section):
     investigators: NonNeg = Field(60.0, description="homicide cases the system can work at once")
-    clearance_base: Share = Field(0.03, description="weekly chance of clearing a worked case with full cooperation")
+    clearance_base: Share = Field(0.06, description="weekly chance of clearing a worked case with full cooperation")
     case_life_weeks: int = Field(52, ge=1, le=1040, description="weeks after which an uncleared case goes cold")
-    conviction: Share = Field(0.6, description="chance a cleared homicide case ends in conviction")
+    conviction: Share = Field(0.5, description="chance a cleared homicide case ends in conviction")
     homicide_sentence_weeks: int = Field(780, ge=1, le=5200, description="prison term for a homicide conviction")
     charge_share: Share = Field(0.45, description="share of other arrests that are charged and held")
     sentence_weeks: int = Field(78, ge=1, le=5200, description="mean prison term for other charges")
@@ -166,7 +169,7 @@ class PrisonParams(Section):
 class ResidentParams(Section):
     trust_initial: Share = Field(0.45, description="mean trust in police at start (LAC 52% confident, Gallup 2022)")
     trust_just: NonNeg = Field(0.02, description="trust gained per procedurally just contact per resident")
-    trust_abuse: NonNeg = Field(0.06, description="trust lost per abusive contact per resident")
+    trust_abuse: NonNeg = Field(0.03, description="trust lost per abusive contact per resident")
     trust_impunity: NonNeg = Field(0.01, description="trust lost per uncleared homicide in the block")
     trust_reversion: Share = Field(0.005, description="weekly pull toward the initial level")
     report_base: float = Field(-1.2, ge=-20, le=20, description="log-odds of reporting at zero trust, efficacy and fear")

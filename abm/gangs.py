@@ -34,7 +34,7 @@ class Gang(mesa.Agent):
         organisation: 0 diffuse youth gang ... 1 organised criminal group.
         income: illicit income per week from its territory (relative units).
         target_members: members its income supports.
-        demand: unmet demand for recruits, 0-1.
+        demand: unmet demand for recruits, -1 (twice the members it can pay) to 1 (none of them).
     """
 
     def __init__(self, model: CityModel, index: int, organisation: float):
@@ -159,7 +159,7 @@ def update_economy(model: CityModel, counts: np.ndarray | None = None) -> None:
         gang.imprisoned = int(jailed[g])
         gang.income_per_member = gang.income / max(gang.members, 1) / 10
         gang.target_members = gang.income * p.target_members_per_income / 10
-        gang.demand = float(np.clip((gang.target_members - gang.members) / max(gang.target_members, 1), 0, 1))
+        gang.demand = float(np.clip((gang.target_members - gang.members) / max(gang.target_members, 1), -1, 1))
         total = gang.members + gang.imprisoned
         prison_share = gang.imprisoned / total if total else 0.0
         gang.organisation += (

@@ -41,19 +41,24 @@ def gang_confrontation_rate(
 ) -> np.ndarray:
     """Expected confrontations per week in contested blocks.
 
+    Two sources add up: everyday friction where members of rival gangs live close
+    (``gang_rate`` x sqrt(own x rival) x propensity), and retaliation, the block's
+    part of the grievance between the two gangs (``grievance_effect`` confrontations
+    per week per unit of grievance). Police presence, collective efficacy and
+    organisation (organised groups avoid visible violence) damp both.
+
     Args:
         own, rival: members of the holding gang and of its rival living around the block.
         propensity: mean violence propensity of the two gangs' members, 0-1.
-        grievance: grievance between the two gangs (both directions summed), >= 0.
+        grievance: the block's share of the grievance between the two gangs, >= 0.
         police: officers present (with spill-over), >= 0.
         efficacy: block collective efficacy, 0-1.
         organisation: mean organisation of the two gangs, 0-1.
     """
+    friction = params.gang_rate * np.sqrt(own * rival) * (2 * propensity)
+    retaliation = params.grievance_effect * grievance * (rival > 0)
     return (
-        params.gang_rate
-        * np.sqrt(own * rival)
-        * (2 * propensity)
-        * (1 + params.grievance_effect * grievance)
+        (friction + retaliation)
         * np.exp(-params.police_deterrence * police)
         * (1 - params.efficacy_damping * efficacy)
         * (1 - params.organisation_restraint * organisation)
@@ -109,8 +114,8 @@ def confrontations(model: CityModel) -> None:
         owner = city.gang_owner
         rival = rival_of_block(model)
         contested = np.flatnonzero(rival >= 0)
-        own_near = city.near_members(counts, owner)[contested]
-        rival_near = city.near_members(counts, rival)[contested]
+        own_near = city.near_members(counts, owner, p.reach)[contested]
+        rival_near = city.near_members(counts, rival, p.reach)[contested]
         members = yth.free & (yth.gang >= 0)
         n_g = len(model.gangs)
         prop_g = np.bincount(yth.gang[members], weights=yth.propensity[members], minlength=n_g) / np.maximum(
@@ -118,12 +123,18 @@ def confrontations(model: CityModel) -> None:
         )
         org_g = np.array([g.organisation for g in model.gangs])
         g, h = owner[contested], rival[contested]
+        # Each pair's grievance is spread over the blocks where the two gangs meet,
+        # in proportion to how many of their members live there.
+        closeness = np.sqrt(own_near * rival_near)
+        pair = np.minimum(g, h) * n_g + np.maximum(g, h)
+        pair_total = np.bincount(pair, weights=closeness, minlength=n_g * n_g)[pair]
+        block_share = np.divide(closeness, pair_total, out=np.zeros(len(pair)), where=pair_total > 0)
         rate = gang_confrontation_rate(
             p,
             own=own_near,
             rival=rival_near,
             propensity=(prop_g[g] + prop_g[h]) / 2,
-            grievance=model.grievance[g, h] + model.grievance[h, g],
+            grievance=(model.grievance[g, h] + model.grievance[h, g]) * block_share,
             police=police[contested],
             efficacy=efficacy[contested],
             organisation=(org_g[g] + org_g[h]) / 2,
@@ -160,8 +171,8 @@ def _pick(rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray 
 
 
 def _near(model: CityModel, block: int) -> np.ndarray:
-    """Mask of youths living in the 3x3 neighbourhood of ``block``."""
-    around = model.city.moore[block]
+    """Mask of youths living within ``violence.reach`` blocks of ``block``."""
+    around = model.city.window(model.p.violence.reach)[block]
     return np.isin(model.youths.block, around[around >= 0])
 
 
