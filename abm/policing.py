@@ -99,11 +99,13 @@ def contacts(model: CityModel) -> None:
     model.contacts_just = np.bincount(blocks[~abusive], minlength=city.n_blocks)
     model.contacts_abusive = np.bincount(blocks[abusive], minlength=city.n_blocks)
 
-    # Arrests: members when an offence is seen (more with residents' information),
-    # non-members on suspicion.
+    # Arrests: members when an offence is seen (more with residents' information,
+    # less where an organised gang has bought officers), non-members on suspicion.
     member = yth.gang[stopped] >= 0
     info = model.block_reporting[blocks]
-    p_arrest = np.where(member, p.member_detection * (1 + 2 * info), p.suspicion_arrest)
+    org = np.array([g.organisation for g in model.gangs] + [0.0])[yth.gang[stopped]]
+    protected = p.corruption * org
+    p_arrest = np.where(member, p.member_detection * (1 + 2 * info) * (1 - protected), p.suspicion_arrest)
     arrested = rng.random(len(stopped)) < p_arrest
     arrested_slots, first = np.unique(stopped[arrested], return_index=True)
     was_member = member[arrested][first]

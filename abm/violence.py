@@ -160,6 +160,8 @@ def confrontations(model: CityModel) -> None:
     for b in np.flatnonzero(youth_kills).tolist():
         for _ in range(int(youth_kills[b])):
             youth_homicide(model, b)
+    for u, v, data in model.rivalry.edges(data=True):
+        data["grievance"] = float(model.grievance[u, v] + model.grievance[v, u])
 
 
 def _pick(rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray | None = None) -> int:
