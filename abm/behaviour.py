@@ -60,14 +60,14 @@ def employment_equilibrium(unemployment: float, ses: np.ndarray) -> np.ndarray:
     return np.clip((1 - unemployment) * (0.55 + 0.9 * ses), 0, 0.98)
 
 
-def build_peer_network(model: CityModel, slots: np.ndarray) -> None:
+def build_peer_network(model: CityModel, slots: np.ndarray, per_youth: int | None = None) -> None:
     """Give youths in ``slots`` friends: mostly in their block, then their school
     (district), then anywhere; barriers cut ties to the rest of the city."""
     rng, yth, p, city = model.rng, model.youths, model.p.population, model.city
     n_new = len(slots)
     if n_new == 0 or yth.n < 2:
         return
-    k = max(1, int(round(p.peer_degree / 2)))  # each edge has two ends
+    k = per_youth or max(1, int(round(p.peer_degree / 2)))  # each edge has two ends
     ego = np.repeat(slots, k)
     u = rng.random(len(ego))
     alive = np.flatnonzero(yth.alive)
@@ -123,6 +123,10 @@ def ageing(model: CityModel) -> None:
     for slot in free_slots.tolist():
         model.add_youth(slot)
     build_peer_network(model, free_slots)
+    # Friends of those who left make a new friend each, so that the network keeps its density.
+    orphaned = np.array(sorted(set(model.peers.take_orphaned())), dtype=np.int64)
+    orphaned = orphaned[yth.alive[orphaned]] if len(orphaned) else orphaned
+    build_peer_network(model, orphaned, per_youth=1)
     model.entered += len(free_slots)
     model.ledger.count("entered", len(free_slots))
 
@@ -146,9 +150,10 @@ def labour_market(model: CityModel) -> None:
     finding = loss * target / np.maximum(1 - target, 1e-6)
     finding = finding * np.where(yth.ever_prison, 1 - p.youth.release_stigma, 1.0)
     finding = finding * np.where(yth.gang >= 0, 0.5, 1.0)
-    v = rng.random(yth.n)
-    yth.employed[out & ~yth.employed & (v < finding)] = True
-    yth.employed[out & yth.employed & (v < loss)] = False
+    hired = out & ~yth.employed & (rng.random(yth.n) < finding)
+    fired = out & yth.employed & (rng.random(yth.n) < loss)
+    yth.employed[hired] = True
+    yth.employed[fired] = False
     yth.employed[yth.incarcerated | yth.in_school] = False
 
 

@@ -101,7 +101,6 @@ class YouthParams(Section):
     propensity_member: Share = Field(0.25, description="propensity added by gang membership")
     propensity_exposure: Share = Field(0.3, description="propensity added per unit of violence exposure")
     propensity_released: Share = Field(0.15, description="propensity added after a prison term")
-    job_finding: Share = Field(0.01, description="weekly chance an out-of-school youth finds work at median SES")
     job_loss: Share = Field(0.01, description="weekly chance of losing a job")
     dropout: Share = Field(0.004, description="weekly school dropout hazard at median SES")
     release_stigma: Share = Field(0.7, description="reduction of job finding after prison")
@@ -152,7 +151,7 @@ class PoliceParams(Section):
 
 class JusticeParams(Section):
     investigators: NonNeg = Field(60.0, description="homicide cases the system can work at once")
-    clearance_base: Share = Field(0.06, description="weekly chance of clearing a worked case with full cooperation")
+    clearance_base: Share = Field(0.16, description="weekly chance of clearing a worked case with full cooperation")
     case_life_weeks: int = Field(52, ge=1, le=1040, description="weeks after which an uncleared case goes cold")
     conviction: Share = Field(0.5, description="chance a cleared homicide case ends in conviction")
     homicide_sentence_weeks: int = Field(780, ge=1, le=5200, description="prison term for a homicide conviction")
@@ -171,8 +170,9 @@ class ResidentParams(Section):
     trust_just: NonNeg = Field(0.02, description="trust gained per procedurally just contact per resident")
     trust_abuse: NonNeg = Field(0.03, description="trust lost per abusive contact per resident")
     trust_impunity: NonNeg = Field(0.01, description="trust lost per uncleared homicide in the block")
+    trust_police_killing: NonNeg = Field(0.1, description="trust lost by residents of a block where police kill")
     trust_reversion: Share = Field(0.005, description="weekly pull toward the initial level")
-    report_base: float = Field(-1.2, ge=-20, le=20, description="log-odds of reporting at zero trust, efficacy and fear")
+    report_base: float = Field(-2.2, ge=-20, le=20, description="log-odds of reporting at zero trust, efficacy and fear")
     report_trust: NonNeg = Field(2.0, description="log-odds per unit trust")
     report_efficacy: NonNeg = Field(1.5, description="log-odds per unit collective efficacy")
     report_fear: NonNeg = Field(3.0, description="log-odds lost per unit fear")

@@ -174,6 +174,7 @@ def update_rivalry(model: CityModel) -> None:
     """Gangs whose territories lie within ``rivalry_range`` blocks become rivals."""
     city, n_g = model.city, len(model.gangs)
     model.rivalry.add_nodes_from(range(n_g))
+    model.rival_matrix = np.zeros((n_g, n_g), dtype=bool)
     if n_g < 2:
         return
     r = model.p.gangs.rivalry_range
@@ -190,3 +191,5 @@ def update_rivalry(model: CityModel) -> None:
                 for u, v in sorted(set(zip(a[pairs].tolist(), b[pairs].tolist(), strict=True))):
                     if not model.rivalry.has_edge(u, v):
                         model.rivalry.add_edge(u, v, grievance=0.0)
+    for u, v in model.rivalry.edges():
+        model.rival_matrix[u, v] = model.rival_matrix[v, u] = True

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from abm.model import CityModel
 
 
+OPEN, CLEARED, CONVICTED, COLD = 0, 1, 2, -1
+
+
 class Cases:
     """Open homicide investigations as parallel lists (few at a time)."""
 
@@ -32,13 +35,13 @@ class Cases:
         self.block: list[int] = []
         self.gang: list[int] = []
         self.opened: list[int] = []
-        self.measured: list[bool] = []
+        self.record: list[int] = []  # index of the case in the ledger's case log
 
     def __len__(self) -> int:
         return len(self.opened)
 
     def drop(self, keep: np.ndarray) -> None:
-        for name in ("perp_slot", "perp_id", "block", "gang", "opened", "measured"):
+        for name in ("perp_slot", "perp_id", "block", "gang", "opened", "record"):
             values = getattr(self, name)
             setattr(self, name, [v for v, k in zip(values, keep.tolist(), strict=True) if k])
 
@@ -50,7 +53,7 @@ def open_case(model: CityModel, perp: int, block: int) -> None:
     c.block.append(block)
     c.gang.append(int(model.youths.gang[perp]))
     c.opened.append(model.week)
-    c.measured.append(model.in_measurement)
+    c.record.append(model.ledger.open_case())
 
 
 def capacity(model: CityModel) -> float:
@@ -95,11 +98,12 @@ def investigations(model: CityModel) -> None:
     cleared = present & (rng.random(len(c)) < prob)
     convicted = cleared & (rng.random(len(c)) < p.conviction)
     cold = ~cleared & (age >= p.case_life_weeks)
-    measured = np.array(c.measured)
     model.ledger.count("cleared", int(cleared.sum()))
     model.ledger.count("convicted", int(convicted.sum()))
-    model.ledger.count("cleared_measured", int((cleared & measured).sum()))
-    model.ledger.count("convicted_measured", int((convicted & measured).sum()))
+    records = np.array(c.record)
+    model.ledger.close_cases(records[cleared & ~convicted], CLEARED)
+    model.ledger.close_cases(records[convicted], CONVICTED)
+    model.ledger.close_cases(records[cold], COLD)
     for slot in slots[cleared].tolist():
         yth.arrests[slot] += 1
     model.ledger.count("arrests", int(cleared.sum()))

@@ -7,6 +7,7 @@ live here, with the distance of a run from each.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -35,8 +36,6 @@ COUNTERS = (
     "released",
     "cleared",
     "convicted",
-    "cleared_measured",
-    "convicted_measured",
     "contacts_just",
     "contacts_abusive",
     "entered",
@@ -158,6 +157,8 @@ class Ledger:
         self.block_homicides = np.zeros(model.city.n_blocks, dtype=np.int64)
         self.victims: dict[str, int] = defaultdict(int)
         self.killed_total = 0
+        self.case_step: list[int] = []  # step of each homicide case, in order
+        self.case_status: list[int] = []  # 0 open, 1 cleared, 2 convicted, -1 went cold
         self.policy_cost = 0.0
 
     def count(self, name: str, n: int = 1) -> None:
@@ -171,10 +172,34 @@ class Ledger:
     def recent(self, name: str, weeks: int = WEEKS_PER_YEAR) -> int:
         return sum(row[name] for row in self.rows[-weeks:])
 
+    def open_case(self) -> int:
+        """Log a new homicide case (opened in the step being run); its index."""
+        self.case_step.append(self.model.week + 1)
+        self.case_status.append(0)
+        return len(self.case_step) - 1
+
+    def close_cases(self, records: np.ndarray, status: int) -> None:
+        for r in records.tolist():
+            self.case_status[r] = status
+
+    def case_outcomes(self, after_step: int) -> tuple[float, float]:
+        """Shares of homicides after ``after_step`` cleared, and convicted, so far.
+
+        Cases still open count as not (yet) cleared: near the end of a run this
+        understates clearance (right-censoring).
+        """
+        start = bisect.bisect_right(self.case_step, after_step)
+        status = self.case_status[start:]
+        if not status:
+            return float("nan"), float("nan")
+        cleared = sum(1 for s in status if s > 0)
+        convicted = sum(1 for s in status if s == 2)
+        return cleared / len(status), convicted / len(status)
+
     def recent_clearance(self) -> float:
         """Share of the last year's homicides whose cases were cleared (0.3 before any)."""
-        h = self.recent("homicides")
-        return min(1.0, self.recent("cleared") / h) if h else 0.3
+        cleared, _ = self.case_outcomes(self.model.week - WEEKS_PER_YEAR)
+        return 0.3 if math.isnan(cleared) else cleared
 
     def record(self) -> dict:
         m = self.model
@@ -224,14 +249,10 @@ class Ledger:
             "aged_out": w["aged_out"],
             "killed_total": m.killed,
             "policy_cost": self.policy_cost,
-            "_cleared_measured": w["cleared_measured"],
-            "_convicted_measured": w["convicted_measured"],
         }
         self.rows.append(row)
-        # Clearance and conviction over the trailing year (weekly counts are too few).
-        h = self.recent("homicides")
-        row["clearance_rate"] = safe_ratio(self.recent("cleared"), h)
-        row["conviction_rate"] = safe_ratio(self.recent("convicted"), h)
+        # Share of the trailing year's homicides cleared / convicted so far.
+        row["clearance_rate"], row["conviction_rate"] = self.case_outcomes(m.week - WEEKS_PER_YEAR)
         self._week = defaultdict(int)
         return row
 
@@ -249,7 +270,8 @@ class Ledger:
         total = lambda k: int(sum(r[k] for r in rows))  # noqa: E731
         homicides = total("homicides")
         arrests = total("arrests")
-        victims = [e["victim_type"] for e in m.events if e["step"] >= burn and e["kind"] != "police"]
+        clearance, conviction = self.case_outcomes(burn)
+        victims = [e["victim_type"] for e in m.events if e["step"] > burn and e["kind"] != "police"]
         return {
             "scenario": m.p.name,
             "scenario_hash": m.p.digest(),
@@ -271,8 +293,8 @@ class Ledger:
             "prison_occupancy": mean("prison_occupancy"),
             "arrests": arrests,
             "arrests_non_member_share": safe_ratio(total("arrests_non_member"), arrests),
-            "clearance_rate": safe_ratio(total("_cleared_measured"), homicides),
-            "conviction_rate": safe_ratio(total("_convicted_measured"), homicides),
+            "clearance_rate": clearance,
+            "conviction_rate": conviction,
             "trust_mean": mean("trust_mean"),
             "reporting_rate": mean("reporting_rate"),
             "collective_efficacy_mean": mean("collective_efficacy_mean"),

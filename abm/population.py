@@ -96,6 +96,7 @@ class PeerNetwork:
         self.graph.add_nodes_from(range(n))
         self.friends = np.full((n, max_degree), -1, dtype=np.int64)
         self.degree = np.zeros(n, dtype=np.int64)
+        self._orphaned: list[int] = []
 
     def add_edges(self, a: np.ndarray, b: np.ndarray) -> None:
         """Add friendships a[i]-b[i] where both have room; duplicates and loops dropped."""
@@ -110,8 +111,9 @@ class PeerNetwork:
             self.degree[v] += 1
 
     def clear(self, slot: int) -> None:
-        """Remove every friendship of a slot (its person left)."""
-        for v in list(self.graph.neighbors(slot)):
+        """Remove every friendship of a slot (its person left); its friends are noted."""
+        for v in sorted(self.graph.neighbors(slot)):
+            self._orphaned.append(v)
             row = self.friends[v, : self.degree[v]]
             keep = row[row != slot]
             self.friends[v, :] = -1
@@ -120,6 +122,11 @@ class PeerNetwork:
         self.graph.remove_edges_from(list(self.graph.edges(slot)))
         self.friends[slot, :] = -1
         self.degree[slot] = 0
+
+    def take_orphaned(self) -> list[int]:
+        """Slots that lost a friend since the last call."""
+        out, self._orphaned = self._orphaned, []
+        return out
 
     def share_with(self, flag: np.ndarray) -> np.ndarray:
         """For each youth, the share of friends for whom ``flag`` is true (0 with no friends)."""

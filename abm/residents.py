@@ -2,7 +2,7 @@
 
 Trust (legitimacy, 0-1) moves with contacts seen in the block: procedurally just
 stops raise it, abusive ones lower it more (Mazerolle et al. 2013; Desmond et al.
-2016), and so does impunity (homicides whose cases went cold). It slowly returns to
+2016), and so do impunity (homicides whose cases went cold) and killings by police. It slowly returns to
 its initial level. Fear follows the strength of gang control times the gang's
 organisation, and recent victimisation. Reporting (and giving witness information)
 rises with trust and collective efficacy and falls with fear. Collective efficacy of a
@@ -46,6 +46,7 @@ def initialise(model: CityModel) -> None:
     res, p, city = model.residents, model.p.residents, model.city
     res.trust[:] = np.clip(model.rng.normal(p.trust_initial, 0.15, res.n), 0, 1)
     model.impunity = np.zeros(city.n_blocks)
+    model.police_killings_block = np.zeros(city.n_blocks)
     model.contacts_just = np.zeros(city.n_blocks, dtype=np.int64)
     model.contacts_abusive = np.zeros(city.n_blocks, dtype=np.int64)
     _fear(model)
@@ -78,13 +79,16 @@ def _reporting(model: CityModel) -> None:
 def update(model: CityModel) -> None:
     res, p, city = model.residents, model.p.residents, model.city
     pop = np.maximum(np.bincount(res.block[res.alive], minlength=city.n_blocks), 1)
-    seen = WITNESSES_PER_CONTACT / pop
+    # Each resident hears of a stop with chance WITNESSES_PER_CONTACT / residents (at most 1).
+    seen = np.minimum(1.0, WITNESSES_PER_CONTACT / pop)
     delta = (
         p.trust_just * model.contacts_just * seen
         - p.trust_abuse * model.contacts_abusive * seen
         - p.trust_impunity * model.impunity
+        - p.trust_police_killing * model.police_killings_block
     )
     model.impunity[:] = 0
+    model.police_killings_block[:] = 0
     res.trust += delta[res.block] + p.trust_reversion * (p.trust_initial - res.trust)
     np.clip(res.trust, 0, 1, out=res.trust)
     res.victimised *= np.exp(-1.0 / p.victim_memory_weeks)

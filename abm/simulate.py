@@ -138,19 +138,25 @@ def _fmt(value):
     return value
 
 
-def git_commit() -> str | None:
-    """The package's git commit, when it runs from a checkout."""
+def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
+            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The package's git commit, when it runs from a checkout."""
+    return _git("rev-parse", "HEAD") or None
+
+
+def git_dirty() -> bool | None:
+    """Whether the checkout has uncommitted changes to tracked files (None outside git)."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)
 
 
 def write_run(result: RunResult, out: Path, config_path: str | None = None) -> None:
@@ -164,6 +170,7 @@ def write_run(result: RunResult, out: Path, config_path: str | None = None) -> N
         "package": "abm",
         "version": __version__,
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
         "config": config_path,
         "scenario": result.scenario.name,
         "scenario_hash": result.scenario.digest(),

@@ -86,14 +86,21 @@ def confrontation_probability(rate: np.ndarray) -> np.ndarray:
 
 
 def rival_of_block(model: CityModel) -> np.ndarray:
-    """For each block, a rival gang holding a neighbouring block (-1 if none)."""
+    """For each block, a rival gang (an edge of ``model.rivalry``) holding a
+    neighbouring block, -1 if none. A block bordering two rivals takes the first found
+    (west, east, north, south)."""
     city = model.city
     owner = city.gang_owner
     nb = city.von_neumann
     rival = np.full(city.n_blocks, -1, dtype=np.int64)
+    if len(model.gangs) < 2:
+        return rival
+    is_rival = model.rival_matrix
+    safe_owner = np.maximum(owner, 0)
     for k in range(4):
         other = np.where(nb[:, k] >= 0, owner[np.maximum(nb[:, k], 0)], -1)
         take = (rival < 0) & (owner >= 0) & (other >= 0) & (other != owner)
+        take &= is_rival[safe_owner, np.maximum(other, 0)]
         rival[take] = other[take]
     return rival
 
@@ -260,7 +267,7 @@ def record_homicide(
     perp_id = int(yth.person_id[perp]) if perp >= 0 else -1
     model.events.append(
         {
-            "step": model.week,
+            "step": model.week + 1,  # the step being run, as in timeseries.csv
             "block": block,
             "x": int(city.x[block]),
             "y": int(city.y[block]),
@@ -274,6 +281,7 @@ def record_homicide(
     )
     if kind == "police":
         model.ledger.count("police_killings", 1)
+        model.police_killings_block[block] += 1
         return
     yth.kills[perp] += 1
     city.homicides[block] += 1
