@@ -49,6 +49,9 @@ def new_youth_traits(model: CityModel, slots: np.ndarray) -> None:
     yth.ever_prison[slots] = False
     yth.kills[slots] = 0
     yth.perceived_certainty[slots] = 0.0
+    yth.jailed_by[slots] = 0
+    yth.cbt_status[slots] = 0
+    yth.cbt_base[slots] = 0.0
     yth.cbt_effect[slots] = 0.0
     yth.cbt_until[slots] = -1
     yth.notice_step[slots] = -1
@@ -194,6 +197,17 @@ def join_logit(
     )
 
 
+def perceived_severity(model: CityModel) -> float:
+    """Perceived severity of sanction, 0-1: the usual sentence (mano dura raises it)
+    against two years."""
+    return min(1.0, model.p.justice.sentence_weeks * model.severity_factor / 104)
+
+
+def perceived_risk(certainty: np.ndarray, severity: float) -> np.ndarray:
+    """Perceived risk of sanction, 0-1. Certainty weighs more than severity (Nagin 2013)."""
+    return certainty * (0.5 + 0.5 * severity)
+
+
 def youth_choices(model: CityModel) -> None:
     """Propensity moves toward its target; non-members may join, members may leave."""
     rng, yth, p, city = model.rng, model.youths, model.p.youth, model.city
@@ -212,12 +226,15 @@ def youth_choices(model: CityModel) -> None:
     target = np.clip(target * (1 - yth.cbt_effect), 0, 1)
     yth.propensity += p.propensity_adapt * (target - yth.propensity)
 
-    # Perceived certainty of sanction: police around home and the city's clearance.
+    # Perceived certainty of sanction: police around home and the city's clearance;
+    # members of a group told it will be sanctioned as a whole also weigh how credible
+    # that promise has proved (focused deterrence).
     police_near = city.neighbourhood_sum(city.police_presence)[yth.block] / 9
     certainty = 0.5 * (1 - np.exp(-3 * police_near)) + 0.5 * model.ledger.recent_clearance()
-    certainty = np.maximum(certainty, np.where(yth.notice_step >= 0, yth.perceived_certainty, 0))
+    collective = np.append(model.collective_certainty, 0.0)[yth.gang]  # gang -1 -> 0
+    certainty = np.maximum(certainty, collective)
     yth.perceived_certainty[:] = certainty
-    severity = min(1.0, model.p.justice.sentence_weeks / 104)
+    severity = perceived_severity(model)
 
     local = city.gang_owner[yth.block]
     candidates = free & ~member & (local >= 0)

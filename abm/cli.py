@@ -1,7 +1,8 @@
 """The ``abm`` command.
 
-    abm run CONFIG [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
+    abm run CONFIG [--policy FILE ...] [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
     abm validate CONFIG [--set KEY=VALUE ...]
+    abm experiment FILE [--reps N] [--workers N] [--out DIR] [--resume]
     abm calibrate CONFIG [--seeds N] [--workers N] [--set KEY=VALUE ...]
     abm bench [--presets NAME ...] [--years N]
 
@@ -54,13 +55,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=seed_int, default=1, help="random seed (default 1)")
     run.add_argument("--steps", type=positive_int, help="weeks to run (default: the scenario's run.steps)")
     run.add_argument("--out", type=Path, help="output folder (default results/<scenario>/seed-<seed>)")
+    run.add_argument("--policy", dest="layers", action="append", default=[], metavar="FILE",
+                     help="merge a policy file over the scenario, e.g. configs/policies/cbt.toml (repeatable)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="change any field by dotted path, e.g. --set police.officers=400 (repeatable)")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no closing table")
 
     val = sub.add_parser("validate", help="check a scenario file and print its parameters")
     val.add_argument("config")
+    val.add_argument("--policy", dest="layers", action="append", default=[], metavar="FILE")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    exp = sub.add_parser("experiment", help="run an experiment file: arms x replications, compare, plot")
+    exp.add_argument("file", help="experiment file, e.g. experiments/policy_comparison.toml")
+    exp.add_argument("--reps", type=positive_int, help="replications per arm (default: the file's)")
+    exp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
+    exp.add_argument("--out", type=Path, help="output folder (default results/<experiment>)")
+    exp.add_argument("--resume", action="store_true", help="finish a sweep that was stopped, keeping finished runs")
+    exp.add_argument("--force", action="store_true", help="start again in a folder that already holds results")
+    exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     cal = sub.add_parser("calibrate", help="distance from the calibration targets over many seeds")
     cal.add_argument("config")
@@ -85,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "validate":
             return cmd_validate(args)
+        if args.command == "experiment":
+            return cmd_experiment(args)
         if args.command == "calibrate":
             return cmd_calibrate(args)
         if args.command == "bench":
@@ -101,8 +116,48 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_validate(args) -> int:
-    scenario = load_scenario(args.config, parse_overrides(args.overrides))
+    scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)
     print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
+    return 0
+
+
+def cmd_experiment(args) -> int:
+    from abm.analysis.comparison import compare, read_runs, table, write_comparison
+    from abm.analysis.plots import all_figures
+    from abm.sweep.experiment import load_experiment
+    from abm.sweep.runner import run_experiment
+
+    exp = load_experiment(args.file)
+    out = args.out or Path("results") / exp.name
+    if (out / "runs.csv").exists() and not (args.resume or args.force):
+        raise ConfigError(f"--out {out}: already holds results (runs.csv); add --resume to finish them "
+                          "or --force to start again")
+    try:
+        summary = run_experiment(exp, out, args.reps, args.workers, resume=args.resume, progress=not args.quiet)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(f"abm: interrupted; finished runs are in {out}/runs.csv. Finish with: "
+              f"abm experiment {args.file} --out {out} --resume" + (f" --reps {args.reps}" if args.reps else ""),
+              file=sys.stderr)
+        return 130
+    runs = read_runs(out / "runs.csv")
+    rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed)
+    write_comparison(out / "comparison.csv", rows)
+    figures = all_figures(out, rows)
+    print(f"{exp.name}: {summary['done']} runs ({summary['ran_now']} now, {summary['failed']} failed) "
+          f"on {summary['workers']} workers in {summary['seconds']:.0f} s")
+    print()
+    first, last = exp.windows()["long"]
+    print(f"Long window (steps {first}-{last}): mean, and change against baseline in % with 95% interval")
+    print(table(rows, "long", ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean",
+                               "incarceration_per_100k", "cost_per_homicide_averted")))
+    print()
+    print(f"files: {out}/runs.csv, comparison.csv, timeseries.csv, blocks.csv, manifest.json")
+    print("figures: " + ", ".join(str(p) for p in figures))
+    if summary["failed"]:
+        print(f"abm: {summary['failed']} runs failed; their errors are in runs.csv (status, error)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -123,7 +178,7 @@ def cmd_run(args) -> int:
 
     from abm.simulate import simulate, write_run
 
-    scenario = load_scenario(args.config, parse_overrides(args.overrides))
+    scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)
     steps = args.steps or scenario.run.steps
     out = args.out or Path("results") / scenario.name / f"seed-{args.seed}"
     if out.exists() and not out.is_dir():

@@ -23,22 +23,12 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-
-
-class ConfigError(Exception):
-    """A scenario or experiment file that cannot be used, with a message for people."""
-
-
-class Section(BaseModel):
-    """Base of every table: strict about unknown keys, immutable once built."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+from abm.policies import PoliciesParams
+from abm.schema import ConfigError, NonNeg, Section, Share
 
 
 class RunParams(Section):
@@ -122,9 +112,9 @@ class GangParams(Section):
 
 
 class ViolenceParams(Section):
-    gang_rate: NonNeg = Field(0.02, description="weekly confrontations per contested block at unit intensity")
+    gang_rate: NonNeg = Field(0.027, description="weekly confrontations per contested block at unit intensity")
     reach: int = Field(2, ge=0, le=10, description="blocks members range from home to hold and fight over turf")
-    youth_rate: NonNeg = Field(0.002, description="weekly confrontations per non-member youth at unit propensity")
+    youth_rate: NonNeg = Field(0.0025, description="weekly confrontations per non-member youth at unit propensity")
     lethality: Share = Field(0.2, description="share of confrontations that kill (firearm availability; US gunshot CFR 22%)")
     grievance_effect: NonNeg = Field(
         0.175, description="retaliatory confrontations per week per unit grievance between two gangs"
@@ -133,6 +123,9 @@ class ViolenceParams(Section):
     police_deterrence: NonNeg = Field(0.35, description="log reduction of confrontation rate per officer present")
     efficacy_damping: Share = Field(0.6, description="share of confrontations prevented by full collective efficacy")
     organisation_restraint: Share = Field(0.5, description="share of visible violence an organised gang avoids")
+    sanction_deterrence: Share = Field(
+        0.5, description="share of confrontations a gang forgoes when its members are certain of a severe sanction"
+    )
     bystander_share: Share = Field(0.12, description="share of gang homicide victims who are bystander residents")
     nonmember_victim_share: Share = Field(0.10, description="share of gang homicide victims who are non-member youths")
     exposure_memory_weeks: float = Field(26.0, gt=0, le=520, description="mean life of a block's violence exposure")
@@ -161,6 +154,7 @@ class JusticeParams(Section):
 
 class PrisonParams(Section):
     capacity_per_100k: NonNeg = Field(350.0, description="prison places per 100,000 people")
+    week_cost: NonNeg = Field(83.0, description="US$ per inmate-week (Brazil: R$21,600 a year, CNJ/Depen 2021)")
     recruitment: Share = Field(0.01, description="weekly chance a non-member inmate joins a gang, at half members and no overcrowding")
     overcrowding_effect: NonNeg = Field(1.0, description="relative rise of prison recruitment per unit occupancy over capacity")
 
@@ -196,6 +190,7 @@ class Scenario(Section):
     justice: JusticeParams = JusticeParams()
     prison: PrisonParams = PrisonParams()
     residents: ResidentParams = ResidentParams()
+    policies: PoliciesParams = PoliciesParams()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -254,14 +249,14 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def describe_error(error: dict) -> str:
+def describe_error(error: dict, root: type[BaseModel] | None = None) -> str:
     """One pydantic error as 'field.path: problem (got value)'."""
     loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         parent = error["loc"][:-1]
-        return f"{loc}: unknown key{valid_keys_hint(parent)}"
+        return f"{loc}: unknown key{valid_keys_hint(parent, root or Scenario)}"
     if kind == "missing":
         return f"{loc}: required field is missing"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
@@ -273,14 +268,30 @@ def describe_error(error: dict) -> str:
     return f"{loc}: {error['msg'].lower()} (got {error['input']!r})"
 
 
-def valid_keys_hint(parent: tuple) -> str:
-    model: type[BaseModel] = Scenario
+def valid_keys_hint(parent: tuple, root: type[BaseModel]) -> str:
+    model: type[BaseModel] = root
     for part in parent:
+        if isinstance(part, int):
+            continue  # an item of a list of tables
         field = model.model_fields.get(str(part))
-        if field is None or not isinstance(field.annotation, type) or not issubclass(field.annotation, BaseModel):
+        if field is None:
             return ""
-        model = field.annotation
+        inner = _table_type(field.annotation)
+        if inner is None:
+            return ""
+        model = inner
     return "; valid keys: " + ", ".join(model.model_fields)
+
+
+def _table_type(annotation) -> type[BaseModel] | None:
+    """The table (model) type inside ``X``, ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _table_type(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def read_toml(path: Path) -> dict:
@@ -318,23 +329,43 @@ def load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, merge and validate a scenario file; ``overrides`` map dotted paths to values.
+def load_scenario(
+    path: str | Path, overrides: dict[str, Any] | None = None, layers: list[str | Path] | tuple = ()
+) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    Args:
+        path: the scenario file.
+        overrides: dotted paths to values, applied last (``{"police.officers": 400}``).
+        layers: further files merged over it in order, e.g. policy files
+            (``configs/policies/cbt.toml``); each is checked on its own first, so that
+            a problem is reported against the file that has it.
 
     Raises:
         ConfigError: naming the file, the field path and the problem.
     """
     path = Path(path)
     data = load_raw(path)
+    for layer in layers:
+        layer_data = load_raw(Path(layer))
+        validate(layer_data, str(layer))
+        data = merge(data, layer_data)
     for key, value in (overrides or {}).items():
         if not key or any(not part for part in key.split(".")):
             raise ConfigError(f"--set {key}: not a dotted field path such as police.officers")
         set_dotted(data, key, value)
+    source = " + ".join([str(path), *map(str, layers)])
+    if overrides:
+        source += f" (with --set {', '.join(overrides)})"
+    return validate(data, source)
+
+
+def validate(data: dict, source: str) -> Scenario:
+    """A Scenario from a merged table, or a ConfigError naming ``source``."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(describe_error(e) for e in exc.errors())
-        source = f"{path} (with --set {', '.join(overrides)})" if overrides else str(path)
         raise ConfigError(f"{source}: {problems}") from None
 
 

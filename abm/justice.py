@@ -110,18 +110,29 @@ def investigations(model: CityModel) -> None:
     non_member = cleared & (yth.gang[slots] < 0)
     model.ledger.count("arrests_non_member", int(non_member.sum()))
     incarcerate(model, slots[convicted], p.homicide_sentence_weeks)
+    yth.jailed_by[slots[convicted]] = 0
     if cold.any():
         model.impunity += np.bincount(blocks[cold], minlength=model.city.n_blocks)
     c.drop(~(cleared | cold))
 
 
-def arrest(model: CityModel, slots: np.ndarray, members: np.ndarray) -> None:
-    """Arrests from stops: some are charged and held for a sentence, the rest released."""
+def arrest(
+    model: CityModel, slots: np.ndarray, charge: np.ndarray, sentence_factor: np.ndarray, mode: np.ndarray
+) -> None:
+    """Arrests from stops: some are charged and held for a sentence, the rest released.
+
+    Args:
+        slots: youths arrested.
+        charge: chance each is charged and held.
+        sentence_factor: multiplier of the usual sentence (mano dura laws).
+        mode: duty of the arresting officer (see :mod:`abm.policing`), kept on the inmate.
+    """
     yth, p = model.youths, model.p.justice
     yth.arrests[slots] += 1
-    charged = slots[model.rng.random(len(slots)) < p.charge_share]
-    terms = model.rng.poisson(p.sentence_weeks, len(charged))
-    incarcerate(model, charged, np.maximum(terms, 1))
+    held = model.rng.random(len(slots)) < charge
+    terms = model.rng.poisson(p.sentence_weeks * sentence_factor[held])
+    incarcerate(model, slots[held], np.maximum(terms, 1))
+    yth.jailed_by[slots[held]] = mode[held]
 
 
 def incarcerate(model: CityModel, slots: np.ndarray, weeks) -> None:
@@ -143,6 +154,7 @@ def prison(model: CityModel) -> None:
     released = np.flatnonzero(yth.incarcerated & (yth.release_step <= model.week))
     yth.incarcerated[released] = False
     yth.release_step[released] = -1
+    yth.jailed_by[released] = 0
     yth.ever_prison[released] = True
     model.ledger.count("released", len(released))
 

@@ -22,26 +22,6 @@ from abm.violence import rival_of_block
 if TYPE_CHECKING:
     from abm.model import CityModel
 
-# Counters kept per week (set by mechanisms through Ledger.count).
-COUNTERS = (
-    "homicides",
-    "police_killings",
-    "confrontations",
-    "recruits",
-    "prison_recruits",
-    "desisted",
-    "arrests",
-    "arrests_non_member",
-    "imprisoned",
-    "released",
-    "cleared",
-    "convicted",
-    "contacts_just",
-    "contacts_abusive",
-    "entered",
-    "aged_out",
-)
-
 TIMESERIES_COLUMNS = (
     "step",
     "year",
@@ -79,30 +59,41 @@ TIMESERIES_COLUMNS = (
     "entered",
     "aged_out",
     "killed_total",
+    "sweep_arrests",
+    "sweep_arrests_non_member",
+    "cbt_enrolled",
+    "cbt_enrolled_new",
+    "fd_called_in",
+    "fd_crackdowns",
+    "fd_crackdown_arrests",
+    "fd_credibility",
+    "fd_notified_gangs",
     "policy_cost",
+    "prison_cost",
 )
 
-SUMMARY_COLUMNS = (
-    "scenario",
-    "scenario_hash",
-    "seed",
-    "steps",
-    "burn_in",
-    "years_measured",
-    "people",
-    "youths",
+RUN_COLUMNS = (
+    "scenario", "scenario_hash", "seed", "steps", "burn_in", "years_measured", "people", "youths",
     "segregation_index",
+)
+
+# Measures of a window of steps (the run summary is the window after burn-in).
+WINDOW_COLUMNS = (
     "homicides",
     "homicide_rate_per_100k",
     "police_killings",
     "recruits",
     "recruitment_per_1000_youth",
+    "prison_recruits",
     "gang_members",
+    "organisation_mean",
     "incarcerated",
     "incarceration_per_100k",
     "prison_occupancy",
     "arrests",
     "arrests_non_member_share",
+    "sweep_arrests",
+    "sweep_arrests_non_member_share",
     "clearance_rate",
     "conviction_rate",
     "trust_mean",
@@ -112,8 +103,16 @@ SUMMARY_COLUMNS = (
     "victims_rival_member_share",
     "victims_non_member_youth_share",
     "victims_bystander_resident_share",
+    "cbt_participants",
+    "fd_called_in",
+    "fd_crackdowns",
+    "fd_credibility",
     "policy_cost",
+    "prison_cost",
+    "total_cost",
 )
+
+SUMMARY_COLUMNS = RUN_COLUMNS + WINDOW_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -160,9 +159,14 @@ class Ledger:
         self.case_step: list[int] = []  # step of each homicide case, in order
         self.case_status: list[int] = []  # 0 open, 1 cleared, 2 convicted, -1 went cold
         self.policy_cost = 0.0
+        self._levels: dict[str, float] = {"fd_credibility": float("nan"), "fd_notified_gangs": 0}
 
     def count(self, name: str, n: int = 1) -> None:
         self._week[name] += n
+
+    def set(self, name: str, value: float) -> None:
+        """A level rather than a count (kept as last set until changed)."""
+        self._levels[name] = value
 
     def homicide(self, block: int) -> None:
         self._week["homicides"] += 1
@@ -182,14 +186,15 @@ class Ledger:
         for r in records.tolist():
             self.case_status[r] = status
 
-    def case_outcomes(self, after_step: int) -> tuple[float, float]:
-        """Shares of homicides after ``after_step`` cleared, and convicted, so far.
+    def case_outcomes(self, first: int, last: int | None = None) -> tuple[float, float]:
+        """Shares of homicides in steps ``first``..``last`` cleared, and convicted, so far.
 
         Cases still open count as not (yet) cleared: near the end of a run this
         understates clearance (right-censoring).
         """
-        start = bisect.bisect_right(self.case_step, after_step)
-        status = self.case_status[start:]
+        lo = bisect.bisect_left(self.case_step, first)
+        hi = len(self.case_step) if last is None else bisect.bisect_right(self.case_step, last)
+        status = self.case_status[lo:hi]
         if not status:
             return float("nan"), float("nan")
         cleared = sum(1 for s in status if s > 0)
@@ -198,7 +203,7 @@ class Ledger:
 
     def recent_clearance(self) -> float:
         """Share of the last year's homicides whose cases were cleared (0.3 before any)."""
-        cleared, _ = self.case_outcomes(self.model.week - WEEKS_PER_YEAR)
+        cleared, _ = self.case_outcomes(self.model.week - WEEKS_PER_YEAR + 1)
         return 0.3 if math.isnan(cleared) else cleared
 
     def record(self) -> dict:
@@ -248,11 +253,21 @@ class Ledger:
             "entered": w["entered"],
             "aged_out": w["aged_out"],
             "killed_total": m.killed,
+            "sweep_arrests": w["sweep_arrests"],
+            "sweep_arrests_non_member": w["sweep_arrests_non_member"],
+            "cbt_enrolled": int((yth.cbt_status == 1).sum()),
+            "cbt_enrolled_new": w["cbt_enrolled_new"],
+            "fd_called_in": w["fd_called_in"],
+            "fd_crackdowns": w["fd_crackdowns"],
+            "fd_crackdown_arrests": w["fd_crackdown_arrests"],
+            "fd_credibility": self._levels["fd_credibility"],
+            "fd_notified_gangs": self._levels["fd_notified_gangs"],
             "policy_cost": self.policy_cost,
+            "prison_cost": incarcerated * m.p.prison.week_cost,
         }
         self.rows.append(row)
         # Share of the trailing year's homicides cleared / convicted so far.
-        row["clearance_rate"], row["conviction_rate"] = self.case_outcomes(m.week - WEEKS_PER_YEAR)
+        row["clearance_rate"], row["conviction_rate"] = self.case_outcomes(m.week - WEEKS_PER_YEAR + 1)
         self._week = defaultdict(int)
         return row
 
@@ -260,49 +275,68 @@ class Ledger:
         return [{k: row[k] for k in TIMESERIES_COLUMNS} for row in self.rows]
 
     def summary(self) -> dict:
-        """Run measures over the weeks after burn-in."""
+        """Run measures over the weeks after burn-in, with what identifies the run."""
         m = self.model
         burn = m.p.run.burn_in
-        rows = self.rows[burn:]
-        weeks = len(rows)
-        years = weeks / WEEKS_PER_YEAR
-        mean = lambda k: float(np.mean([r[k] for r in rows])) if rows else float("nan")  # noqa: E731
-        total = lambda k: int(sum(r[k] for r in rows))  # noqa: E731
-        homicides = total("homicides")
-        arrests = total("arrests")
-        clearance, conviction = self.case_outcomes(burn)
-        victims = [e["victim_type"] for e in m.events if e["step"] > burn and e["kind"] != "police"]
         return {
             "scenario": m.p.name,
             "scenario_hash": m.p.digest(),
             "seed": m.seed,
             "steps": m.week,
             "burn_in": burn,
-            "years_measured": round(years, 4),
+            "years_measured": round((m.week - burn) / WEEKS_PER_YEAR, 4),
             "people": m.people_start,
             "youths": m.youths.n,
             "segregation_index": m.city.segregation_index,
+            **self.window(burn + 1, m.week),
+        }
+
+    def window(self, first: int, last: int) -> dict:
+        """Measures over steps ``first``..``last`` (inclusive, 1-based as in timeseries.csv)."""
+        m = self.model
+        rows = self.rows[max(first, 1) - 1 : last]
+        years = len(rows) / WEEKS_PER_YEAR
+        mean = lambda k: float(np.mean([r[k] for r in rows])) if rows else float("nan")  # noqa: E731
+        total = lambda k: sum(r[k] for r in rows)  # noqa: E731
+        homicides = int(total("homicides"))
+        arrests = int(total("arrests"))
+        clearance, conviction = self.case_outcomes(first, last)
+        kills = [e for e in m.events if first <= e["step"] <= last and e["kind"] != "police"]
+        victims = [e["victim_type"] for e in kills]
+        by_block = np.bincount([e["block"] for e in kills], minlength=m.city.n_blocks)
+        sweep = int(total("sweep_arrests"))
+        return {
             "homicides": homicides,
             "homicide_rate_per_100k": safe_ratio(homicides * 1e5, mean("people") * years),
-            "police_killings": total("police_killings"),
-            "recruits": total("recruits"),
+            "police_killings": int(total("police_killings")),
+            "recruits": int(total("recruits")),
             "recruitment_per_1000_youth": safe_ratio(total("recruits") * 1000, mean("youths") * years),
+            "prison_recruits": int(total("prison_recruits")),
             "gang_members": mean("gang_members"),
+            "organisation_mean": mean("organisation_mean"),
             "incarcerated": mean("incarcerated"),
             "incarceration_per_100k": mean("incarceration_per_100k"),
             "prison_occupancy": mean("prison_occupancy"),
             "arrests": arrests,
             "arrests_non_member_share": safe_ratio(total("arrests_non_member"), arrests),
+            "sweep_arrests": sweep,
+            "sweep_arrests_non_member_share": safe_ratio(total("sweep_arrests_non_member"), sweep),
             "clearance_rate": clearance,
             "conviction_rate": conviction,
             "trust_mean": mean("trust_mean"),
             "reporting_rate": mean("reporting_rate"),
             "collective_efficacy_mean": mean("collective_efficacy_mean"),
-            "homicide_share_top5pct_blocks": top_share(self.block_homicides, 0.05),
+            "homicide_share_top5pct_blocks": top_share(by_block, 0.05),
             "victims_rival_member_share": safe_ratio(victims.count("rival_member"), len(victims)),
             "victims_non_member_youth_share": safe_ratio(victims.count("non_member_youth"), len(victims)),
             "victims_bystander_resident_share": safe_ratio(victims.count("bystander_resident"), len(victims)),
-            "policy_cost": float(sum(r["policy_cost"] for r in rows)),
+            "cbt_participants": int(total("cbt_enrolled_new")),
+            "fd_called_in": int(total("fd_called_in")),
+            "fd_crackdowns": int(total("fd_crackdowns")),
+            "fd_credibility": rows[-1]["fd_credibility"] if rows else float("nan"),
+            "policy_cost": float(total("policy_cost")),
+            "prison_cost": float(total("prison_cost")),
+            "total_cost": float(total("policy_cost") + total("prison_cost")),
         }
 
 

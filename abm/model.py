@@ -10,7 +10,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from abm import behaviour, gangs, justice, policing, residents, violence
+from abm import behaviour, gangs, justice, policies, policing, residents, violence
 from abm.city import City
 from abm.config import Scenario
 from abm.metrics import Ledger
@@ -79,9 +79,15 @@ class CityModel(mesa.Model):
         gangs.update_rivalry(self)
         self.officers = policing.recruit_officers(self)
         self.cases = justice.Cases()
+        # Set by policies each week: perceived certainty of collective sanction for
+        # each gang's members (focused deterrence), and the factor on perceived
+        # severity (mano dura's sentences).
+        self.collective_certainty = np.zeros(len(self.gangs))
+        self.severity_factor = 1.0
         residents.initialise(self)
 
         self.ledger = Ledger(self)
+        self.policies = policies.build(scenario.policies, self)
         self.events: list[dict] = []
         self.entered = 0
         self.aged_out = 0
@@ -106,16 +112,23 @@ class CityModel(mesa.Model):
     # -- the week -------------------------------------------------------------------
     def step(self) -> None:
         """One week, mechanisms in a fixed order."""
+        self.collective_certainty[:] = 0.0
+        self.severity_factor = 1.0
         behaviour.ageing(self)                 # 15-year-olds enter, 25-year-olds leave
         behaviour.labour_market(self)          # school dropout, jobs found and lost
-        policing.deploy(self)                  # patrols to hot spots and by population
+        policing.deploy(self)                  # patrols; policies' beats and sweeps (hook "deploy")
         gangs.update_territory(self)           # control, expansion, resources, demand
+        self.policy_hook("programmes")         # call-ins, services, CBT enrolment
         behaviour.youth_choices(self)          # propensity; joining and leaving gangs
+        before = len(self.events)
         violence.confrontations(self)          # confrontations, homicides, grievance
+        self.policy_hook("after_violence", self.events[before:])  # crackdowns
         policing.contacts(self)                # stops, just or abusive; arrests
         justice.investigations(self)           # clearance, conviction, sentences
         justice.prison(self)                   # releases, prison recruitment, organisation
         residents.update(self)                 # trust, fear, reporting, collective efficacy
+        self.policy_hook("community")          # beat officers work with residents
+        self.ledger.policy_cost = float(sum(pol.cost(self) for pol in self.active_policies()))
         self.week += 1
         self.ledger.record()                   # this week's measures
 
@@ -125,6 +138,14 @@ class CityModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(1)
+
+    def active_policies(self) -> list:
+        return [pol for pol in self.policies if pol.active(self.week)]
+
+    def policy_hook(self, hook: str, *args) -> None:
+        """Call ``hook`` on every active policy, in :data:`abm.policies.ORDER`."""
+        for pol in self.active_policies():
+            getattr(pol, hook)(self, *args)
 
     # -- bookkeeping shared by mechanisms --------------------------------------------
     @property

@@ -42,9 +42,41 @@ class Officer(mesa.Agent):
         return (b % self.model.city.width, b // self.model.city.width)
 
 
+# What an officer is doing this week (``model.officer_mode``).
+PATROL, BEAT, SWEEP, CRACKDOWN = 0, 1, 2, 3
+MODE_NAMES = ("patrol", "beat", "sweep", "crackdown")
+
+
+class Duty:
+    """Per-officer conduct this week, as arrays: what a stop by each officer is like.
+
+    Patrol officers take the scenario's ``police`` values; policies change them for
+    the officers they take (beats, sweeps, crackdowns).
+    """
+
+    def __init__(self, n: int):
+        self.mode = np.zeros(n, dtype=np.int64)
+        self.stops = np.zeros(n)
+        self.professionalism = np.zeros(n)
+        self.suspicion = np.zeros(n)
+        self.charge = np.zeros(n)
+        self.sentence_factor = np.ones(n)
+        self.force = np.zeros(n)
+
+    def reset(self, p) -> None:
+        self.mode[:] = PATROL
+        self.stops[:] = p.contacts_per_officer
+        self.professionalism[:] = p.professionalism
+        self.suspicion[:] = p.suspicion_arrest
+        self.charge[:] = 0.0  # 0 means: the justice system's usual charge share
+        self.sentence_factor[:] = 1.0
+        self.force[:] = p.force_lethality
+
+
 def recruit_officers(model: CityModel) -> list[Officer]:
     n = model.p.police.officers
     model.officer_block = np.zeros(n, dtype=np.int64)
+    model.duty = Duty(n)
     return [Officer(model, i) for i in range(n)]
 
 
@@ -70,7 +102,10 @@ def deploy(model: CityModel) -> None:
     if n == 0:
         city.police_presence[:] = 0.0
         return
+    model.duty.reset(model.p.police)
     model.officer_block[:] = model.rng.choice(city.n_blocks, size=n, p=patrol_weights(model))
+    # Policies then take some officers off patrol: beats, sweeps, crackdowns.
+    model.policy_hook("deploy")
     city.police_presence[:] = presence(city, model.officer_block)
 
 
@@ -84,16 +119,18 @@ def contacts(model: CityModel) -> None:
     if len(free) == 0:
         return
     # Stops happen where officers are, among free youths living there.
-    stops_per_officer = rng.poisson(p.contacts_per_officer, n_off)
+    duty = model.duty
+    stops_per_officer = rng.poisson(duty.stops)
     blocks = np.repeat(model.officer_block, stops_per_officer)
+    officer = np.repeat(np.arange(n_off), stops_per_officer)
     order = np.argsort(yth.block[free], kind="stable")
     sorted_blocks = yth.block[free][order]
     lo = np.searchsorted(sorted_blocks, blocks, side="left")
     hi = np.searchsorted(sorted_blocks, blocks, side="right")
     has = hi > lo
-    blocks, lo, hi = blocks[has], lo[has], hi[has]
+    blocks, lo, hi, officer = blocks[has], lo[has], hi[has], officer[has]
     stopped = free[order[lo + np.floor(rng.random(len(lo)) * (hi - lo)).astype(np.int64)]]
-    abusive = rng.random(len(stopped)) > p.professionalism
+    abusive = rng.random(len(stopped)) > duty.professionalism[officer]
     model.ledger.count("contacts_just", int((~abusive).sum()))
     model.ledger.count("contacts_abusive", int(abusive.sum()))
     model.contacts_just = np.bincount(blocks[~abusive], minlength=city.n_blocks)
@@ -105,13 +142,18 @@ def contacts(model: CityModel) -> None:
     info = model.block_reporting[blocks]
     org = np.array([g.organisation for g in model.gangs] + [0.0])[yth.gang[stopped]]
     protected = p.corruption * org
-    p_arrest = np.where(member, p.member_detection * (1 + 2 * info) * (1 - protected), p.suspicion_arrest)
+    p_arrest = np.where(member, p.member_detection * (1 + 2 * info) * (1 - protected), duty.suspicion[officer])
     arrested = rng.random(len(stopped)) < p_arrest
     arrested_slots, first = np.unique(stopped[arrested], return_index=True)
     was_member = member[arrested][first]
-    killed = was_member & (rng.random(len(arrested_slots)) < p.force_lethality)
+    by = officer[arrested][first]
+    killed = was_member & (rng.random(len(arrested_slots)) < duty.force[by])
     for slot in arrested_slots[killed].tolist():
         record_homicide(model, "police", int(yth.block[slot]), -1, slot, "member", -1, int(yth.gang[slot]))
-    justice.arrest(model, arrested_slots[~killed], was_member[~killed])
+    keep = ~killed
+    charge = np.where(duty.charge[by] > 0, duty.charge[by], model.p.justice.charge_share)
+    justice.arrest(model, arrested_slots[keep], charge[keep], duty.sentence_factor[by][keep], duty.mode[by][keep])
     model.ledger.count("arrests", len(arrested_slots))
     model.ledger.count("arrests_non_member", int((~was_member).sum()))
+    model.ledger.count("sweep_arrests", int((duty.mode[by] == SWEEP).sum()))
+    model.ledger.count("sweep_arrests_non_member", int(((duty.mode[by] == SWEEP) & ~was_member).sum()))

@@ -65,10 +65,15 @@ class Youths:
         self.incarcerated = np.zeros(n, dtype=bool)
         self.release_step = np.full(n, -1, dtype=np.int64)
         self.ever_prison = np.zeros(n, dtype=bool)
+        self.jailed_by = np.zeros(n, dtype=np.int64)  # duty of the arresting officer (0 patrol/court)
         self.kills = np.zeros(n, dtype=np.int64)
         self.perceived_certainty = np.zeros(n)
-        # Programme state, set by policies: CBT effect (0-1) and the step it ends;
-        # the step a focused-deterrence notice was received.
+        # Programme state, set by policies. CBT: status (0 never, 1 enrolled,
+        # 2 completed, 3 dropped out), the individual's effect when fully engaged,
+        # the current effect (0-1), and the step the programme ends or ended.
+        # Focused deterrence: the step a youth was called in (-1 never).
+        self.cbt_status = np.zeros(n, dtype=np.int64)
+        self.cbt_base = np.zeros(n)
         self.cbt_effect = np.zeros(n)
         self.cbt_until = np.full(n, -1, dtype=np.int64)
         self.notice_step = np.full(n, -1, dtype=np.int64)

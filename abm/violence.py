@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import justice
+from abm.behaviour import perceived_risk, perceived_severity
 from abm.gangs import member_counts
 
 if TYPE_CHECKING:
@@ -38,14 +39,16 @@ def gang_confrontation_rate(
     police: np.ndarray,
     efficacy: np.ndarray,
     organisation: np.ndarray,
+    sanction: np.ndarray,
 ) -> np.ndarray:
     """Expected confrontations per week in contested blocks.
 
     Two sources add up: everyday friction where members of rival gangs live close
     (``gang_rate`` x sqrt(own x rival) x propensity), and retaliation, the block's
     part of the grievance between the two gangs (``grievance_effect`` confrontations
-    per week per unit of grievance). Police presence, collective efficacy and
-    organisation (organised groups avoid visible violence) damp both.
+    per week per unit of grievance). Police presence, collective efficacy,
+    organisation (organised groups avoid visible violence) and the members' perceived
+    risk of sanction damp both.
 
     Args:
         own, rival: members of the holding gang and of its rival living around the block.
@@ -54,6 +57,7 @@ def gang_confrontation_rate(
         police: officers present (with spill-over), >= 0.
         efficacy: block collective efficacy, 0-1.
         organisation: mean organisation of the two gangs, 0-1.
+        sanction: mean perceived risk of sanction of the two gangs' members, 0-1.
     """
     friction = params.gang_rate * np.sqrt(own * rival) * (2 * propensity)
     retaliation = params.grievance_effect * grievance * (rival > 0)
@@ -62,6 +66,7 @@ def gang_confrontation_rate(
         * np.exp(-params.police_deterrence * police)
         * (1 - params.efficacy_damping * efficacy)
         * (1 - params.organisation_restraint * organisation)
+        * (1 - params.sanction_deterrence * sanction)
     )
 
 
@@ -129,6 +134,10 @@ def confrontations(model: CityModel) -> None:
             np.bincount(yth.gang[members], minlength=n_g), 1
         )
         org_g = np.array([g.organisation for g in model.gangs])
+        risk = perceived_risk(yth.perceived_certainty[members], perceived_severity(model))
+        risk_g = np.bincount(yth.gang[members], weights=risk, minlength=n_g) / np.maximum(
+            np.bincount(yth.gang[members], minlength=n_g), 1
+        )
         g, h = owner[contested], rival[contested]
         # Each pair's grievance is spread over the blocks where the two gangs meet,
         # in proportion to how many of their members live there.
@@ -145,6 +154,7 @@ def confrontations(model: CityModel) -> None:
             police=police[contested],
             efficacy=efficacy[contested],
             organisation=(org_g[g] + org_g[h]) / 2,
+            sanction=(risk_g[g] + risk_g[h]) / 2,
         )
         gang_conf[contested] = rng.poisson(rate)
 

@@ -22,7 +22,7 @@ def test_more_police_never_raises_a_blocks_confrontation_probability(own, rival,
         rate = gang_confrontation_rate(
             P.violence, own=np.array([own]), rival=np.array([rival]), propensity=np.array([prop]),
             grievance=np.array([griev]), police=np.array([pol]), efficacy=np.array([efficacy]),
-            organisation=np.array([org]),
+            organisation=np.array([org]), sanction=np.array([0.3]),
         )
         return confrontation_probability(rate)[0]
 
@@ -44,6 +44,7 @@ def test_grievance_never_lowers_confrontations(griev, more, own, rival):
         return gang_confrontation_rate(
             P.violence, own=np.array([own]), rival=np.array([rival]), propensity=np.array([0.5]),
             grievance=np.array([g]), police=np.array([1.0]), efficacy=np.array([0.3]), organisation=np.array([0.3]),
+            sanction=np.array([0.3]),
         )[0]
 
     assert rate(griev + more) >= rate(griev)
@@ -53,6 +54,7 @@ def test_no_confrontation_without_a_rival():
     rate = gang_confrontation_rate(
         P.violence, own=np.array([10.0]), rival=np.array([0.0]), propensity=np.array([0.9]),
         grievance=np.array([5.0]), police=np.array([0.0]), efficacy=np.array([0.0]), organisation=np.array([0.0]),
+        sanction=np.array([0.0]),
     )
     assert rate[0] == 0
 

@@ -1,0 +1,1 @@
+"""Reading result files: comparisons with intervals, figures."""

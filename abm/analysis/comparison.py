@@ -1,0 +1,158 @@
+"""Fair comparison of arms: means with 95% intervals, and paired changes against baseline.
+
+Every replicate uses the same seed in every arm (common random numbers), so an arm's
+change is measured replicate by replicate: ``change`` is the mean of the paired
+differences (arm minus baseline) with a Student-t 95% interval; ``change_pct`` is that
+change as a percentage of the baseline mean (its interval scales the same way, taking
+the baseline mean as fixed). The cost per homicide averted is the mean extra cost
+(programme plus prison) over the mean homicides averted, with a paired bootstrap
+interval (replicates resampled with a fixed seed); it is empty when no homicides are
+averted on average.
+
+Reads only ``runs.csv``, so it works on results made elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from abm.calibration import t95
+
+METRICS = (
+    "homicide_rate_per_100k",
+    "recruitment_per_1000_youth",
+    "homicides",
+    "recruits",
+    "gang_members",
+    "organisation_mean",
+    "prison_recruits",
+    "incarcerated",
+    "incarceration_per_100k",
+    "arrests",
+    "arrests_non_member_share",
+    "clearance_rate",
+    "conviction_rate",
+    "trust_mean",
+    "reporting_rate",
+    "collective_efficacy_mean",
+    "homicide_share_top5pct_blocks",
+    "police_killings",
+    "policy_cost",
+    "prison_cost",
+    "total_cost",
+)
+WINDOWS = ("short", "long", "all")
+COLUMNS = (
+    "arm", "metric", "window", "n", "mean", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high",
+    "change_pct", "change_pct_ci_low", "change_pct_ci_high",
+)
+BOOTSTRAP = 2000
+
+
+def read_runs(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return [r for r in csv.DictReader(handle) if r["status"] == "ok"]
+
+
+def _value(row: dict, metric: str, window: str) -> float:
+    key = metric if window == "all" else f"{metric}__{window}"
+    text = row.get(key, "")
+    return float(text) if text not in ("", None) else math.nan
+
+
+def interval(x: np.ndarray) -> tuple[float, float, float]:
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, math.nan, math.nan
+    half = t95(len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return m, m - half, m + half
+
+
+def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed: int = 0) -> list[dict]:
+    """One row per arm, metric and window."""
+    by_arm: dict[str, dict[int, dict]] = {}
+    for r in runs:
+        by_arm.setdefault(r["arm"], {})[int(r["replicate"])] = r
+    arms = arms or sorted(by_arm)
+    base = by_arm.get(baseline, {})
+    out = []
+    for arm in arms:
+        reps = by_arm.get(arm, {})
+        paired = sorted(set(reps) & set(base))
+        for window in WINDOWS:
+            for metric in METRICS:
+                x = np.array([_value(reps[r], metric, window) for r in sorted(reps)])
+                mean, lo, hi = interval(x)
+                a = np.array([_value(reps[r], metric, window) for r in paired])
+                b = np.array([_value(base[r], metric, window) for r in paired])
+                change, clo, chi = interval(a - b)
+                bmean = float(np.nanmean(b)) if len(b) and not np.isnan(b).all() else math.nan
+                scale = 100 / bmean if bmean and not math.isnan(bmean) else math.nan
+                out.append({
+                    "arm": arm, "metric": metric, "window": window, "n": int((~np.isnan(x)).sum()),
+                    "mean": mean, "ci_low": lo, "ci_high": hi,
+                    "change": change, "change_ci_low": clo, "change_ci_high": chi,
+                    "change_pct": change * scale, "change_pct_ci_low": clo * scale, "change_pct_ci_high": chi * scale,
+                })
+            out.append(cost_per_homicide_averted(arm, window, reps, base, paired, seed))
+    return out
+
+
+def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
+    row = {k: math.nan for k in COLUMNS}
+    row.update(arm=arm, metric="cost_per_homicide_averted", window=window, n=len(paired))
+    if not paired:
+        return row
+    extra = np.array([_value(reps[r], "total_cost", window) - _value(base[r], "total_cost", window) for r in paired])
+    averted = np.array([_value(base[r], "homicides", window) - _value(reps[r], "homicides", window) for r in paired])
+    if averted.mean() <= 0:
+        return row
+    row["mean"] = float(extra.mean() / averted.mean())
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(paired), (BOOTSTRAP, len(paired)))
+    num, den = extra[picks].mean(axis=1), averted[picks].mean(axis=1)
+    ratios = np.where(den > 0, num / np.where(den > 0, den, 1), np.inf)
+    with np.errstate(invalid="ignore"):
+        low, high = np.percentile(ratios, [2.5, 97.5])
+    row["ci_low"], row["ci_high"] = float(low), float(high)
+    return row
+
+
+def write_comparison(path: Path, rows: list[dict]) -> None:
+    from abm.simulate import write_csv
+
+    write_csv(path, COLUMNS, rows)
+
+
+def table(rows: list[dict], window: str, metrics: tuple[str, ...]) -> str:
+    """A Markdown table of change_pct (with interval) per arm for some metrics."""
+    arms = list(dict.fromkeys(r["arm"] for r in rows))
+    index = {(r["arm"], r["metric"], r["window"]): r for r in rows}
+    head = "| arm | " + " | ".join(metrics) + " |"
+    lines = [head, "|" + "---|" * (len(metrics) + 1)]
+    for arm in arms:
+        cells = []
+        for m in metrics:
+            r = index.get((arm, m, window))
+            cells.append(_cell(r, m))
+        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(r: dict | None, metric: str) -> str:
+    if r is None or r["mean"] is None or (isinstance(r["mean"], float) and math.isnan(r["mean"])):
+        return "n/a"
+    if metric == "cost_per_homicide_averted":
+        hi = "inf" if math.isinf(r["ci_high"]) else f"{r['ci_high'] / 1e3:,.0f}k"
+        return f"${r['mean'] / 1e3:,.0f}k [{r['ci_low'] / 1e3:,.0f}k, {hi}]"
+    mean = f"{r['mean']:.3g}"
+    if isinstance(r["change_pct"], float) and not math.isnan(r["change_pct"]) and r["change"] != 0:
+        return f"{mean} ({r['change_pct']:+.0f}% [{r['change_pct_ci_low']:+.0f}, {r['change_pct_ci_high']:+.0f}])"
+    return mean

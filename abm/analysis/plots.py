@@ -1,0 +1,199 @@
+"""Figures of an experiment folder, written beside its CSV files as PNG.
+
+- ``trajectories.png``: homicide rate and recruitment over time per arm (13-week
+  rolling means), mean over replicates with a 95% band;
+- ``effects.png``: each policy's change against baseline, in %, with 95% intervals,
+  in the short and the long window;
+- ``side_effects.png``: changes in trust, reporting, incarceration, arrests of
+  non-members, killings by police and cost (long window);
+- ``maps.png``: homicides per block after the policies start, baseline and each arm,
+  in the first replicate: the same city and seed in every arm.
+
+Reads only the result files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from abm.analysis.comparison import interval  # noqa: E402
+
+ROLL = 13
+
+
+def _colors(arms: list[str]) -> dict[str, tuple]:
+    cmap = plt.get_cmap("tab10")
+    return {arm: ("black" if i == 0 else cmap((i - 1) % 10)) for i, arm in enumerate(arms)}
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def trajectories(out: Path, arms: list[str], start: int, burn_in: int) -> Path:
+    rows = _read(out / "timeseries.csv")
+    series: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        for metric in ("homicide_rate_per_100k", "recruitment_per_1000_youth"):
+            series[(r["arm"], metric)][r["run_id"]].append(float(r[metric]))
+    colors = _colors(arms)
+    fig, axes = plt.subplots(2, 1, figsize=(10, 8), sharex=True)
+    labels = {"homicide_rate_per_100k": "Homicides per 100,000 a year",
+              "recruitment_per_1000_youth": "Recruits per 1,000 youths a year"}
+    kernel = np.ones(ROLL) / ROLL
+    for ax, metric in zip(axes, labels, strict=True):
+        top = 0.0
+        for arm in arms:
+            runs = list(series[(arm, metric)].values())
+            if not runs:
+                continue
+            smooth = np.array([np.convolve(np.array(x), kernel, mode="valid") for x in runs])
+            years = (np.arange(smooth.shape[1]) + ROLL) / 52
+            mean = smooth.mean(axis=0)
+            top = max(top, float(mean.max()))
+            ax.plot(years, mean, color=colors[arm], lw=2 if arm == arms[0] else 1.5, label=arm)
+            if len(runs) > 1:
+                from abm.calibration import t95
+
+                half = t95(len(runs) - 1) * smooth.std(axis=0, ddof=1) / math.sqrt(len(runs))
+                ax.fill_between(years, mean - half, mean + half, color=colors[arm], alpha=0.12, lw=0)
+        ax.axvspan(0, burn_in / 52, color="0.9", lw=0)
+        ax.axvline(start / 52, color="0.3", ls="--", lw=1)
+        ax.set_ylabel(labels[metric])
+        ax.set_ylim(0, top * 1.5 if top > 0 else 1)  # bands of few replicates can be far wider
+        ax.grid(alpha=0.3)
+    axes[0].text(start / 52, axes[0].get_ylim()[1] * 0.97, "  policies start", va="top", fontsize=9, color="0.3")
+    axes[0].text(0.05, axes[0].get_ylim()[1] * 0.97, "burn-in", va="top", fontsize=9, color="0.4")
+    axes[1].set_xlabel("Year (13-week rolling mean; bands: 95% interval over replicates)")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    fig.suptitle("Homicide and gang recruitment over time, by policy", fontsize=13)
+    fig.tight_layout()
+    path = out / "trajectories.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _forest(ax, comparison: list[dict], arms: list[str], metric: str, title: str) -> None:
+    index = {(r["arm"], r["metric"], r["window"]): r for r in comparison}
+    shown = [a for a in arms[1:]]
+    for j, (window, marker, color) in enumerate((("short", "o", "tab:orange"), ("long", "s", "tab:blue"))):
+        for i, arm in enumerate(shown):
+            r = index.get((arm, metric, window))
+            if r is None or _nan(r["change_pct"]):
+                continue
+            y = len(shown) - 1 - i + (0.15 if j == 0 else -0.15)
+            lo, hi = r["change_pct_ci_low"], r["change_pct_ci_high"]
+            if not (_nan(lo) or _nan(hi)):
+                ax.plot([lo, hi], [y, y], color=color, lw=2)
+            ax.plot(r["change_pct"], y, marker, color=color, ms=7,
+                    label={"short": "first 2 years of policy", "long": "last 3 years"}[window] if i == 0 else None)
+    ax.axvline(0, color="0.3", lw=1)
+    ax.set_yticks(range(len(shown)))
+    ax.set_yticklabels(list(reversed(shown)))
+    ax.set_title(title)
+    ax.set_xlabel("change against baseline, % (95% interval)")
+    ax.grid(axis="x", alpha=0.3)
+
+
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def effects(out: Path, comparison: list[dict], arms: list[str]) -> Path:
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.6 * len(arms) + 2), sharey=True)
+    _forest(axes[0], comparison, arms, "homicide_rate_per_100k", "Homicide rate")
+    _forest(axes[1], comparison, arms, "recruitment_per_1000_youth", "Gang recruitment")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=9)
+    fig.suptitle("Policy effects, paired by replicate (same seeds in every arm)", fontsize=13)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    path = out / "effects.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def side_effects(out: Path, comparison: list[dict], arms: list[str]) -> Path:
+    metrics = (
+        ("trust_mean", "Trust in police"),
+        ("reporting_rate", "Reporting"),
+        ("incarceration_per_100k", "Incarceration"),
+        ("arrests_non_member_share", "Share of arrested not in gangs"),
+        ("police_killings", "Killings by police"),
+        ("total_cost", "Cost (programmes + prison)"),
+    )
+    fig, axes = plt.subplots(2, 3, figsize=(13, 0.35 * len(arms) * 2 + 3.5), sharey=True)
+    for ax, (metric, title) in zip(axes.ravel(), metrics, strict=True):
+        _forest(ax, comparison, arms, metric, title)
+        ax.set_xlabel("change, %")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=9)
+    fig.suptitle("Side effects against baseline (95% intervals)", fontsize=13)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    path = out / "side_effects.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def maps(out: Path, arms: list[str], width: int, height: int) -> Path:
+    rows = _read(out / "blocks.csv")
+    first = {}
+    for r in rows:
+        first.setdefault(r["arm"], min(int(x["replicate"]) for x in rows if x["arm"] == r["arm"]))
+    grids = {arm: np.zeros((height, width)) for arm in arms}
+    for r in rows:
+        if r["arm"] in grids and int(r["replicate"]) == first.get(r["arm"]):
+            grids[r["arm"]][int(r["y"]), int(r["x"])] += int(r["homicides"])
+    vmax = max(1.0, max(g.max() for g in grids.values()))
+    cols = min(4, len(arms))
+    nrows = math.ceil(len(arms) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols + 1, 3.4 * nrows + 0.6), squeeze=False,
+                             layout="constrained")
+    for ax in axes.ravel():
+        ax.axis("off")
+    image = None
+    for ax, arm in zip(axes.ravel(), arms, strict=False):
+        g = grids[arm]
+        image = ax.imshow(np.where(g > 0, g, np.nan), cmap="inferno_r", vmin=0, vmax=vmax, origin="upper",
+                          interpolation="nearest")
+        ax.set_facecolor("0.93")
+        ax.set_title(f"{arm}\n{int(g.sum())} homicides", fontsize=10)
+        ax.axis("on")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if image is not None:
+        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="homicides per block")
+    fig.suptitle("Where homicides happen after the policies start (first replicate: same city and seed in every arm)",
+                 fontsize=11)
+    path = out / "maps.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def all_figures(out: Path, comparison: list[dict]) -> list[Path]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    arms = list(manifest["arms"])
+    base = manifest["baseline"]
+    arms = [base] + [a for a in arms if a != base]
+    paths = [
+        trajectories(out, arms, manifest["policy_start_step"], manifest["windows"]["all"][0] - 1),
+        effects(out, comparison, arms),
+        side_effects(out, comparison, arms),
+    ]
+    if "grid" in manifest:
+        paths.append(maps(out, arms, *manifest["grid"]))
+    return paths

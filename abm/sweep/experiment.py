@@ -1,0 +1,175 @@
+"""Experiment files: a base scenario, arms, replications and a root seed.
+
+An experiment is a TOML file (the same format as scenarios), e.g.::
+
+    name = "policy_comparison"
+    scenario = "../configs/district.toml"    # relative to this file
+    policy_dir = "../configs/policies"       # where arms find their policy files
+    replications = 20
+    root_seed = 2026
+
+    [[arms]]
+    name = "baseline"
+
+    [[arms]]
+    name = "focused_deterrence+cbt"          # policies from the name, split on '+'
+
+    [[arms]]
+    name = "mano_dura_harsh"
+    policies = ["mano_dura"]
+    set = { "policies.mano_dura.coverage" = 0.6 }
+
+Every run's seed is derived from the root seed and the replicate number only, so each
+replicate uses the same seed in every arm (common random numbers): arms differ by
+their policies, not by chance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from abm.config import Scenario, describe_error, load_scenario, read_toml
+from abm.schema import ConfigError, Section
+
+
+class Arm(Section):
+    name: str = Field(min_length=1, max_length=80, description="arm name; '+' joins policies")
+    policies: list[str] | None = Field(None, description="policy files (names in policy_dir); default: from the name")
+    set: dict[str, Any] = Field(default_factory=dict, description="dotted field overrides for this arm")
+
+    def policy_names(self, baseline: str) -> list[str]:
+        if self.policies is not None:
+            return list(self.policies)
+        if self.name == baseline:
+            return []
+        return [part.strip() for part in self.name.split("+")]
+
+
+class Windows(Section):
+    short_years: float = Field(2.0, gt=0, le=50, description="the short window: years after the policies start")
+    long_years: float = Field(3.0, gt=0, le=50, description="the long window: the last years of the run")
+
+
+class ExperimentFile(Section):
+    name: str = Field(min_length=1, max_length=80)
+    description: str = ""
+    scenario: str = Field(description="scenario file, relative to the experiment file")
+    policy_dir: str = Field("../configs/policies", description="folder of policy files, relative to the experiment file")
+    replications: int = Field(20, ge=1, le=100_000)
+    root_seed: int = Field(1, ge=0, le=2**63 - 1)
+    baseline: str = Field("baseline", description="the arm that changes are measured against")
+    set: dict[str, Any] = Field(default_factory=dict, description="dotted overrides for every arm")
+    windows: Windows = Windows()
+    arms: list[Arm] = Field(min_length=1)
+
+    @field_validator("arms")
+    @classmethod
+    def _unique_names(cls, arms: list[Arm]) -> list[Arm]:
+        names = [a.name for a in arms]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"arms: names must be unique, repeated: {', '.join(dupes)}")
+        return arms
+
+    @model_validator(mode="after")
+    def _has_baseline(self) -> ExperimentFile:
+        if self.baseline not in [a.name for a in self.arms]:
+            raise ValueError(f"baseline: no arm is named {self.baseline!r}")
+        return self
+
+
+class Experiment:
+    """A validated experiment: its file, and each arm's scenario."""
+
+    def __init__(self, path: Path, spec: ExperimentFile, scenarios: dict[str, Scenario], policies: dict[str, list[str]]):
+        self.path = path
+        self.spec = spec
+        self.scenarios = scenarios
+        self.policies = policies
+        self.file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def arms(self) -> list[str]:
+        return [a.name for a in self.spec.arms]
+
+    def seed(self, replicate: int) -> int:
+        """The seed of a replicate, the same in every arm."""
+        return int(np.random.SeedSequence([self.spec.root_seed, replicate]).generate_state(1)[0])
+
+    def runs(self, replications: int | None = None) -> list[dict]:
+        """Every run: id, arm, replicate, seed; ordered by arm then replicate."""
+        reps = replications or self.spec.replications
+        return [
+            {"run_id": f"{i:03d}-{r:05d}", "arm": arm, "replicate": r, "seed": self.seed(r)}
+            for i, arm in enumerate(self.arms)
+            for r in range(reps)
+        ]
+
+    def policy_start(self) -> int:
+        """The step policies start: the earliest start over arms (default: end of burn-in)."""
+        starts = []
+        for s in self.scenarios.values():
+            for name in ("focused_deterrence", "cbt", "community_policing", "mano_dura"):
+                pol = getattr(s.policies, name)
+                if pol is not None:
+                    starts.append(s.run.burn_in if pol.start is None else pol.start)
+        base = self.scenarios[self.spec.baseline]
+        return min(starts) if starts else base.run.burn_in
+
+    def windows(self) -> dict[str, tuple[int, int]]:
+        """Steps (first, last) of each window: all (after burn-in), short, long."""
+        base = self.scenarios[self.spec.baseline]
+        steps = base.run.steps
+        start = self.policy_start()
+        short = (start + 1, min(steps, start + round(52 * self.spec.windows.short_years)))
+        long = (max(1, steps - round(52 * self.spec.windows.long_years) + 1), steps)
+        return {"all": (base.run.burn_in + 1, steps), "short": short, "long": long}
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file and every arm's scenario.
+
+    Raises:
+        ConfigError: naming the file, the field and the problem.
+    """
+    path = Path(path)
+    data = read_toml(path)
+    try:
+        spec = ExperimentFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(describe_error(e, root=ExperimentFile) for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+    here = path.parent
+    scenario_path = here / spec.scenario
+    if not scenario_path.exists():
+        raise ConfigError(f"{path}: scenario: file {scenario_path} not found")
+    policy_dir = here / spec.policy_dir
+    scenarios, policies = {}, {}
+    for i, arm in enumerate(spec.arms):
+        names = arm.policy_names(spec.baseline)
+        layers = []
+        for name in names:
+            layer = policy_dir / f"{name}.toml"
+            if not layer.exists():
+                known = sorted(p.stem for p in policy_dir.glob("*.toml")) if policy_dir.is_dir() else []
+                raise ConfigError(
+                    f"{path}: arms[{i}] ({arm.name}): no policy file {layer}"
+                    + (f"; known policies: {', '.join(known)}" if known else "")
+                )
+            layers.append(layer)
+        overrides = {**spec.set, **arm.set}
+        try:
+            scenarios[arm.name] = load_scenario(scenario_path, overrides, layers)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: arms[{i}] ({arm.name}): {exc}") from None
+        policies[arm.name] = names
+    return Experiment(path, spec, scenarios, policies)

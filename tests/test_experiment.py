@@ -1,0 +1,135 @@
+"""Experiments: the files they write, fair seeds, same rows on any worker count,
+resume after a kill, and bad experiment files refused clearly."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from abm.config import ConfigError
+from abm.sweep.experiment import load_experiment
+from abm.sweep.runner import run_experiment
+
+from .conftest import ROOT
+
+SMOKE = ROOT / "experiments" / "smoke.toml"
+COMPARISON_COLUMNS = ["arm", "metric", "window", "mean", "ci_low", "ci_high", "change", "change_ci_low",
+                      "change_ci_high", "change_pct", "change_pct_ci_low", "change_pct_ci_high"]
+
+
+def abm(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "abm", *args], capture_output=True, text=True, cwd=ROOT, **kw)
+
+
+def rows(path):
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke")
+    proc = abm("experiment", str(SMOKE), "--out", str(out), "--workers", "2", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_experiment_writes_runs_comparison_and_figures(smoke_run):
+    out, proc = smoke_run
+    for name in ("runs.csv", "comparison.csv", "timeseries.csv", "blocks.csv", "manifest.json",
+                 "trajectories.png", "effects.png", "side_effects.png", "maps.png"):
+        assert (out / name).stat().st_size > 0, name
+    runs = rows(out / "runs.csv")
+    assert len(runs) == 3 * 2
+    assert {"run_id", "arm", "replicate", "seed", "status", "homicide_rate_per_100k",
+            "homicide_rate_per_100k__short", "recruitment_per_1000_youth__long"} <= set(runs[0])
+    comparison = rows(out / "comparison.csv")
+    assert COMPARISON_COLUMNS == [c for c in rows(out / "comparison.csv")[0] if c in COMPARISON_COLUMNS]
+    assert {r["window"] for r in comparison} >= {"short", "long"}
+    assert any(r["metric"] == "cost_per_homicide_averted" for r in comparison)
+    assert "homicide_rate_per_100k" in proc.stdout
+
+
+def test_each_replicate_uses_the_same_seed_in_every_arm(smoke_run):
+    out, _ = smoke_run
+    seeds = {}
+    for r in rows(out / "runs.csv"):
+        seeds.setdefault(r["replicate"], set()).add(r["seed"])
+    assert all(len(s) == 1 for s in seeds.values())
+    assert len({next(iter(s)) for s in seeds.values()}) == len(seeds)
+
+
+def test_baseline_change_is_zero_and_changes_are_paired(smoke_run):
+    out, _ = smoke_run
+    for r in rows(out / "comparison.csv"):
+        if r["arm"] == "baseline" and r["metric"] == "homicides":
+            assert float(r["change"]) == 0.0
+
+
+def test_same_rows_on_one_and_two_workers(smoke_run, tmp_path):
+    out, _ = smoke_run
+    exp = load_experiment(SMOKE)
+    run_experiment(exp, tmp_path, workers=1, progress=False)
+    assert (tmp_path / "runs.csv").read_bytes() == (out / "runs.csv").read_bytes()
+    assert (tmp_path / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes()
+
+
+def test_a_killed_sweep_resumes_to_the_same_results(smoke_run, tmp_path):
+    out, _ = smoke_run
+    cmd = [sys.executable, "-m", "abm", "experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs = tmp_path / "runs.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if runs.exists() and len(runs.read_text().splitlines()) >= 3:  # header + 2 runs
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(runs.read_text().splitlines()) - 1
+    assert 2 <= done < 6, f"kill came too late to test anything ({done} runs done)"
+    again = abm("experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "2", "--quiet", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert runs.read_bytes() == (out / "runs.csv").read_bytes()
+    assert (tmp_path / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes()
+
+
+def test_an_existing_result_folder_is_not_overwritten_by_accident(smoke_run):
+    out, _ = smoke_run
+    proc = abm("experiment", str(SMOKE), "--out", str(out), "--quiet")
+    assert proc.returncode == 2 and "--resume" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def write(tmp_path, text):
+    (tmp_path / "policies").mkdir(exist_ok=True)
+    (tmp_path / "policies" / "cbt.toml").write_text("[policies.cbt]\ncapacity_per_100k = 10\n")
+    path = tmp_path / "exp.toml"
+    path.write_text(f'name = "x"\nscenario = "{ROOT / "configs" / "classroom.toml"}"\npolicy_dir = "policies"\n' + text)
+    return path
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('[[arms]]\nname = "baseline"\n[[arms]]\nname = "magic"\n', "no policy file"),
+    ('[[arms]]\nname = "baseline"\nreplicas = 3\n', "arms.0.replicas: unknown key"),
+    ('replications = 0\n[[arms]]\nname = "baseline"\n', "replications: must be >= 1"),
+    ('[[arms]]\nname = "cbt"\n', "no arm is named 'baseline'"),
+    ('[[arms]]\nname = "baseline"\n[[arms]]\nname = "baseline"\n', "repeated: baseline"),
+    ('[[arms]]\nname = "baseline"\n[[arms]]\nname = "cbt"\nset = { "policies.cbt.completion" = 2 }\n',
+     "policies.cbt.completion: must be <= 1"),
+    ('[[arms]]\nname = "baseline"\nsurprise = true\n', "unknown key"),
+])
+def test_bad_experiment_files_are_refused_clearly(tmp_path, text, needle):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert needle in str(info.value) and "exp.toml" in str(info.value)
+
+
+def test_bad_experiment_file_on_the_command_line_exits_2(tmp_path):
+    path = write(tmp_path, "[[arms]]\nname = 'cbt'\n")
+    proc = abm("experiment", str(path), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "exp.toml" in proc.stderr
