@@ -114,3 +114,45 @@ def verdict(r: dict) -> str:
     if r["preset"] == "city":
         return f"{years:g} year(s) peak {r['peak_mib'] / 1024:.2f} GiB: {'met' if r['peak_mib'] < 8192 else 'MISSED'} (< 8 GiB)"
     return ""
+
+
+SWEEP_FILE = """
+name = "sweep_bench"
+scenario = "{scenario}"
+replications = {reps}
+root_seed = 5
+set = {{ "run.steps" = 156, "run.burn_in" = 52 }}
+[[arms]]
+name = "baseline"
+"""
+
+
+def run_sweep_bench(configs: Path, reps: int = 16) -> int:
+    """Runs per minute of one sweep with 1 and 2 local workers and a local Dask cluster."""
+    import tempfile
+
+    from abm.sweep.experiment import load_experiment
+    from abm.sweep.runner import run_experiment
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sweep.toml"
+        path.write_text(SWEEP_FILE.format(scenario=(configs / "classroom.toml").resolve(), reps=reps))
+        exp = load_experiment(path)
+        print(f"sweep of {reps} classroom runs (3 years each)")
+        print(f"{'executor':<24}{'seconds':>9}{'runs/min':>10}")
+        rates = {}
+        for label, kwargs in (("local, 1 worker", {"workers": 1}), ("local, 2 workers", {"workers": 2}),
+                              ("dask local, 2 workers", {"workers": 2, "dask": True})):
+            t0 = time.perf_counter()
+            try:
+                run_experiment(exp, Path(tmp) / label.replace(" ", "_").replace(",", ""), progress=False, **kwargs)
+            except RuntimeError as exc:  # Dask not installed
+                print(f"{label:<24}  skipped: {exc}")
+                continue
+            seconds = time.perf_counter() - t0
+            rates[label] = reps / seconds * 60
+            print(f"{label:<24}{seconds:>9.1f}{rates[label]:>10.1f}", flush=True)
+        if "local, 1 worker" in rates and "local, 2 workers" in rates:
+            print(f"\n2 workers / 1 worker: {rates['local, 2 workers'] / rates['local, 1 worker']:.2f}x "
+                  "(target: at least 1.8x on two cores)")
+    return 0

@@ -70,7 +70,9 @@ def run_seeds(scenario: Scenario, seeds: list[int], workers: int | None = None) 
     jobs = [(scenario, s) for s in seeds]
     if workers == 1:
         return [_summary(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    from abm.sweep.runner import worker_context
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
         return list(pool.map(_summary, jobs))
 
 

@@ -3,8 +3,9 @@
     abm run CONFIG [--policy FILE ...] [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
     abm validate CONFIG [--set KEY=VALUE ...]
     abm experiment FILE [--reps N] [--workers N] [--out DIR] [--resume]
+    abm report RESULTS_DIR
     abm calibrate CONFIG [--seeds N] [--workers N] [--set KEY=VALUE ...]
-    abm bench [--presets NAME ...] [--years N]
+    abm bench [--presets NAME ...] [--years N] | abm bench --sweep
 
 Bad input (a missing or malformed file, an unknown key, a wrong type, a value out of
 range) ends with one message naming the file, the field and the problem, and exit
@@ -72,8 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
     exp.add_argument("--out", type=Path, help="output folder (default results/<experiment>)")
     exp.add_argument("--resume", action="store_true", help="finish a sweep that was stopped, keeping finished runs")
+    exp.add_argument("--dask", action="store_true", help="run on a local Dask cluster of --workers processes")
+    exp.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
     exp.add_argument("--force", action="store_true", help="start again in a folder that already holds results")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser("report", help="one self-contained HTML page from a results folder")
+    rep.add_argument("folder", type=Path)
 
     cal = sub.add_parser("calibrate", help="distance from the calibration targets over many seeds")
     cal.add_argument("config")
@@ -88,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--years", type=float, nargs="+",
                        help="simulated years per preset (default: 10 10 1)")
     bench.add_argument("--configs", type=Path, default=Path("configs"), help="folder of the preset files")
+    bench.add_argument("--sweep", action="store_true",
+                       help="instead, measure sweep throughput with 1 and 2 workers and with Dask")
     return parser
 
 
@@ -100,11 +108,20 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_validate(args)
         if args.command == "experiment":
             return cmd_experiment(args)
+        if args.command == "report":
+            from abm.analysis.report import build_report
+
+            if not (args.folder / "manifest.json").exists():
+                raise ConfigError(f"{args.folder}: not a results folder (no manifest.json)")
+            print(build_report(args.folder))
+            return 0
         if args.command == "calibrate":
             return cmd_calibrate(args)
         if args.command == "bench":
-            from abm.bench import run_bench
+            from abm.bench import run_bench, run_sweep_bench
 
+            if args.sweep:
+                return run_sweep_bench(args.configs)
             return run_bench(args.presets, args.years, args.configs)
     except ConfigError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
@@ -122,8 +139,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_experiment(args) -> int:
-    from abm.analysis.comparison import compare, read_runs, table, write_comparison
-    from abm.analysis.plots import all_figures
     from abm.sweep.experiment import load_experiment
     from abm.sweep.runner import run_experiment
 
@@ -133,32 +148,58 @@ def cmd_experiment(args) -> int:
         raise ConfigError(f"--out {out}: already holds results (runs.csv); add --resume to finish them "
                           "or --force to start again")
     try:
-        summary = run_experiment(exp, out, args.reps, args.workers, resume=args.resume, progress=not args.quiet)
-    except ValueError as exc:
+        summary = run_experiment(exp, out, args.reps, args.workers, resume=args.resume, progress=not args.quiet,
+                                 dask=args.dask, scheduler=args.scheduler)
+    except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
     except KeyboardInterrupt:
         print(f"abm: interrupted; finished runs are in {out}/runs.csv. Finish with: "
               f"abm experiment {args.file} --out {out} --resume" + (f" --reps {args.reps}" if args.reps else ""),
               file=sys.stderr)
         return 130
-    runs = read_runs(out / "runs.csv")
-    rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed)
-    write_comparison(out / "comparison.csv", rows)
-    figures = all_figures(out, rows)
     print(f"{exp.name}: {summary['done']} runs ({summary['ran_now']} now, {summary['failed']} failed) "
-          f"on {summary['workers']} workers in {summary['seconds']:.0f} s")
-    print()
-    first, last = exp.windows()["long"]
-    print(f"Long window (steps {first}-{last}): mean, and change against baseline in % with 95% interval")
-    print(table(rows, "long", ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean",
-                               "incarceration_per_100k", "cost_per_homicide_averted")))
-    print()
-    print(f"files: {out}/runs.csv, comparison.csv, timeseries.csv, blocks.csv, manifest.json")
-    print("figures: " + ", ".join(str(p) for p in figures))
+          f"on {summary['workers']} {summary['executor']} workers in {summary['seconds']:.0f} s")
+    print(analyse_folder(exp, out))
     if summary["failed"]:
         print(f"abm: {summary['failed']} runs failed; their errors are in runs.csv (status, error)", file=sys.stderr)
         return 1
     return 0
+
+
+def analyse_folder(exp, out: Path) -> str:
+    """Comparison, sensitivity indices and figures of a finished experiment; a short text."""
+    from abm.analysis.comparison import compare, read_runs, table, write_comparison
+    from abm.analysis.plots import all_figures
+    from abm.analysis.sensitivity import run_sensitivity
+
+    runs = read_runs(out / "runs.csv")
+    rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed)
+    write_comparison(out / "comparison.csv", rows)
+    lines = [""]
+    if len(exp.arms) > 1:
+        first, last = exp.windows()["long"]
+        lines += [f"Long window (steps {first}-{last}): mean, and change against baseline in % with 95% interval",
+                  table(rows, "long", ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean",
+                                       "incarceration_per_100k", "cost_per_homicide_averted")), ""]
+    sens = run_sensitivity(exp, out)
+    if sens:
+        key = "ST" if sens[0]["method"] == "sobol" else "mu_star"
+        lines.append(f"Sensitivity ({sens[0]['method']}, {key}), most influential first:")
+        for output in exp.spec.outputs:
+            sub = sorted((r for r in sens if r["output"] == output and r["arm"] == exp.spec.baseline),
+                         key=lambda r: -r[key])
+            lines.append(f"  {output}: " + ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5]))
+        lines.append("")
+    figures = all_figures(out, rows)
+    files = ["runs.csv", "comparison.csv", "manifest.json"] + [f for f in ("timeseries.csv", "blocks.csv")
+                                                                if (out / f).stat().st_size > 100]
+    if sens:
+        files.append("sensitivity.csv")
+        figures.append(out / "sensitivity.png")
+    lines.append(f"files: {out}/" + ", ".join(files))
+    if figures:
+        lines.append("figures: " + ", ".join(str(p) for p in figures))
+    return "\n".join(lines)
 
 
 def cmd_calibrate(args) -> int:

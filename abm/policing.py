@@ -50,8 +50,9 @@ MODE_NAMES = ("patrol", "beat", "sweep", "crackdown")
 class Duty:
     """Per-officer conduct this week, as arrays: what a stop by each officer is like.
 
-    Patrol officers take the scenario's ``police`` values; policies change them for
-    the officers they take (beats, sweeps, crackdowns).
+    Patrol officers take the scenario's ``police`` and ``justice`` values; policies
+    change them for the officers they take (beats, sweeps). ``CRACKDOWN`` marks
+    prisoners arrested in a focused-deterrence crackdown, which uses no patrol.
     """
 
     def __init__(self, n: int):
@@ -63,12 +64,12 @@ class Duty:
         self.sentence_factor = np.ones(n)
         self.force = np.zeros(n)
 
-    def reset(self, p) -> None:
+    def reset(self, p, justice) -> None:
         self.mode[:] = PATROL
         self.stops[:] = p.contacts_per_officer
         self.professionalism[:] = p.professionalism
         self.suspicion[:] = p.suspicion_arrest
-        self.charge[:] = 0.0  # 0 means: the justice system's usual charge share
+        self.charge[:] = justice.charge_share
         self.sentence_factor[:] = 1.0
         self.force[:] = p.force_lethality
 
@@ -102,7 +103,7 @@ def deploy(model: CityModel) -> None:
     if n == 0:
         city.police_presence[:] = 0.0
         return
-    model.duty.reset(model.p.police)
+    model.duty.reset(model.p.police, model.p.justice)
     model.officer_block[:] = model.rng.choice(city.n_blocks, size=n, p=patrol_weights(model))
     # Policies then take some officers off patrol: beats, sweeps, crackdowns.
     model.policy_hook("deploy")
@@ -151,8 +152,8 @@ def contacts(model: CityModel) -> None:
     for slot in arrested_slots[killed].tolist():
         record_homicide(model, "police", int(yth.block[slot]), -1, slot, "member", -1, int(yth.gang[slot]))
     keep = ~killed
-    charge = np.where(duty.charge[by] > 0, duty.charge[by], model.p.justice.charge_share)
-    justice.arrest(model, arrested_slots[keep], charge[keep], duty.sentence_factor[by][keep], duty.mode[by][keep])
+    justice.arrest(model, arrested_slots[keep], duty.charge[by][keep], duty.sentence_factor[by][keep],
+                   duty.mode[by][keep])
     model.ledger.count("arrests", len(arrested_slots))
     model.ledger.count("arrests_non_member", int((~was_member).sum()))
     model.ledger.count("sweep_arrests", int((duty.mode[by] == SWEEP).sum()))

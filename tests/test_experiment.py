@@ -44,7 +44,7 @@ def test_experiment_writes_runs_comparison_and_figures(smoke_run):
                  "trajectories.png", "effects.png", "side_effects.png", "maps.png"):
         assert (out / name).stat().st_size > 0, name
     runs = rows(out / "runs.csv")
-    assert len(runs) == 3 * 2
+    assert len(runs) == 3 * 2 * 2  # arms x design points x replicates
     assert {"run_id", "arm", "replicate", "seed", "status", "homicide_rate_per_100k",
             "homicide_rate_per_100k__short", "recruitment_per_1000_youth__long"} <= set(runs[0])
     comparison = rows(out / "comparison.csv")
@@ -91,7 +91,7 @@ def test_a_killed_sweep_resumes_to_the_same_results(smoke_run, tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done = len(runs.read_text().splitlines()) - 1
-    assert 2 <= done < 6, f"kill came too late to test anything ({done} runs done)"
+    assert 2 <= done < 12, f"kill came too late to test anything ({done} runs done)"
     again = abm("experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "2", "--quiet", "--resume")
     assert again.returncode == 0, again.stderr
     assert runs.read_bytes() == (out / "runs.csv").read_bytes()
@@ -133,3 +133,96 @@ def test_bad_experiment_file_on_the_command_line_exits_2(tmp_path):
     path = write(tmp_path, "[[arms]]\nname = 'cbt'\n")
     proc = abm("experiment", str(path), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "exp.toml" in proc.stderr
+
+
+SOBOL = """
+name = "tiny_sobol"
+scenario = "{scenario}"
+replications = 1
+root_seed = 3
+set = {{ "run.steps" = 60, "run.burn_in" = 20 }}
+outputs = ["homicide_rate_per_100k", "recruitment_per_1000_youth"]
+[design]
+method = "{method}"
+samples = 4
+[design.parameters]
+"youth.join_peer" = {{ low = 1.0, high = 5.0 }}
+"violence.lethality" = {{ low = 0.1, high = 0.3 }}
+"""
+
+
+def sweep_file(tmp_path, method="sobol"):
+    path = tmp_path / f"{method}.toml"
+    path.write_text(SOBOL.format(scenario=ROOT / "configs" / "classroom.toml", method=method))
+    return path
+
+
+def test_sobol_sweep_gives_the_same_rows_on_local_processes_and_dask(tmp_path):
+    exp = load_experiment(sweep_file(tmp_path))
+    assert len(exp.points) == 4 * (2 + 2)
+    run_experiment(exp, tmp_path / "one", workers=1, progress=False)
+    run_experiment(exp, tmp_path / "two", workers=2, progress=False)
+    run_experiment(exp, tmp_path / "dask", workers=2, progress=False, dask=True)
+    one = (tmp_path / "one" / "runs.csv").read_bytes()
+    assert one == (tmp_path / "two" / "runs.csv").read_bytes()
+    assert one == (tmp_path / "dask" / "runs.csv").read_bytes()
+    runs = rows(tmp_path / "one" / "runs.csv")
+    assert len(runs) == 16 and all(r["status"] == "ok" for r in runs)
+    assert {"point", "youth.join_peer", "violence.lethality"} <= set(runs[0])
+
+
+def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
+    from abm.analysis.sensitivity import run_sensitivity
+
+    for method, keys in (("sobol", ("S1", "S1_conf", "ST", "ST_conf")), ("morris", ("mu_star", "sigma"))):
+        exp = load_experiment(sweep_file(tmp_path, method))
+        out = tmp_path / method
+        run_experiment(exp, out, workers=2, progress=False)
+        result = run_sensitivity(exp, out)
+        assert {r["parameter"] for r in result} == {"youth.join_peer", "violence.lethality"}
+        assert {r["output"] for r in result} == {"homicide_rate_per_100k", "recruitment_per_1000_youth"}
+        assert all(all(k in r for k in keys) for r in result)
+        assert (out / "sensitivity.csv").exists() and (out / "sensitivity.png").exists()
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    from abm import cli
+    from abm.sweep import runner
+
+    exp = load_experiment(SMOKE)
+    bad_seed = exp.seed(1)
+    real = runner.CityModel
+
+    def flaky(scenario, seed):
+        if seed == bad_seed:
+            raise RuntimeError("simulated failure")
+        return real(scenario, seed)
+
+    monkeypatch.setattr(runner, "CityModel", flaky)
+    status = cli.main(["experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "1", "--quiet"])
+    assert status == 1
+    runs = rows(tmp_path / "runs.csv")
+    failed = [r for r in runs if r["status"] == "failed"]
+    assert failed and all(r["replicate"] == "1" for r in failed)
+    assert all("simulated failure" in r["error"] for r in failed)
+    assert sum(r["status"] == "ok" for r in runs) == len(runs) - len(failed) > 0
+
+
+def test_report_turns_a_results_folder_into_one_page(smoke_run):
+    out, _ = smoke_run
+    proc = abm("report", str(out))
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "report.html").read_text()
+    assert "<table" in page and "data:image/png;base64," in page and "smoke" in page
+    assert "src=\"http" not in page  # self-contained
+
+
+def test_model_function_for_exploratory_modelling_is_a_plain_picklable_function():
+    import pickle
+
+    from abm.workbench import CityModelFunction
+
+    f = CityModelFunction(ROOT / "configs" / "classroom.toml", outputs=("homicides", "recruits"))
+    f = pickle.loads(pickle.dumps(f))
+    out = f(**{"run.steps": 30, "run.burn_in": 5, "youth.join_peer": 4.0, "seed": 2})
+    assert set(out) == {"homicides", "recruits"} and out["recruits"] >= 0

@@ -120,11 +120,21 @@ def test_focused_deterrence_without_capacity_keeps_no_promise(short):
 
 
 def test_policies_act_only_between_start_and_end(short):
-    s = with_policy(short, "cbt", start=60, end=80)
+    s = with_policy(short, "community_policing", start=60, end=80)
     result = simulate(s, 1)
-    enrolled = [r["cbt_enrolled"] for r in result.timeseries]
-    assert all(e == 0 for e in enrolled[:60]) and max(enrolled[60:80]) > 0
-    assert all(r["policy_cost"] == 0 for r in result.timeseries[80:])
+    cost = [r["policy_cost"] for r in result.timeseries]
+    assert all(c == 0 for c in cost[:60]) and all(c > 0 for c in cost[60:80]) and all(c == 0 for c in cost[80:])
+
+
+def test_cbt_after_its_end_enrols_no_one_and_winds_down(short):
+    s = with_policy(short, "cbt", start=60, end=80, programme_weeks=10)
+    result = simulate(s, 1)
+    rows = result.timeseries
+    assert all(r["cbt_enrolled"] == 0 for r in rows[:60]) and max(r["cbt_enrolled"] for r in rows[60:80]) > 0
+    assert all(r["cbt_enrolled_new"] == 0 for r in rows[80:])
+    enrolled_after = [r["cbt_enrolled"] for r in rows[80:]]
+    assert enrolled_after == sorted(enrolled_after, reverse=True)
+    assert all(r["cbt_enrolled"] == 0 and r["policy_cost"] == 0 for r in rows[92:])
 
 
 def test_every_policy_file_is_valid_and_mixes_with_the_others():

@@ -1,7 +1,7 @@
 """Fair comparison of arms: means with 95% intervals, and paired changes against baseline.
 
 Every replicate uses the same seed in every arm (common random numbers), so an arm's
-change is measured replicate by replicate: ``change`` is the mean of the paired
+change is measured replicate by replicate (and design point by design point): ``change`` is the mean of the paired
 differences (arm minus baseline) with a Student-t 95% interval; ``change_pct`` is that
 change as a percentage of the baseline mean (its interval scales the same way, taking
 the baseline mean as fixed). The cost per homicide averted is the mean extra cost
@@ -77,9 +77,10 @@ def interval(x: np.ndarray) -> tuple[float, float, float]:
 
 def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed: int = 0) -> list[dict]:
     """One row per arm, metric and window."""
-    by_arm: dict[str, dict[int, dict]] = {}
+    by_arm: dict[str, dict[tuple[int, int], dict]] = {}
     for r in runs:
-        by_arm.setdefault(r["arm"], {})[int(r["replicate"])] = r
+        # Runs pair on design point and replicate: the same seed and parameters.
+        by_arm.setdefault(r["arm"], {})[(int(r.get("point") or 0), int(r["replicate"]))] = r
     arms = arms or sorted(by_arm)
     base = by_arm.get(baseline, {})
     out = []

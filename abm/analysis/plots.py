@@ -85,6 +85,9 @@ def trajectories(out: Path, arms: list[str], start: int, burn_in: int) -> Path:
     return path
 
 
+WINDOW_LABELS = {"short": "after the policies start", "long": "at the end"}
+
+
 def _forest(ax, comparison: list[dict], arms: list[str], metric: str, title: str) -> None:
     index = {(r["arm"], r["metric"], r["window"]): r for r in comparison}
     shown = [a for a in arms[1:]]
@@ -98,7 +101,7 @@ def _forest(ax, comparison: list[dict], arms: list[str], metric: str, title: str
             if not (_nan(lo) or _nan(hi)):
                 ax.plot([lo, hi], [y, y], color=color, lw=2)
             ax.plot(r["change_pct"], y, marker, color=color, ms=7,
-                    label={"short": "first 2 years of policy", "long": "last 3 years"}[window] if i == 0 else None)
+                    label=WINDOW_LABELS[window] if i == 0 else None)
     ax.axvline(0, color="0.3", lw=1)
     ax.set_yticks(range(len(shown)))
     ax.set_yticklabels(list(reversed(shown)))
@@ -186,14 +189,17 @@ def maps(out: Path, arms: list[str], width: int, height: int) -> Path:
 
 def all_figures(out: Path, comparison: list[dict]) -> list[Path]:
     manifest = json.loads((out / "manifest.json").read_text())
+    windows = manifest["windows"]
+    for name, text in (("short", "steps {0}-{1}, after the policies start"), ("long", "steps {0}-{1}, at the end")):
+        WINDOW_LABELS[name] = text.format(*windows[name])
     arms = list(manifest["arms"])
     base = manifest["baseline"]
     arms = [base] + [a for a in arms if a != base]
-    paths = [
-        trajectories(out, arms, manifest["policy_start_step"], manifest["windows"]["all"][0] - 1),
-        effects(out, comparison, arms),
-        side_effects(out, comparison, arms),
-    ]
-    if "grid" in manifest:
+    paths = []
+    if (out / "timeseries.csv").exists() and (out / "timeseries.csv").stat().st_size > 100:
+        paths.append(trajectories(out, arms, manifest["policy_start_step"], manifest["windows"]["all"][0] - 1))
+    if len(arms) > 1:
+        paths += [effects(out, comparison, arms), side_effects(out, comparison, arms)]
+    if (out / "blocks.csv").exists() and (out / "blocks.csv").stat().st_size > 100 and "grid" in manifest:
         paths.append(maps(out, arms, *manifest["grid"]))
     return paths

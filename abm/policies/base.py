@@ -8,7 +8,7 @@ an effect on homicide or recruitment; those emerge.
 Hooks, called in the step at these points (see ``CityModel.step``), in the order
 of :data:`abm.policies.ORDER` when several policies are on:
 
-- ``deploy``: after patrols are drawn; take officers for beats, sweeps, crackdowns.
+- ``deploy``: after patrols are drawn; take officers for beats and sweeps.
 - ``programmes``: before youths' choices; enrol, notify, offer services, decay effects.
 - ``after_violence``: after this week's confrontations; respond to killings.
 - ``community``: after residents' update; work with residents.
@@ -35,7 +35,7 @@ class PolicyParams(Section):
 
     start: int | None = Field(None, ge=0, description="step the policy starts (default: end of burn-in)")
     end: int | None = Field(None, ge=1, description="step the policy ends (default: never)")
-    unit_cost: NonNeg = Field(0.0, description="US$ per unit (see each policy) per week")
+    unit_cost: NonNeg = Field(0.0, description="US$ per unit (each policy says what its unit is)")
 
 
 class Policy:

@@ -44,6 +44,13 @@ class CBT(Policy):
     name = "cbt"
     params: CBTParams
 
+    def active(self, week: int) -> bool:
+        """After ``end`` no one new enrols, but participants finish and effects fade."""
+        return week >= self.start
+
+    def enrolling(self, week: int) -> bool:
+        return self.params.end is None or week < self.params.end
+
     def __init__(self, params: CBTParams, model: CityModel):
         super().__init__(params, model)
         self.capacity = int(round(params.capacity_per_100k * model.people_start / 1e5))
@@ -65,7 +72,8 @@ class CBT(Policy):
             status[enrolled[finished]] = COMPLETED
             model.ledger.count("cbt_completed", int(finished.sum()))
             model.ledger.count("cbt_dropped", int(left.sum()))
-        self._enrol(model)
+        if self.enrolling(model.week):
+            self._enrol(model)
         enrolled = status == ENROLLED
         yth.cbt_effect[enrolled] = yth.cbt_base[enrolled]
 

@@ -69,7 +69,8 @@ class CommunityPolicing(Policy):
         fear = np.bincount(res.block[res.alive], weights=res.fear[res.alive], minlength=city.n_blocks)
         count = np.bincount(res.block[res.alive], minlength=city.n_blocks)
         fear = np.divide(fear, count, out=np.zeros(city.n_blocks), where=count > 0)
-        officers = np.bincount(model.officer_block[: self.n_beats], minlength=city.n_blocks)
+        on_beat = model.duty.mode[: self.n_beats] == BEAT  # not those mano dura took, if both run
+        officers = np.bincount(model.officer_block[: self.n_beats][on_beat], minlength=city.n_blocks)
         gain = self.params.efficacy_support * officers * (1 - fear) * (1 - city.collective_efficacy)
         city.collective_efficacy[:] = np.clip(city.collective_efficacy + gain, 0, 1)
 

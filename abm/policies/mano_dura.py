@@ -29,7 +29,7 @@ class ManoDuraParams(PolicyParams):
     stops_per_officer: NonNeg = Field(5.0, description="stops per sweep officer per week")
     professionalism: Share = Field(0.3, description="share of sweep contacts that are procedurally just")
     suspicion_arrest: Share = Field(0.01, description="chance a stopped non-member is arrested on suspicion")
-    charge_share: Share = Field(0.5, description="share of sweep arrests held (pre-trial detention; LatAm >40% of prisoners pre-trial)")
+    charge_share: Share = Field(0.5, description="share of sweep arrests held (El Salvador 2003: up to 91% released without charge; since 2022 most held)")
     sentence_factor: float = Field(1.5, ge=1, le=10, description="multiplier of sentences for sweep arrests (anti-gang laws)")
     force_lethality: Share = Field(0.03, description="chance an arrest of a member in a sweep ends in a killing by police")
     unit_cost: NonNeg = Field(130.0, description="US$ per sweep officer-week (operations, overtime; about a week's wage, SESNSP 2017)")

@@ -31,10 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from typing import Literal
+
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from abm.config import Scenario, describe_error, load_scenario, read_toml
+from abm.metrics import WINDOW_COLUMNS
 from abm.schema import ConfigError, Section
+from abm.sweep.design import Design
 
 
 class Arm(Section):
@@ -48,6 +52,11 @@ class Arm(Section):
         if self.name == baseline:
             return []
         return [part.strip() for part in self.name.split("+")]
+
+
+class Keep(Section):
+    timeseries: bool = Field(False, description="keep each run's time series (timeseries.csv, long form)")
+    blocks: bool = Field(False, description="keep each run's homicides per block after the policies start")
 
 
 class Windows(Section):
@@ -65,7 +74,24 @@ class ExperimentFile(Section):
     baseline: str = Field("baseline", description="the arm that changes are measured against")
     set: dict[str, Any] = Field(default_factory=dict, description="dotted overrides for every arm")
     windows: Windows = Windows()
-    arms: list[Arm] = Field(min_length=1)
+    seeds: Literal["common", "independent"] = Field(
+        "common", description="common: a replicate has the same seed in every arm and design point"
+    )
+    design: Design | None = None
+    keep: Keep = Keep()
+    outputs: list[str] = Field(
+        ["homicide_rate_per_100k", "recruitment_per_1000_youth"],
+        min_length=1, description="measures analysed for sensitivity",
+    )
+    arms: list[Arm] = Field(default_factory=lambda: [Arm(name="baseline")], min_length=1)
+
+    @field_validator("outputs")
+    @classmethod
+    def _known_outputs(cls, outputs: list[str]) -> list[str]:
+        unknown = [o for o in outputs if o not in WINDOW_COLUMNS]
+        if unknown:
+            raise ValueError(f"outputs: unknown measure {', '.join(unknown)}; known: {', '.join(WINDOW_COLUMNS)}")
+        return outputs
 
     @field_validator("arms")
     @classmethod
@@ -92,6 +118,23 @@ class Experiment:
         self.scenarios = scenarios
         self.policies = policies
         self.file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        self.points = spec.design.points(spec.root_seed) if spec.design else [{}]
+
+    @property
+    def parameters(self) -> list[str]:
+        """Dotted paths the design varies (none without a design)."""
+        return spec_names(self.spec)
+
+    def scenario(self, arm: str, point: int) -> Scenario:
+        """The scenario of an arm at a design point."""
+        values = self.points[point]
+        if not values:
+            return self.scenarios[arm]
+        try:
+            return self.scenarios[arm].replace(**values)
+        except ValidationError as exc:
+            problems = "; ".join(describe_error(e) for e in exc.errors())
+            raise ConfigError(f"{self.path}: design point {point} ({values}): {problems}") from None
 
     @property
     def name(self) -> str:
@@ -101,16 +144,22 @@ class Experiment:
     def arms(self) -> list[str]:
         return [a.name for a in self.spec.arms]
 
-    def seed(self, replicate: int) -> int:
-        """The seed of a replicate, the same in every arm."""
-        return int(np.random.SeedSequence([self.spec.root_seed, replicate]).generate_state(1)[0])
+    def seed(self, replicate: int, arm: int = 0, point: int = 0) -> int:
+        """The seed of a run. With common seeds (the default) it depends on the
+        replicate only: the same in every arm and design point."""
+        key = [self.spec.root_seed, replicate]
+        if self.spec.seeds == "independent":
+            key += [arm, point]
+        return int(np.random.SeedSequence(key).generate_state(1)[0])
 
     def runs(self, replications: int | None = None) -> list[dict]:
-        """Every run: id, arm, replicate, seed; ordered by arm then replicate."""
+        """Every run: id, arm, design point and its values, replicate, seed."""
         reps = replications or self.spec.replications
         return [
-            {"run_id": f"{i:03d}-{r:05d}", "arm": arm, "replicate": r, "seed": self.seed(r)}
+            {"run_id": f"{i:03d}-{k:05d}-{r:05d}", "arm": arm, "point": k, "replicate": r,
+             "seed": self.seed(r, i, k), "params": self.points[k]}
             for i, arm in enumerate(self.arms)
+            for k in range(len(self.points))
             for r in range(reps)
         ]
 
@@ -172,4 +221,19 @@ def load_experiment(path: str | Path) -> Experiment:
         except ConfigError as exc:
             raise ConfigError(f"{path}: arms[{i}] ({arm.name}): {exc}") from None
         policies[arm.name] = names
-    return Experiment(path, spec, scenarios, policies)
+    exp = Experiment(path, spec, scenarios, policies)
+    if spec.design:
+        # Check each parameter's range once, at its ends, so that bad ranges are
+        # refused before any run.
+        for name, p in spec.design.parameters.items():
+            for value in ([p.low, p.high] if p.values is None else p.values):
+                try:
+                    scenarios[spec.baseline].replace(**{name: int(value) if p.integer else value})
+                except ValidationError as exc:
+                    problems = "; ".join(describe_error(e) for e in exc.errors())
+                    raise ConfigError(f"{path}: design.parameters.{name}: {problems}") from None
+    return exp
+
+
+def spec_names(spec: ExperimentFile) -> list[str]:
+    return spec.design.names if spec.design else []

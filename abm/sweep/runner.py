@@ -37,7 +37,8 @@ from abm.simulate import git_commit, git_dirty
 from abm.sweep.experiment import Experiment
 from abm.sweep.store import RowLog
 
-ID_COLUMNS = ["run_id", "arm", "replicate", "seed", "policies", "overrides", "scenario_hash", "status", "error"]
+ID_COLUMNS = ["run_id", "arm", "point", "replicate", "seed", "policies", "overrides", "scenario_hash", "status",
+              "error"]
 RUN_INFO = ["people", "youths", "segregation_index"]
 SERIES = [
     "homicide_rate_per_100k", "recruitment_per_1000_youth", "gang_members", "incarceration_per_100k",
@@ -46,8 +47,8 @@ SERIES = [
 WINDOWS = ("all", "short", "long")
 
 
-def run_columns() -> list[str]:
-    cols = ID_COLUMNS + RUN_INFO + list(WINDOW_COLUMNS)
+def run_columns(parameters: list[str]) -> list[str]:
+    cols = ID_COLUMNS + list(parameters) + RUN_INFO + list(WINDOW_COLUMNS)
     for w in ("short", "long"):
         cols += [f"{m}__{w}" for m in WINDOW_COLUMNS]
     return cols
@@ -55,11 +56,12 @@ def run_columns() -> list[str]:
 
 def run_job(job: dict) -> dict:
     """Run one simulation and return its rows. Never raises: failures are rows too."""
-    info = {k: job[k] for k in ("run_id", "arm", "replicate", "seed")}
+    info = {k: job[k] for k in ("run_id", "arm", "point", "replicate", "seed")}
+    info.update(job["params"])
     info["policies"] = "+".join(job["policies"])
     info["overrides"] = json.dumps(job["overrides"], sort_keys=True)
-    info["scenario_hash"] = job["scenario"].digest()
     try:
+        info["scenario_hash"] = job["scenario"].digest()
         model = CityModel(job["scenario"], job["seed"])
         model.run()
         row = dict(info, status="ok", error="")
@@ -69,19 +71,22 @@ def run_job(job: dict) -> dict:
             measures = model.ledger.window(first, last)
             suffix = "" if name == "all" else f"__{name}"
             row.update({f"{k}{suffix}": v for k, v in measures.items()})
-        series = [
-            {"run_id": info["run_id"], "arm": info["arm"], "replicate": info["replicate"], "step": r["step"],
-             **{k: r[k] for k in SERIES}}
-            for r in model.ledger.rows
-        ]
-        start = job["policy_start"]
-        kills = [e["block"] for e in model.events if e["step"] > start and e["kind"] != "police"]
-        counts = np.bincount(np.array(kills, dtype=np.int64), minlength=model.city.n_blocks)
-        blocks = [
-            {"run_id": info["run_id"], "arm": info["arm"], "replicate": info["replicate"], "block": int(b),
-             "x": int(model.city.x[b]), "y": int(model.city.y[b]), "homicides": int(counts[b])}
-            for b in np.flatnonzero(counts)
-        ]
+        series, blocks = [], []
+        if job["keep"].timeseries:
+            series = [
+                {"run_id": info["run_id"], "arm": info["arm"], "replicate": info["replicate"], "step": r["step"],
+                 **{k: r[k] for k in SERIES}}
+                for r in model.ledger.rows
+            ]
+        if job["keep"].blocks:
+            start = job["policy_start"]
+            kills = [e["block"] for e in model.events if e["step"] > start and e["kind"] != "police"]
+            counts = np.bincount(np.array(kills, dtype=np.int64), minlength=model.city.n_blocks)
+            blocks = [
+                {"run_id": info["run_id"], "arm": info["arm"], "replicate": info["replicate"], "block": int(b),
+                 "x": int(model.city.x[b]), "y": int(model.city.y[b]), "homicides": int(counts[b])}
+                for b in np.flatnonzero(counts)
+            ]
         return {"row": row, "series": series, "blocks": blocks}
     except Exception as exc:  # a failed run is recorded and the sweep goes on
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -91,8 +96,8 @@ def run_job(job: dict) -> dict:
 class Results:
     """The three row files of an experiment folder."""
 
-    def __init__(self, out: Path):
-        self.runs = RowLog(out / "runs.csv", run_columns())
+    def __init__(self, out: Path, parameters: list[str]):
+        self.runs = RowLog(out / "runs.csv", run_columns(parameters))
         self.series = RowLog(out / "timeseries.csv", ["run_id", "arm", "replicate", "step", *SERIES])
         self.blocks = RowLog(out / "blocks.csv", ["run_id", "arm", "replicate", "block", "x", "y", "homicides"])
 
@@ -122,11 +127,66 @@ def jobs_for(exp: Experiment, replications: int | None) -> list[dict]:
     windows = exp.windows()
     start = exp.policy_start()
     arms = {a.name: a for a in exp.spec.arms}
-    return [
-        dict(run, scenario=exp.scenarios[run["arm"]], windows=windows, policy_start=start,
-             policies=exp.policies[run["arm"]], overrides={**exp.spec.set, **arms[run["arm"]].set})
-        for run in exp.runs(replications)
-    ]
+    scenarios = {}
+    jobs = []
+    for run in exp.runs(replications):
+        key = (run["arm"], run["point"])
+        if key not in scenarios:
+            scenarios[key] = exp.scenario(*key)
+        jobs.append(dict(run, scenario=scenarios[key], windows=windows, policy_start=start, keep=exp.spec.keep,
+                         policies=exp.policies[run["arm"]], overrides={**exp.spec.set, **arms[run["arm"]].set}))
+    return jobs
+
+
+def worker_context():
+    """Start worker processes from a clean server process, not by forking this one
+    (which may hold threads, e.g. after a Dask client ran here)."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def local_results(pending: list[dict], workers: int):
+    """Results of ``pending`` jobs as they finish, on ``workers`` local processes."""
+    if workers == 1:
+        for job in pending:
+            yield run_job(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
+        running = {pool.submit(run_job, j) for j in pending}
+        try:
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        finally:
+            for future in running:
+                future.cancel()
+
+
+def dask_results(pending: list[dict], workers: int, scheduler: str | None):
+    """Results as they finish on Dask: an existing cluster at ``scheduler``, or a local
+    cluster of ``workers`` single-threaded processes. A run lost with its worker is
+    retried (twice) by Dask."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError("Dask is not installed: pip install 'abm[dask]' (or dask[distributed])") from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = [client.submit(run_job, j, key=f"run-{j['run_id']}", pure=False, retries=2) for j in pending]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def run_experiment(
@@ -136,16 +196,21 @@ def run_experiment(
     workers: int | None = None,
     resume: bool = False,
     progress: bool = True,
+    dask: bool = False,
+    scheduler: str | None = None,
 ) -> dict:
     """Run every run not yet done, writing rows as runs finish. Returns counts and times.
 
-    Interrupting (Ctrl-C) stops the sweep after writing what has finished; run it
+    Runs go to local processes (``workers``, default the number of cores), or to Dask
+    (``dask=True`` for a local Dask cluster of ``workers`` processes, ``scheduler`` for
+    an existing cluster). Rows are the same whatever the executor, worker count or
+    completion order. Interrupting (Ctrl-C, or a kill) loses no finished run; run it
     again with ``resume=True`` to finish it.
     """
     from tqdm import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
-    results = Results(out)
+    results = Results(out, exp.parameters)
     done = results.open(resume)
     all_jobs = jobs_for(exp, replications)
     pending = [j for j in all_jobs if j["run_id"] not in done]
@@ -155,31 +220,15 @@ def run_experiment(
     t0 = time.perf_counter()
     bar = tqdm(total=len(all_jobs), initial=len(all_jobs) - len(pending), unit="run", desc=exp.name,
                disable=not progress, dynamic_ncols=True)
+    source = dask_results(pending, workers, scheduler) if (dask or scheduler) else local_results(pending, workers)
     try:
-        if workers == 1:
-            for job in pending:
-                result = run_job(job)
-                results.add(result)
-                failed += result["row"]["status"] != "ok"
-                bar.update(1)
-                bar.set_postfix(failed=failed)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                running = {pool.submit(run_job, j) for j in pending}
-                try:
-                    while running:
-                        finished, running = wait(running, return_when=FIRST_COMPLETED)
-                        for future in finished:
-                            result = future.result()
-                            results.add(result)
-                            failed += result["row"]["status"] != "ok"
-                            bar.update(1)
-                            bar.set_postfix(failed=failed)
-                except BaseException:
-                    for future in running:
-                        future.cancel()
-                    raise
+        for result in source:
+            results.add(result)
+            failed += result["row"]["status"] != "ok"
+            bar.update(1)
+            bar.set_postfix(failed=failed)
     finally:
+        source.close()
         bar.close()
     results.finalize()
     rows = results.runs.read()
@@ -190,6 +239,7 @@ def run_experiment(
         "ran_now": len(pending),
         "seconds": time.perf_counter() - t0,
         "workers": workers,
+        "executor": "dask" if (dask or scheduler) else "local",
     }
     write_manifest(exp, out, replications or exp.spec.replications, started, summary)
     return summary
@@ -206,6 +256,9 @@ def write_manifest(exp: Experiment, out: Path, replications: int, started: str, 
         "experiment_hash": exp.file_hash,
         "root_seed": exp.spec.root_seed,
         "replications": replications,
+        "design": exp.spec.design.model_dump(mode="json") if exp.spec.design else None,
+        "design_points": len(exp.points),
+        "outputs": exp.spec.outputs,
         "arms": {arm: {"policies": exp.policies[arm], "scenario_hash": exp.scenarios[arm].digest()}
                  for arm in exp.arms},
         "baseline": exp.spec.baseline,

@@ -1,0 +1,154 @@
+"""One self-contained HTML page from a results folder, to share.
+
+    abm report results/policy_comparison
+
+The page holds the experiment (from ``manifest.json``), the comparison table for each
+window, the sensitivity indices when there are any, every figure in the folder
+(embedded, so the page works on its own), and the manifest. It reads only the files.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import math
+from pathlib import Path
+
+HEADLINE = (
+    ("homicide_rate_per_100k", "Homicides /100k/yr"),
+    ("recruitment_per_1000_youth", "Recruits /1,000 youths/yr"),
+    ("trust_mean", "Trust in police"),
+    ("reporting_rate", "Reporting"),
+    ("incarceration_per_100k", "Incarceration /100k"),
+    ("arrests_non_member_share", "Arrested not in gangs"),
+    ("police_killings", "Killings by police"),
+    ("total_cost", "Cost, US$"),
+    ("cost_per_homicide_averted", "US$ per homicide averted"),
+)
+FIGURES = (
+    ("trajectories.png", "Homicide and recruitment over time"),
+    ("effects.png", "Effects against baseline"),
+    ("side_effects.png", "Side effects"),
+    ("maps.png", "Where homicides happen"),
+    ("sensitivity.png", "Sensitivity indices"),
+)
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}
+table{border-collapse:collapse;font-size:0.9em;margin:0.5em 0 1.5em}
+th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}
+th{background:#f4f4f4}
+img{max-width:100%;border:1px solid #eee;margin:0.5em 0 1.5em}
+.neg{color:#1a7f37}.pos{color:#b42318}
+pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:0.8em}
+small{color:#666}
+"""
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _num(text) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _fmt(v: float) -> str:
+    if math.isnan(v):
+        return "n/a"
+    if math.isinf(v):
+        return "inf"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def comparison_table(rows: list[dict], window: str, baseline: str) -> str:
+    arms = list(dict.fromkeys(r["arm"] for r in rows))
+    index = {(r["arm"], r["metric"], r["window"]): r for r in rows}
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in HEADLINE)
+    body = []
+    for arm in arms:
+        cells = []
+        for metric, _ in HEADLINE:
+            r = index.get((arm, metric, window))
+            if r is None:
+                cells.append("<td>n/a</td>")
+                continue
+            mean = _num(r["mean"])
+            text = _fmt(mean)
+            change = _num(r.get("change_pct"))
+            if arm != baseline and not math.isnan(change) and metric != "cost_per_homicide_averted":
+                lo, hi = _num(r["change_pct_ci_low"]), _num(r["change_pct_ci_high"])
+                cls = "neg" if hi < 0 else "pos" if lo > 0 else ""
+                text += f'<br><small class="{cls}">{change:+.0f}% [{lo:+.0f}, {hi:+.0f}]</small>'
+            elif metric == "cost_per_homicide_averted" and not math.isnan(mean):
+                text += f'<br><small>[{_fmt(_num(r["ci_low"]))}, {_fmt(_num(r["ci_high"]))}]</small>'
+            cells.append(f"<td>{text}</td>")
+        body.append(f"<tr><td>{html.escape(arm)}</td>{''.join(cells)}</tr>")
+    return f"<table><tr><th>arm</th>{head}</tr>{''.join(body)}</table>"
+
+
+def sensitivity_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    method = rows[0]["method"]
+    cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma")
+    head = "".join(f"<th>{c}</th>" for c in ("arm", "output", "parameter", *cols))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(r[c])}</td>" for c in ("arm", "output", "parameter"))
+        + "".join(f"<td>{_fmt(_num(r[c]))}</td>" for c in cols) + "</tr>"
+        for r in rows
+    )
+    return f"<h2>Sensitivity ({method})</h2><table><tr>{head}</tr>{body}</table>"
+
+
+def build_report(folder: Path) -> Path:
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{folder}: no manifest.json (not a results folder of abm experiment)")
+    manifest = json.loads(manifest_path.read_text())
+    comparison = _read(folder / "comparison.csv")
+    baseline = manifest.get("baseline", "baseline")
+    parts = [
+        f"<h1>{html.escape(manifest.get('experiment', folder.name))}</h1>",
+        "<p>" + html.escape(
+            f"{manifest.get('runs', '?')} runs ({manifest.get('failed', 0)} failed), "
+            f"{manifest.get('replications', '?')} replications, root seed {manifest.get('root_seed')}, "
+            f"experiment file {manifest.get('experiment_file')} (hash {manifest.get('experiment_hash')}), "
+            f"abm {manifest.get('version')} at commit {manifest.get('git_commit')}, "
+            f"{manifest.get('started')} to {manifest.get('finished')}."
+        ) + "</p>",
+    ]
+    windows = manifest.get("windows", {})
+    if comparison and len(manifest.get("arms", {})) > 1:
+        parts.append("<h2>Comparison</h2><p>Mean over replicates; below it, the change against baseline in %, "
+                     "paired by replicate (common random numbers), with its 95% interval "
+                     "(green: lower, red: higher, with the interval clear of zero).</p>")
+        for window, label in (("short", "Short window"), ("long", "Long window"), ("all", "Whole measured period")):
+            if window in windows:
+                first, last = windows[window]
+                parts.append(f"<h3>{label} (steps {first}-{last})</h3>" + comparison_table(comparison, window, baseline))
+    parts.append(sensitivity_table(_read(folder / "sensitivity.csv")))
+    for name, title in FIGURES:
+        path = folder / name
+        if path.exists():
+            data = base64.b64encode(path.read_bytes()).decode()
+            parts.append(f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,{data}">')
+    parts.append("<h2>Manifest</h2><pre>" + html.escape(json.dumps(manifest, indent=2)) + "</pre>")
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(manifest.get('experiment', 'report'))}"
+            f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
+    out = folder / "report.html"
+    tmp = folder / "report.html.tmp"
+    tmp.write_text(page)
+    tmp.replace(out)
+    return out
