@@ -4,6 +4,7 @@
     abm validate CONFIG [--set KEY=VALUE ...]
     abm experiment FILE [--reps N] [--workers N] [--out DIR] [--resume]
     abm report RESULTS_DIR
+    abm dashboard [--port N] [--host H]
     abm calibrate CONFIG [--seeds N] [--workers N] [--set KEY=VALUE ...]
     abm bench [--presets NAME ...] [--years N] | abm bench --sweep
 
@@ -78,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--force", action="store_true", help="start again in a folder that already holds results")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    dash = sub.add_parser("dashboard", help="the classroom dashboard in a browser (Solara, works offline)")
+    dash.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
+    dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+
     rep = sub.add_parser("report", help="one self-contained HTML page from a results folder")
     rep.add_argument("folder", type=Path)
 
@@ -108,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_validate(args)
         if args.command == "experiment":
             return cmd_experiment(args)
+        if args.command == "dashboard":
+            return cmd_dashboard(args)
         if args.command == "report":
             from abm.analysis.report import build_report
 
@@ -200,6 +207,25 @@ def analyse_folder(exp, out: Path) -> str:
     if figures:
         lines.append("figures: " + ", ".join(str(p) for p in figures))
     return "\n".join(lines)
+
+
+def cmd_dashboard(args) -> int:
+    """Serve the dashboard with Solara: production mode, no browser opened, no telemetry."""
+    import os
+    import shutil
+    import subprocess
+
+    app = Path(__file__).resolve().parent / "viz" / "app.py"
+    solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which("solara")
+    if solara is None:
+        raise ConfigError("solara is not installed: reinstall the package (pip install -e .)")
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
+    print(f"abm dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production"]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 def cmd_calibrate(args) -> int:

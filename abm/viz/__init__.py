@@ -1,0 +1,1 @@
+"""The classroom dashboard (Mesa SolaraViz): `abm dashboard`."""
