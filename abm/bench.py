@@ -121,7 +121,7 @@ name = "sweep_bench"
 scenario = "{scenario}"
 replications = {reps}
 root_seed = 5
-set = {{ "run.steps" = 156, "run.burn_in" = 52 }}
+set = {{ "run.steps" = 520, "run.burn_in" = 104 }}
 [[arms]]
 name = "baseline"
 """
@@ -138,7 +138,7 @@ def run_sweep_bench(configs: Path, reps: int = 16) -> int:
         path = Path(tmp) / "sweep.toml"
         path.write_text(SWEEP_FILE.format(scenario=(configs / "classroom.toml").resolve(), reps=reps))
         exp = load_experiment(path)
-        print(f"sweep of {reps} classroom runs (3 years each)")
+        print(f"sweep of {reps} classroom runs (10 years each)")
         print(f"{'executor':<24}{'seconds':>9}{'runs/min':>10}")
         rates = {}
         for label, kwargs in (("local, 1 worker", {"workers": 1}), ("local, 2 workers", {"workers": 2}),

@@ -213,7 +213,6 @@ def cmd_dashboard(args) -> int:
     """Serve the dashboard with Solara: production mode, no browser opened, no telemetry."""
     import os
     import shutil
-    import subprocess
 
     app = Path(__file__).resolve().parent / "viz" / "app.py"
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which("solara")
@@ -222,10 +221,8 @@ def cmd_dashboard(args) -> int:
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
     print(f"abm dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production"]
-    try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    os.execve(solara, cmd, env)  # the server replaces this process: stopping one stops the other
 
 
 def cmd_calibrate(args) -> int:

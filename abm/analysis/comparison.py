@@ -151,6 +151,8 @@ def _cell(r: dict | None, metric: str) -> str:
     if r is None or r["mean"] is None or (isinstance(r["mean"], float) and math.isnan(r["mean"])):
         return "n/a"
     if metric == "cost_per_homicide_averted":
+        if r["ci_high"] < 0:  # cheaper than baseline and fewer homicides: it saves money
+            return f"saves ${-r['mean'] / 1e3:,.1f}k [{-r['ci_high'] / 1e3:,.1f}k, {-r['ci_low'] / 1e3:,.1f}k]"
         hi = "inf" if math.isinf(r["ci_high"]) else f"{r['ci_high'] / 1e3:,.0f}k"
         return f"${r['mean'] / 1e3:,.0f}k [{r['ci_low'] / 1e3:,.0f}k, {hi}]"
     mean = f"{r['mean']:.3g}"

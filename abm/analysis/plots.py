@@ -152,10 +152,10 @@ def side_effects(out: Path, comparison: list[dict], arms: list[str]) -> Path:
 
 
 def maps(out: Path, arms: list[str], width: int, height: int) -> Path:
-    rows = _read(out / "blocks.csv")
-    first = {}
+    rows = [r for r in _read(out / "blocks.csv") if r.get("point", "0") in ("0", "")]  # the first design point
+    first: dict[str, int] = {}
     for r in rows:
-        first.setdefault(r["arm"], min(int(x["replicate"]) for x in rows if x["arm"] == r["arm"]))
+        first[r["arm"]] = min(first.get(r["arm"], int(r["replicate"])), int(r["replicate"]))
     grids = {arm: np.zeros((height, width)) for arm in arms}
     for r in rows:
         if r["arm"] in grids and int(r["replicate"]) == first.get(r["arm"]):

@@ -74,8 +74,8 @@ def run_job(job: dict) -> dict:
         series, blocks = [], []
         if job["keep"].timeseries:
             series = [
-                {"run_id": info["run_id"], "arm": info["arm"], "replicate": info["replicate"], "step": r["step"],
-                 **{k: r[k] for k in SERIES}}
+                {"run_id": info["run_id"], "arm": info["arm"], "point": info["point"], "replicate": info["replicate"],
+                 "step": r["step"], **{k: r[k] for k in SERIES}}
                 for r in model.ledger.rows
             ]
         if job["keep"].blocks:
@@ -83,7 +83,8 @@ def run_job(job: dict) -> dict:
             kills = [e["block"] for e in model.events if e["step"] > start and e["kind"] != "police"]
             counts = np.bincount(np.array(kills, dtype=np.int64), minlength=model.city.n_blocks)
             blocks = [
-                {"run_id": info["run_id"], "arm": info["arm"], "replicate": info["replicate"], "block": int(b),
+                {"run_id": info["run_id"], "arm": info["arm"], "point": info["point"], "replicate": info["replicate"],
+                 "block": int(b),
                  "x": int(model.city.x[b]), "y": int(model.city.y[b]), "homicides": int(counts[b])}
                 for b in np.flatnonzero(counts)
             ]
@@ -98,8 +99,9 @@ class Results:
 
     def __init__(self, out: Path, parameters: list[str]):
         self.runs = RowLog(out / "runs.csv", run_columns(parameters))
-        self.series = RowLog(out / "timeseries.csv", ["run_id", "arm", "replicate", "step", *SERIES])
-        self.blocks = RowLog(out / "blocks.csv", ["run_id", "arm", "replicate", "block", "x", "y", "homicides"])
+        self.series = RowLog(out / "timeseries.csv", ["run_id", "arm", "point", "replicate", "step", *SERIES])
+        self.blocks = RowLog(out / "blocks.csv", ["run_id", "arm", "point", "replicate", "block", "x", "y",
+                                                  "homicides"])
 
     def open(self, resume: bool) -> set[str]:
         """Prepare the files; resuming, return the ids of runs already done."""

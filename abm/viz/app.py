@@ -16,6 +16,7 @@ import numpy as np
 import solara
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
@@ -122,7 +123,7 @@ CHARTS = (
 )
 
 
-CHART_EVERY = 4  # weeks between chart redraws: the map is redrawn every week
+CHART_EVERY = 8  # weeks between chart redraws (costly); the map is redrawn every week
 
 
 @solara.component
@@ -134,29 +135,52 @@ def Charts(model: ClassroomModel):
     solara.Image(png, format="png")
 
 
+class ChartFigure:
+    """The four charts, drawn once and then only given new data (matplotlib's axes and
+    ticks are costly to build, and the dashboard redraws often)."""
+
+    def __init__(self, labels: list[str], start_year: float):
+        self.fig = Figure(figsize=(9, 5.2), dpi=80)
+        self.axes = self.fig.subplots(2, 2).ravel()
+        self.lines = []
+        for ax, (_, title, smooth) in zip(self.axes, CHARTS, strict=True):
+            row = [ax.plot([], [], color=color, lw=1.6, label=label)[0]
+                   for color, label in zip(COLORS, labels, strict=False)]
+            self.lines.append(row)
+            ax.axvline(start_year, color="0.5", ls="--", lw=0.8)
+            ax.set_title(title + (" (13-week mean)" if smooth else ""), fontsize=9)
+            ax.tick_params(labelsize=8)
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.yaxis.set_major_locator(MaxNLocator(4))
+            ax.grid(alpha=0.3)
+        self.axes[0].legend(fontsize=8, loc="upper left")
+        self.axes[2].set_xlabel("year", fontsize=8)
+        self.axes[3].set_xlabel("year", fontsize=8)
+        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.94, hspace=0.35, wspace=0.2)
+
+    def png(self, model: ClassroomModel) -> bytes:
+        for ax, row, (key, _, smooth) in zip(self.axes, self.lines, CHARTS, strict=True):
+            top = 0.0
+            for line, (_, city_model) in zip(row, model.cities, strict=False):
+                rows = city_model.ledger.rows
+                values = np.array([r[key] for r in rows], dtype=float)
+                if smooth:
+                    values = _rolling(values)
+                line.set_data(np.arange(1, len(rows) + 1) / 52, values)
+                if len(values):
+                    top = max(top, float(np.nanmax(values)))
+            ax.set_xlim(0, max(1.0, model.week / 52))
+            ax.set_ylim(0, top * 1.1 if top > 0 else 1)
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def chart_png(model: ClassroomModel) -> bytes:
-    fig = Figure(figsize=(9, 5.2), dpi=80)
-    axes = fig.subplots(2, 2).ravel()
-    for ax, (key, title, smooth) in zip(axes, CHARTS, strict=True):
-        for color, (label, city_model) in zip(COLORS, model.cities, strict=False):
-            rows = city_model.ledger.rows
-            values = [r[key] for r in rows]
-            if smooth:
-                values = _rolling(values)
-            years = np.arange(1, len(rows) + 1) / 52
-            ax.plot(years, values, color=color, lw=1.6, label=label)
-        ax.axvline(model.start_step / 52, color="0.5", ls="--", lw=0.8)
-        ax.set_title(title + (" (13-week mean)" if smooth else ""), fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="upper left")
-    axes[2].set_xlabel("year", fontsize=8)
-    axes[3].set_xlabel("year", fontsize=8)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.09, top=0.94, hspace=0.35, wspace=0.2)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    figure = getattr(model, "_charts", None)
+    if figure is None:
+        figure = model._charts = ChartFigure([label for label, _ in model.cities], model.start_step / 52)
+    return figure.png(model)
 
 
 @solara.component
@@ -208,5 +232,5 @@ page = SolaraViz(
     components=[(CityMaps, 0), (Charts, 0), (Numbers, 0)],
     model_params=model_params,
     name="Citizen security: a city and its policies",
-    play_interval=100,
+    play_interval=20,  # ms between steps while playing; rendering takes the rest
 )
