@@ -70,12 +70,14 @@ def test_baseline_change_is_zero_and_changes_are_paired(smoke_run):
             assert float(r["change"]) == 0.0
 
 
-def test_same_rows_on_one_and_two_workers(smoke_run, tmp_path):
-    out, _ = smoke_run
+def test_replicated_grid_sweep_gives_the_same_rows_on_one_worker_two_workers_and_dask(smoke_run, tmp_path):
+    out, _ = smoke_run  # two local workers
     exp = load_experiment(SMOKE)
-    run_experiment(exp, tmp_path, workers=1, progress=False)
-    assert (tmp_path / "runs.csv").read_bytes() == (out / "runs.csv").read_bytes()
-    assert (tmp_path / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes()
+    run_experiment(exp, tmp_path / "one", workers=1, progress=False)
+    run_experiment(exp, tmp_path / "dask", workers=2, progress=False, dask=True)
+    for folder in ("one", "dask"):
+        assert (tmp_path / folder / "runs.csv").read_bytes() == (out / "runs.csv").read_bytes(), folder
+        assert (tmp_path / folder / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes(), folder
 
 
 def test_a_killed_sweep_resumes_to_the_same_results(smoke_run, tmp_path):

@@ -15,7 +15,6 @@ POLICIES = CONFIGS / "policies"
 
 
 def with_policy(scenario, name, **changes):
-    table = {"policies": {name: changes}}
     data = scenario.model_dump()
     data["policies"][name] = changes
     return type(scenario).model_validate(data)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from abm.calibration import t95
+from abm.calibration import mean_interval
 
 METRICS = (
     "homicide_rate_per_100k",
@@ -65,14 +65,8 @@ def _value(row: dict, metric: str, window: str) -> float:
 
 
 def interval(x: np.ndarray) -> tuple[float, float, float]:
-    x = x[~np.isnan(x)]
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, math.nan, math.nan
-    half = t95(len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return m, m - half, m + half
+    """Mean and 95% interval (Student t), ignoring NaN."""
+    return mean_interval([float(v) for v in x])
 
 
 def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed: int = 0) -> list[dict]:

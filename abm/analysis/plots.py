@@ -26,7 +26,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from abm.analysis.comparison import interval  # noqa: E402
 
 ROLL = 13
 

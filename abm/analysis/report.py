@@ -42,7 +42,8 @@ th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:right;white-space:
 th:first-child,td:first-child{text-align:left}
 th{background:#f4f4f4}
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0 1.5em}
-.neg{color:#1a7f37}.pos{color:#b42318}
+.neg{color:#1d4ed8}.pos{color:#c2410c}
+.wide{overflow-x:auto}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:0.8em}
 small{color:#666}
 """
@@ -95,7 +96,7 @@ def comparison_table(rows: list[dict], window: str, baseline: str) -> str:
                 text += f'<br><small>[{_fmt(_num(r["ci_low"]))}, {_fmt(_num(r["ci_high"]))}]</small>'
             cells.append(f"<td>{text}</td>")
         body.append(f"<tr><td>{html.escape(arm)}</td>{''.join(cells)}</tr>")
-    return f"<table><tr><th>arm</th>{head}</tr>{''.join(body)}</table>"
+    return f"<div class='wide'><table><tr><th>arm</th>{head}</tr>{''.join(body)}</table></div>"
 
 
 def sensitivity_table(rows: list[dict]) -> str:
@@ -133,7 +134,7 @@ def build_report(folder: Path) -> Path:
     if comparison and len(manifest.get("arms", {})) > 1:
         parts.append("<h2>Comparison</h2><p>Mean over replicates; below it, the change against baseline in %, "
                      "paired by replicate (common random numbers), with its 95% interval "
-                     "(green: lower, red: higher, with the interval clear of zero).</p>")
+                     "(blue: lower, orange: higher, where the interval is clear of zero).</p>")
         for window, label in (("short", "Short window"), ("long", "Long window"), ("all", "Whole measured period")):
             if window in windows:
                 first, last = windows[window]

@@ -218,6 +218,8 @@ def run_experiment(
     pending = [j for j in all_jobs if j["run_id"] not in done]
     workers = max(1, workers or os.cpu_count() or 1)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if resume and (out / "manifest.json").exists():  # a resumed sweep started when it first started
+        started = json.loads((out / "manifest.json").read_text()).get("started", started)
     failed = 0
     t0 = time.perf_counter()
     bar = tqdm(total=len(all_jobs), initial=len(all_jobs) - len(pending), unit="run", desc=exp.name,
