@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a folder that is a file, a disk that is full, a file we may not write
+        print(f"abm: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("abm: interrupted", file=sys.stderr)
         return 130

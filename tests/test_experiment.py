@@ -2,6 +2,7 @@
 resume after a kill, and bad experiment files refused clearly."""
 
 import csv
+import math
 import os
 import signal
 import subprocess
@@ -228,3 +229,18 @@ def test_model_function_for_exploratory_modelling_is_a_plain_picklable_function(
     f = pickle.loads(pickle.dumps(f))
     out = f(**{"run.steps": 30, "run.burn_in": 5, "youth.join_peer": 4.0, "seed": 2})
     assert set(out) == {"homicides", "recruits"} and out["recruits"] >= 0
+
+
+def test_cost_per_homicide_averted_is_extra_cost_over_homicides_averted():
+    from abm.analysis.comparison import cost_per_homicide_averted
+
+    def run(homicides, cost):
+        return {"homicides": str(homicides), "total_cost": str(cost)}
+
+    base = {(0, r): run(100, 1000.0) for r in range(5)}
+    arm = {(0, r): run(90 - r, 11000.0 + r) for r in range(5)}
+    row = cost_per_homicide_averted("x", "all", arm, base, sorted(arm), seed=1)
+    assert row["mean"] == pytest.approx((10002.0) / 12.0)
+    assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+    worse = {(0, r): run(110, 2000.0) for r in range(5)}
+    assert math.isnan(cost_per_homicide_averted("x", "all", worse, base, sorted(worse), seed=1)["mean"])

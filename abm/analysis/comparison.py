@@ -114,8 +114,9 @@ def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
     picks = rng.integers(0, len(paired), (BOOTSTRAP, len(paired)))
     num, den = extra[picks].mean(axis=1), averted[picks].mean(axis=1)
     ratios = np.where(den > 0, num / np.where(den > 0, den, 1), np.inf)
-    with np.errstate(invalid="ignore"):
-        low, high = np.percentile(ratios, [2.5, 97.5])
+    # No interpolation: resamples that avert nothing are infinitely costly (inf), and
+    # interpolating between inf and a number would give NaN.
+    low, high = np.quantile(ratios, [0.025, 0.975], method="inverted_cdf")
     row["ci_low"], row["ci_high"] = float(low), float(high)
     return row
 
@@ -147,7 +148,7 @@ def _cell(r: dict | None, metric: str) -> str:
     if metric == "cost_per_homicide_averted":
         if r["ci_high"] < 0:  # cheaper than baseline and fewer homicides: it saves money
             return f"saves ${-r['mean'] / 1e3:,.1f}k [{-r['ci_high'] / 1e3:,.1f}k, {-r['ci_low'] / 1e3:,.1f}k]"
-        hi = "inf" if math.isinf(r["ci_high"]) else f"{r['ci_high'] / 1e3:,.0f}k"
+        hi = "inf" if math.isinf(r["ci_high"]) or math.isnan(r["ci_high"]) else f"{r['ci_high'] / 1e3:,.0f}k"
         return f"${r['mean'] / 1e3:,.0f}k [{r['ci_low'] / 1e3:,.0f}k, {hi}]"
     mean = f"{r['mean']:.3g}"
     if isinstance(r["change_pct"], float) and not math.isnan(r["change_pct"]) and r["change"] != 0:
