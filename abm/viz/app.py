@@ -38,7 +38,7 @@ def _rolling(values: list[float]) -> np.ndarray:
     return (c[1:] - c[np.maximum(np.arange(1, len(x) + 1) - ROLL, 0)]) / n
 
 
-MAP_WIDTH = 440  # screen pixels of a map
+MAP_WIDTH = 460  # screen pixels of the maps together
 
 
 def _layer_colours(city_model, which: str) -> tuple[np.ndarray, str]:
@@ -70,11 +70,12 @@ def _layer_colours(city_model, which: str) -> tuple[np.ndarray, str]:
     return rgb, "gang territory: one colour per gang, paler where control is weak"
 
 
-def city_image(city_model, which: str) -> bytes:
-    """The city as a PNG: the layer, gang members (red dots), officers (dark squares)."""
+def city_image(city_model, which: str, width: int = MAP_WIDTH) -> bytes:
+    """The city as a PNG about ``width`` pixels wide: the layer, gang members (red
+    dots), officers (dark squares)."""
     city, yth = city_model.city, city_model.youths
     rgb, _ = _layer_colours(city_model, which)
-    PIXELS = max(4, min(24, MAP_WIDTH // city.width))  # noqa: N806 - pixels per block side
+    PIXELS = max(4, min(24, width // city.width))  # noqa: N806 - pixels per block side
     img = rgb.reshape(city.height, city.width, 3)
     img = np.repeat(np.repeat(img, PIXELS, axis=0), PIXELS, axis=1)
     jitter = np.random.default_rng(city_model.week)  # positions only; not the model's generator
@@ -109,7 +110,7 @@ def CityMaps(model: ClassroomModel):
             with solara.Column(gap="2px"):
                 solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(label)}</b>: "
                             f"{homicides} homicides in the last year", style="font-size:14px")
-                solara.Image(city_image(city_model, layer.value), format="png")
+                solara.Image(city_image(city_model, layer.value, MAP_WIDTH // len(model.cities)), format="png")
     solara.HTML(tag="div", unsafe_innerHTML=f"{html.escape(caption)}; red dots: gang members; dark squares: "
                 f"officers. Week {model.week} (year {model.week / 52:.1f}); policies start in year "
                 f"{model.start_step / 52:g}.", style="font-size:12px;color:#555")
