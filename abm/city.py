@@ -154,16 +154,19 @@ class City:
         """``(n_blocks, 9)`` indices of each block's 3x3 neighbourhood, -1 beyond the edge."""
         return self.window(1)
 
-    @functools.cache
     def window(self, radius: int) -> np.ndarray:
         """``(n_blocks, (2r+1)^2)`` indices of the blocks within ``radius`` (Chebyshev), -1 beyond the edge."""
+        cache = self.__dict__.setdefault("_windows", {})  # per city: a class-level cache would keep cities alive
+        if radius in cache:
+            return cache[radius]
         cols = []
         for dy in range(-radius, radius + 1):
             for dx in range(-radius, radius + 1):
                 x, y = self.x + dx, self.y + dy
                 inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height)
                 cols.append(np.where(inside, y * self.width + x, -1))
-        return np.stack(cols, axis=1)
+        cache[radius] = np.stack(cols, axis=1)
+        return cache[radius]
 
     def near_members(self, counts: np.ndarray, gang: np.ndarray, radius: int = 1) -> np.ndarray:
         """For each block, members of gang ``gang[b]`` living within ``radius`` blocks.
