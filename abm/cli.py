@@ -178,7 +178,7 @@ def cmd_experiment(args) -> int:
 def analyse_folder(exp, out: Path) -> str:
     """Comparison, sensitivity indices and figures of a finished experiment; a short text."""
     from abm.analysis.comparison import compare, read_runs, table, write_comparison
-    from abm.analysis.plots import all_figures
+    from abm.analysis.plots import all_figures, has_rows
     from abm.analysis.sensitivity import run_sensitivity
 
     runs = read_runs(out / "runs.csv")
@@ -201,7 +201,7 @@ def analyse_folder(exp, out: Path) -> str:
         lines.append("")
     figures = all_figures(out, rows)
     files = ["runs.csv", "comparison.csv", "manifest.json"] + [f for f in ("timeseries.csv", "blocks.csv")
-                                                                if (out / f).stat().st_size > 100]
+                                                                if has_rows(out / f)]
     if sens:
         files.append("sensitivity.csv")
         figures.append(out / "sensitivity.png")

@@ -15,6 +15,7 @@ Reads only the result files.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -186,6 +187,14 @@ def maps(out: Path, arms: list[str], width: int, height: int) -> Path:
     return path
 
 
+def has_rows(path: Path) -> bool:
+    """Whether a CSV file exists and holds more than its header."""
+    if not path.exists():
+        return False
+    with path.open() as handle:
+        return len(list(itertools.islice(handle, 2))) > 1
+
+
 def all_figures(out: Path, comparison: list[dict]) -> list[Path]:
     manifest = json.loads((out / "manifest.json").read_text())
     windows = manifest["windows"]
@@ -195,10 +204,10 @@ def all_figures(out: Path, comparison: list[dict]) -> list[Path]:
     base = manifest["baseline"]
     arms = [base] + [a for a in arms if a != base]
     paths = []
-    if (out / "timeseries.csv").exists() and (out / "timeseries.csv").stat().st_size > 100:
+    if has_rows(out / "timeseries.csv"):
         paths.append(trajectories(out, arms, manifest["policy_start_step"], manifest["windows"]["all"][0] - 1))
     if len(arms) > 1:
         paths += [effects(out, comparison, arms), side_effects(out, comparison, arms)]
-    if (out / "blocks.csv").exists() and (out / "blocks.csv").stat().st_size > 100 and "grid" in manifest:
+    if has_rows(out / "blocks.csv") and "grid" in manifest:
         paths.append(maps(out, arms, *manifest["grid"]))
     return paths
