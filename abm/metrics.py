@@ -154,8 +154,6 @@ class Ledger:
         self.rows: list[dict] = []
         self._week: dict[str, int] = defaultdict(int)
         self.block_homicides = np.zeros(model.city.n_blocks, dtype=np.int64)
-        self.victims: dict[str, int] = defaultdict(int)
-        self.killed_total = 0
         self.case_step: list[int] = []  # step of each homicide case, in order
         self.case_status: list[int] = []  # 0 open, 1 cleared, 2 convicted, -1 went cold
         self.policy_cost = 0.0
@@ -214,7 +212,6 @@ class Ledger:
         w = self._week
         incarcerated = int(yth.incarcerated.sum())
         members = int(((yth.gang >= 0) & yth.alive).sum())
-        self.killed_total = m.killed
         arrests = w["arrests"]
         row = {
             "step": m.week,

@@ -126,15 +126,18 @@ def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: list[dict]
         writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _fmt(row.get(k)) for k in columns})
+            writer.writerow({k: csv_cell(row.get(k)) for k in columns})
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
-def _fmt(value):
+def csv_cell(value):
+    """A value as written to every CSV file: floats to 10 decimals, text on one line."""
     if isinstance(value, float):
         return repr(round(value, 10))
+    if isinstance(value, str):
+        return value.replace("\r", " ").replace("\n", " | ")
     return value
 
 

@@ -15,13 +15,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-
-def _clean(value):
-    if isinstance(value, float):
-        return repr(round(value, 10))
-    if isinstance(value, str):
-        return value.replace("\r", " ").replace("\n", " | ")
-    return value
+from abm.simulate import csv_cell
 
 
 class RowLog:
@@ -60,7 +54,7 @@ class RowLog:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n")
         for row in rows:
-            writer.writerow({k: _clean(row.get(k)) for k in self.columns})
+            writer.writerow({k: csv_cell(row.get(k)) for k in self.columns})
         with self.path.open("a", newline="") as handle:
             handle.write(buffer.getvalue())
             handle.flush()
@@ -80,7 +74,7 @@ class RowLog:
             writer = csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n")
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: _clean(row.get(k)) for k in self.columns})
+                writer.writerow({k: csv_cell(row.get(k)) for k in self.columns})
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
