@@ -10,6 +10,20 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-baselines",
+        action="store_true",
+        default=False,
+        help="rewrite the pinned fixed-seed run summaries in tests/baselines/ instead of comparing",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_baselines(request) -> bool:
+    return bool(request.config.getoption("--update-baselines"))
+
+
 @pytest.fixture(scope="session")
 def classroom():
     return load_scenario(CONFIGS / "classroom.toml")
