@@ -26,9 +26,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def new_youth_traits(model: CityModel, slots: np.ndarray) -> None:
-    """Draw household SES, schooling, work and traits for youths entering ``slots``."""
-    rng, yth, p = model.rng, model.youths, model.p
+def new_youth_traits(model: CityModel, slots: np.ndarray, rng: np.random.Generator) -> None:
+    """Draw household SES, schooling, work and traits for youths entering ``slots``.
+
+    Draws are laid out by slot (one number per youth slot, entering or not), so who
+    else enters this week does not change a slot's draws.
+    """
+    yth, p = model.youths, model.p
     n = len(slots)
     blocks = yth.block[slots]
     yth.ses[slots] = model.city.household_ses(blocks, rng)
@@ -36,11 +40,11 @@ def new_youth_traits(model: CityModel, slots: np.ndarray) -> None:
     age = yth.age_weeks[slots] / WEEKS_PER_YEAR
     # Dropout is about three times as common in the poorest quartile (CEPAL).
     school_p = np.clip(p.population.school_enrolment * (0.4 + 1.2 * ses), 0, 0.98)
-    yth.in_school[slots] = (rng.random(n) < school_p) & (age < SCHOOL_LEAVING_AGE)
+    yth.in_school[slots] = (rng.random(yth.n)[slots] < school_p) & (age < SCHOOL_LEAVING_AGE)
     work_p = employment_equilibrium(p.population.youth_unemployment, ses)
-    yth.employed[slots] = ~yth.in_school[slots] & (rng.random(n) < work_p)
-    yth.self_control[slots] = rng.beta(4, 4, n)
-    yth.propensity[slots] = np.clip(0.5 * (1 - yth.self_control[slots]) + rng.normal(0, 0.05, n), 0, 1)
+    yth.employed[slots] = ~yth.in_school[slots] & (rng.random(yth.n)[slots] < work_p)
+    yth.self_control[slots] = rng.beta(4, 4, yth.n)[slots]
+    yth.propensity[slots] = np.clip(0.5 * (1 - yth.self_control[slots]) + rng.normal(0, 0.05, yth.n)[slots], 0, 1)
     yth.gang[slots] = -1
     yth.joined_step[slots] = -1
     yth.arrests[slots] = 0
@@ -63,10 +67,12 @@ def employment_equilibrium(unemployment: float, ses: np.ndarray) -> np.ndarray:
     return np.clip((1 - unemployment) * (0.55 + 0.9 * ses), 0, 0.98)
 
 
-def build_peer_network(model: CityModel, slots: np.ndarray, per_youth: int | None = None) -> None:
+def build_peer_network(
+    model: CityModel, slots: np.ndarray, rng: np.random.Generator, per_youth: int | None = None
+) -> None:
     """Give youths in ``slots`` friends: mostly in their block, then their school
     (district), then anywhere; barriers cut ties to the rest of the city."""
-    rng, yth, p, city = model.rng, model.youths, model.p.population, model.city
+    yth, p, city = model.youths, model.p.population, model.city
     n_new = len(slots)
     if n_new == 0 or yth.n < 2:
         return
@@ -120,16 +126,17 @@ def ageing(model: CityModel) -> None:
     # A stationary cohort: as many enter as left, living where youths live.
     city = model.city
     weights = city.density_weights(model.p.city.poor_density)
-    yth.block[free_slots] = model.rng.choice(city.n_blocks, size=len(free_slots), p=weights / weights.sum())
+    homes = model.stream("entry_homes").choice(city.n_blocks, size=yth.n, p=weights / weights.sum())
+    yth.block[free_slots] = homes[free_slots]
     yth.age_weeks[free_slots] = YOUTH_ENTRY_AGE * WEEKS_PER_YEAR
-    new_youth_traits(model, free_slots)
+    new_youth_traits(model, free_slots, model.stream("entry_traits"))
     for slot in free_slots.tolist():
         model.add_youth(slot)
-    build_peer_network(model, free_slots)
+    build_peer_network(model, free_slots, model.stream("entry_peers"))
     # Friends of those who left make a new friend each, so that the network keeps its density.
     orphaned = np.array(sorted(set(model.peers.take_orphaned())), dtype=np.int64)
     orphaned = orphaned[yth.alive[orphaned]] if len(orphaned) else orphaned
-    build_peer_network(model, orphaned, per_youth=1)
+    build_peer_network(model, orphaned, model.stream("new_friends"), per_youth=1)
     model.entered += len(free_slots)
     model.ledger.count("entered", len(free_slots))
 
@@ -140,7 +147,7 @@ def labour_market(model: CityModel) -> None:
     Job finding is set so that, at each SES, employment settles at the city's youth
     unemployment rate; prison stigma and gang membership lower it.
     """
-    rng, yth, p = model.rng, model.youths, model.p
+    rng, yth, p = model.stream("labour_market"), model.youths, model.p
     free = yth.free
     age = yth.age_weeks / WEEKS_PER_YEAR
     u = rng.random(yth.n)
@@ -210,7 +217,7 @@ def perceived_risk(certainty: np.ndarray, severity: float) -> np.ndarray:
 
 def youth_choices(model: CityModel) -> None:
     """Propensity moves toward its target; non-members may join, members may leave."""
-    rng, yth, p, city = model.rng, model.youths, model.p.youth, model.city
+    yth, p, city = model.youths, model.p.youth, model.city
     free = yth.free
     member = yth.gang >= 0
     exposure = np.minimum(city.violence_exposure[yth.block], 1.0)
@@ -257,7 +264,8 @@ def youth_choices(model: CityModel) -> None:
             propensity=yth.propensity[idx],
             cbt_effect=yth.cbt_effect[idx],
         )
-        joined = idx[rng.random(len(idx)) < sigmoid(logit)]
+        u = model.stream("joining").random(yth.n)  # one number per youth slot
+        joined = idx[u[idx] < sigmoid(logit)]
         yth.gang[joined] = local[joined]
         yth.joined_step[joined] = model.week
     model.ledger.count("recruits", len(joined))
@@ -273,6 +281,7 @@ def youth_choices(model: CityModel) -> None:
             * (1 + yth.cbt_effect[midx])
             * (1 - p.exit_organisation * org)
         )
-        left = midx[rng.random(len(midx)) < hazard]
+        u = model.stream("desistance").random(yth.n)
+        left = midx[u[midx] < hazard]
         yth.gang[left] = -1
         model.ledger.count("desisted", len(left))

@@ -60,7 +60,7 @@ class Gang(mesa.Agent):
 
 def found_gangs(model: CityModel) -> list[Gang]:
     """Seed gangs in poor districts, give them territory and initial members."""
-    rng, city, p = model.rng, model.city, model.p.gangs
+    rng, city, p = model.streams.get("gangs_initial"), model.city, model.p.gangs
     poor = np.flatnonzero(city.poor_district)
     n_gangs = int(round(p.per_poor_district * len(poor)))
     if n_gangs == 0:
@@ -103,7 +103,7 @@ def update_territory(model: CityModel) -> None:
     """Control follows members; gangs take weakly held neighbouring blocks."""
     if not model.gangs:
         return
-    rng, city, p = model.rng, model.city, model.p.gangs
+    rng, city, p = model.stream("territory"), model.city, model.p.gangs
     counts = member_counts(model)
     owner = city.gang_owner
     held = owner >= 0

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm import streams
+
 if TYPE_CHECKING:
     from abm.model import CityModel
 
@@ -84,7 +86,6 @@ def investigations(model: CityModel) -> None:
     c, yth, p = model.cases, model.youths, model.p.justice
     if len(c) == 0:
         return
-    rng = model.rng
     slots = np.array(c.perp_slot)
     gangs = np.array(c.gang)
     blocks = np.array(c.block)
@@ -95,12 +96,14 @@ def investigations(model: CityModel) -> None:
     prob = clearance_probability(p.clearance_base, cooperation, len(c) / max(p.investigators, 1e-9), corruption)
     # The perpetrator must still be in the simulated population and be the same person.
     present = yth.alive[slots] & (yth.person_id[slots] == np.array(c.perp_id))
-    cleared = present & (rng.random(len(c)) < prob)
-    convicted = cleared & (rng.random(len(c)) < p.conviction)
+    # One number per case of the run's case log, so other cases do not shift a case's draws.
+    records = np.array(c.record)
+    n_cases = len(model.ledger.case_step)
+    cleared = present & (model.stream("clearance").random(n_cases)[records] < prob)
+    convicted = cleared & (model.stream("conviction").random(n_cases)[records] < p.conviction)
     cold = ~cleared & (age >= p.case_life_weeks)
     model.ledger.count("cleared", int(cleared.sum()))
     model.ledger.count("convicted", int(convicted.sum()))
-    records = np.array(c.record)
     model.ledger.close_cases(records[cleared & ~convicted], CLEARED)
     model.ledger.close_cases(records[convicted], CONVICTED)
     model.ledger.close_cases(records[cold], COLD)
@@ -117,7 +120,12 @@ def investigations(model: CityModel) -> None:
 
 
 def arrest(
-    model: CityModel, slots: np.ndarray, charge: np.ndarray, sentence_factor: np.ndarray, mode: np.ndarray
+    model: CityModel,
+    slots: np.ndarray,
+    charge: np.ndarray,
+    sentence_factor: np.ndarray,
+    mode: np.ndarray,
+    stream: str = "charges",
 ) -> None:
     """Arrests from stops: some are charged and held for a sentence, the rest released.
 
@@ -126,11 +134,13 @@ def arrest(
         charge: chance each is charged and held.
         sentence_factor: multiplier of the usual sentence (mano dura laws).
         mode: duty of the arresting officer (see :mod:`abm.policing`), kept on the inmate.
+        stream: name of the random stream (each arresting mechanism has its own).
     """
     yth, p = model.youths, model.p.justice
     yth.arrests[slots] += 1
-    held = model.rng.random(len(slots)) < charge
-    terms = model.rng.poisson(p.sentence_weeks * sentence_factor[held])
+    rng = model.stream(stream)
+    held = rng.random(yth.n)[slots] < charge  # one number per youth slot
+    terms = streams.poisson(rng.random(yth.n)[slots[held]], p.sentence_weeks * sentence_factor[held])
     incarcerate(model, slots[held], np.maximum(terms, 1))
     yth.jailed_by[slots[held]] = mode[held]
 
@@ -150,7 +160,7 @@ def incarcerate(model: CityModel, slots: np.ndarray, weeks) -> None:
 
 def prison(model: CityModel) -> None:
     """Releases; recruitment of non-members inside; stigma on release."""
-    rng, yth, p = model.rng, model.youths, model.p.prison
+    yth, p = model.youths, model.p.prison
     released = np.flatnonzero(yth.incarcerated & (yth.release_step <= model.week))
     yth.incarcerated[released] = False
     yth.release_step[released] = -1
@@ -169,9 +179,9 @@ def prison(model: CityModel) -> None:
     crowding = 1 + p.overcrowding_effect * max(0.0, occupancy(model) - 1)
     chance = min(1.0, p.recruitment * (member_share / 0.5) * crowding)
     candidates = inside[gangs_inside < 0]
-    joined = candidates[rng.random(len(candidates)) < chance]
+    joined = candidates[model.stream("prison_recruitment").random(yth.n)[candidates] < chance]
     # They join the gang of a random member inside: large prison gangs recruit more.
-    yth.gang[joined] = members[rng.integers(0, len(members), len(joined))]
+    yth.gang[joined] = members[model.stream("prison_gang").integers(0, len(members), len(joined))]
     yth.joined_step[joined] = model.week
     model.ledger.count("recruits", len(joined))
     model.ledger.count("prison_recruits", len(joined))

@@ -14,6 +14,7 @@ from abm import behaviour, gangs, justice, policies, policing, residents, violen
 from abm.city import City
 from abm.config import Scenario
 from abm.metrics import Ledger
+from abm.streams import Streams
 from abm.population import (
     WEEKS_PER_YEAR,
     YOUTH_ENTRY_AGE,
@@ -31,8 +32,9 @@ class CityModel(mesa.Model):
 
     Args:
         scenario: validated parameters (see :mod:`abm.config`).
-        seed: seed of the model's one random generator (``self.rng``); nothing else
-            in the model draws random numbers.
+        seed: the run's seed (>= 0). Every random number comes from a stream derived
+            from it and the name of the decision that draws it (:mod:`abm.streams`):
+            ``model.stream(name)`` for this week's draws.
 
     Attributes:
         city: blocks, districts and cell fields (:class:`abm.city.City`).
@@ -45,13 +47,14 @@ class CityModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario, seed: int = 0):
-        super().__init__(rng=np.random.default_rng(seed))
+        streams = Streams(seed)
+        super().__init__(rng=streams.get("mesa"))
+        self.streams = streams
         self.p = scenario  # the validated parameters (mesa's own `scenario` is unused)
         self.seed = seed
         self.week = 0  # completed steps
-        rng = self.rng
 
-        self.city = City(scenario.city, rng)
+        self.city = City(scenario.city, streams.get("city"))
         n_people = scenario.population.people
         n_youth = int(round(n_people * scenario.population.youth_share))
         n_res = n_people - n_youth
@@ -66,7 +69,7 @@ class CityModel(mesa.Model):
 
         cap = max(4, int(round(scenario.population.peer_degree * 2)))
         self.peers = PeerNetwork(cap, n_youth)
-        behaviour.build_peer_network(self, np.arange(n_youth))
+        behaviour.build_peer_network(self, np.arange(n_youth), streams.get("peers_initial"))
 
         self.resident_agents: list[Resident | None] = [Resident(self, i) for i in range(n_res)]
         self.residents.person_id[:] = [a.unique_id for a in self.resident_agents]
@@ -95,7 +98,7 @@ class CityModel(mesa.Model):
 
     def _place_people(self) -> None:
         """Households to blocks by density; SES, schooling, work and traits."""
-        rng, p, city = self.rng, self.p.population, self.city
+        rng, p, city = self.streams.get("population"), self.p.population, self.city
         weights = city.density_weights(self.p.city.poor_density)
         weights = weights / weights.sum()
         res, yth = self.residents, self.youths
@@ -104,7 +107,7 @@ class CityModel(mesa.Model):
         res.ses[:] = city.household_ses(res.block, rng)
         res.employed[:] = rng.random(res.n) < np.clip(p.adult_employment * (0.6 + 0.8 * res.ses), 0, 1)
         yth.age_weeks[:] = rng.integers(YOUTH_ENTRY_AGE * WEEKS_PER_YEAR, YOUTH_EXIT_AGE * WEEKS_PER_YEAR, yth.n)
-        behaviour.new_youth_traits(self, np.arange(yth.n))
+        behaviour.new_youth_traits(self, np.arange(yth.n), self.streams.get("traits_initial"))
         city.population[:] = np.bincount(res.block, minlength=city.n_blocks) + np.bincount(
             yth.block, minlength=city.n_blocks
         )
@@ -138,6 +141,10 @@ class CityModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(1)
+
+    def stream(self, name: str) -> np.random.Generator:
+        """This week's random stream of the decision ``name`` (see :mod:`abm.streams`)."""
+        return self.streams.get(name, self.week)
 
     def active_policies(self) -> list:
         return [pol for pol in self.policies if pol.active(self.week)]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from abm import justice
+from abm import justice, streams
 from abm.violence import record_homicide
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def deploy(model: CityModel) -> None:
         city.police_presence[:] = 0.0
         return
     model.duty.reset(model.p.police, model.p.justice)
-    model.officer_block[:] = model.rng.choice(city.n_blocks, size=n, p=patrol_weights(model))
+    model.officer_block[:] = model.stream("patrol").choice(city.n_blocks, size=n, p=patrol_weights(model))
     # Policies then take some officers off patrol: beats, sweeps, crackdowns.
     model.policy_hook("deploy")
     city.police_presence[:] = presence(city, model.officer_block)
@@ -112,7 +112,7 @@ def deploy(model: CityModel) -> None:
 
 def contacts(model: CityModel) -> None:
     """Stops of youths by officers: just or abusive; arrests; killings by police."""
-    rng, city, p, yth = model.rng, model.city, model.p.police, model.youths
+    city, p, yth = model.city, model.p.police, model.youths
     n_off = len(model.officers)
     if n_off == 0:
         return
@@ -121,17 +121,27 @@ def contacts(model: CityModel) -> None:
         return
     # Stops happen where officers are, among free youths living there.
     duty = model.duty
-    stops_per_officer = rng.poisson(duty.stops)
+    stops_per_officer = streams.poisson(model.stream("stop_counts").random(n_off), duty.stops)
     blocks = np.repeat(model.officer_block, stops_per_officer)
     officer = np.repeat(np.arange(n_off), stops_per_officer)
+    # The k-th stop of each officer has its own numbers: row k of a (stops, officers)
+    # table, so a change in one officer's stops does not shift another's.
+    nth = np.arange(len(officer)) - np.repeat(np.cumsum(stops_per_officer) - stops_per_officer, stops_per_officer)
+    most = int(stops_per_officer.max(initial=0))
+
+    def per_stop(name: str) -> np.ndarray:
+        return model.stream(name).random((most, n_off))[nth, officer]
+
+    u_pick, u_conduct, u_arrest, u_force = (per_stop(n) for n in ("stop_pick", "stop_conduct", "arrest", "force"))
     order = np.argsort(yth.block[free], kind="stable")
     sorted_blocks = yth.block[free][order]
     lo = np.searchsorted(sorted_blocks, blocks, side="left")
     hi = np.searchsorted(sorted_blocks, blocks, side="right")
     has = hi > lo
     blocks, lo, hi, officer = blocks[has], lo[has], hi[has], officer[has]
-    stopped = free[order[lo + np.floor(rng.random(len(lo)) * (hi - lo)).astype(np.int64)]]
-    abusive = rng.random(len(stopped)) > duty.professionalism[officer]
+    u_pick, u_conduct, u_arrest, u_force = u_pick[has], u_conduct[has], u_arrest[has], u_force[has]
+    stopped = free[order[lo + np.floor(u_pick * (hi - lo)).astype(np.int64)]]
+    abusive = u_conduct > duty.professionalism[officer]
     model.ledger.count("contacts_just", int((~abusive).sum()))
     model.ledger.count("contacts_abusive", int(abusive.sum()))
     model.contacts_just = np.bincount(blocks[~abusive], minlength=city.n_blocks)
@@ -144,11 +154,11 @@ def contacts(model: CityModel) -> None:
     org = np.array([g.organisation for g in model.gangs] + [0.0])[yth.gang[stopped]]
     protected = p.corruption * org
     p_arrest = np.where(member, p.member_detection * (1 + 2 * info) * (1 - protected), duty.suspicion[officer])
-    arrested = rng.random(len(stopped)) < p_arrest
+    arrested = u_arrest < p_arrest
     arrested_slots, first = np.unique(stopped[arrested], return_index=True)
     was_member = member[arrested][first]
     by = officer[arrested][first]
-    killed = was_member & (rng.random(len(arrested_slots)) < duty.force[by])
+    killed = was_member & (u_force[arrested][first] < duty.force[by])
     for slot in arrested_slots[killed].tolist():
         record_homicide(model, "police", int(yth.block[slot]), -1, slot, "member", -1, int(yth.gang[slot]))
     keep = ~killed

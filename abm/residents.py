@@ -44,7 +44,7 @@ def willingness(trust: np.ndarray, ses: np.ndarray, employed: np.ndarray, fear: 
 
 def initialise(model: CityModel) -> None:
     res, p, city = model.residents, model.p.residents, model.city
-    res.trust[:] = np.clip(model.rng.normal(p.trust_initial, 0.15, res.n), 0, 1)
+    res.trust[:] = np.clip(model.streams.get("trust_initial").normal(p.trust_initial, 0.15, res.n), 0, 1)
     model.impunity = np.zeros(city.n_blocks)
     model.police_killings_block = np.zeros(city.n_blocks)
     model.contacts_just = np.zeros(city.n_blocks, dtype=np.int64)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import justice
+from abm import justice, streams
 from abm.behaviour import perceived_risk, perceived_severity
 from abm.gangs import member_counts
 
@@ -112,7 +112,13 @@ def rival_of_block(model: CityModel) -> np.ndarray:
 
 def confrontations(model: CityModel) -> None:
     """Draw this week's confrontations and homicides; update exposure and grievance."""
-    rng, city, p, yth = model.rng, model.city, model.p.violence, model.youths
+    city, p, yth = model.city, model.p.violence, model.youths
+    # One number per block for each count: a block's count changes only when its own
+    # rate crosses its number (common random numbers across policies).
+    rng = model.stream("confrontations")
+    u_gang, u_youth = rng.random(city.n_blocks), rng.random(city.n_blocks)
+    rng = model.stream("lethality")
+    u_gang_kill, u_youth_kill = rng.random(city.n_blocks), rng.random(city.n_blocks)
     decay = np.exp(-1.0 / p.grievance_memory_weeks)
     model.grievance *= decay
     n_b = city.n_blocks
@@ -156,12 +162,12 @@ def confrontations(model: CityModel) -> None:
             organisation=(org_g[g] + org_g[h]) / 2,
             sanction=(risk_g[g] + risk_g[h]) / 2,
         )
-        gang_conf[contested] = rng.poisson(rate)
+        gang_conf[contested] = streams.poisson(u_gang[contested], rate)
 
     nonmember = yth.free & (yth.gang < 0)
     psum = np.bincount(yth.block[nonmember], weights=yth.propensity[nonmember] ** 2, minlength=n_b)
     youth_rate = youth_confrontation_rate(p, propensity_sum=psum, police=police, efficacy=efficacy)
-    youth_conf = rng.poisson(youth_rate)
+    youth_conf = streams.poisson(u_youth, youth_rate)
 
     conf = gang_conf + youth_conf
     model.ledger.count("confrontations", int(conf.sum()))
@@ -169,14 +175,16 @@ def confrontations(model: CityModel) -> None:
     spread = city.neighbourhood_sum(conf)
     city.violence_exposure[:] = city.violence_exposure * exposure_decay + 0.15 * conf + 0.05 * spread
 
-    gang_kills = rng.binomial(gang_conf, p.lethality)
-    youth_kills = rng.binomial(youth_conf, p.lethality)
+    gang_kills = streams.binomial(u_gang_kill, gang_conf, p.lethality)
+    youth_kills = streams.binomial(u_youth_kill, youth_conf, p.lethality)
+    # Who kills whom: each killing draws from its own stream (week, block, number).
     for b in np.flatnonzero(gang_kills).tolist():
-        for _ in range(int(gang_kills[b])):
-            gang_homicide(model, b, int(city.gang_owner[b]), int(rival[b]))
+        for k in range(int(gang_kills[b])):
+            rng = model.streams.get("gang_homicide", model.week, b, k)
+            gang_homicide(model, rng, b, int(city.gang_owner[b]), int(rival[b]))
     for b in np.flatnonzero(youth_kills).tolist():
-        for _ in range(int(youth_kills[b])):
-            youth_homicide(model, b)
+        for k in range(int(youth_kills[b])):
+            youth_homicide(model, model.streams.get("youth_homicide", model.week, b, k), b)
     for u, v, data in model.rivalry.edges(data=True):
         data["grievance"] = float(model.grievance[u, v] + model.grievance[v, u])
 
@@ -195,9 +203,9 @@ def _near(model: CityModel, block: int) -> np.ndarray:
     return np.isin(model.youths.block, around[around >= 0])
 
 
-def gang_homicide(model: CityModel, block: int, g: int, h: int) -> None:
+def gang_homicide(model: CityModel, rng: np.random.Generator, block: int, g: int, h: int) -> None:
     """A killing in a confrontation between gangs g and h at ``block``."""
-    rng, yth, p = model.rng, model.youths, model.p.violence
+    yth, p = model.youths, model.p.violence
     # The side with more grievance is more likely to be the attacker.
     w_g = 0.5 + model.grievance[g, h]
     w_h = 0.5 + model.grievance[h, g]
@@ -211,7 +219,7 @@ def gang_homicide(model: CityModel, block: int, g: int, h: int) -> None:
     victim_type, victim = "rival_member", -1
     if u < p.bystander_share:
         victim_type = "bystander_resident"
-        victim = _resident_in(model, block)
+        victim = _resident_in(model, rng, block)
     elif u < p.bystander_share + p.nonmember_victim_share:
         victim_type = "non_member_youth"
         victim = _pick(rng, np.flatnonzero(near & (yth.gang < 0)))
@@ -229,16 +237,16 @@ def gang_homicide(model: CityModel, block: int, g: int, h: int) -> None:
     record_homicide(model, "gang", block, perp, victim, victim_type, attacker, victim_gang)
 
 
-def youth_homicide(model: CityModel, block: int) -> None:
+def youth_homicide(model: CityModel, rng: np.random.Generator, block: int) -> None:
     """A killing in a fight among non-members (or of a resident)."""
-    rng, yth, p = model.rng, model.youths, model.p.violence
+    yth, p = model.youths, model.p.violence
     here = yth.free & (yth.gang < 0) & (yth.block == block)
     pool = np.flatnonzero(here)
     perp = _pick(rng, pool, yth.propensity[pool] ** 2)
     if perp < 0:
         return
     if rng.random() < p.bystander_share:
-        victim_type, victim = "bystander_resident", _resident_in(model, block)
+        victim_type, victim = "bystander_resident", _resident_in(model, rng, block)
     else:
         victim_type, victim = "non_member_youth", _pick(rng, pool[pool != perp])
     if victim < 0:
@@ -246,12 +254,12 @@ def youth_homicide(model: CityModel, block: int) -> None:
     record_homicide(model, "youth", block, perp, victim, victim_type, -1, -1)
 
 
-def _resident_in(model: CityModel, block: int) -> int:
+def _resident_in(model: CityModel, rng: np.random.Generator, block: int) -> int:
     res = model.residents
     lo, hi = np.searchsorted(res.block, [block, block + 1])
     slots = np.arange(lo, hi)
     slots = slots[res.alive[slots]]
-    return _pick(model.rng, slots)
+    return _pick(rng, slots)
 
 
 def record_homicide(

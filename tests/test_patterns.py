@@ -72,7 +72,7 @@ def test_a_killing_raises_the_victims_gangs_grievance(classroom):
     for b in blocks.tolist():
         g, h = int(model.city.gang_owner[b]), int(rival[b])
         killed = model.killed
-        gang_homicide(model, b, g, h)
+        gang_homicide(model, model.streams.get("test", b), b, g, h)
         if model.killed > killed and model.events[-1]["victim_type"] == "rival_member":
             e = model.events[-1]
             victim_gang, killer_gang = e["victim_gang"], e["perpetrator_gang"]

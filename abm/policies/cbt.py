@@ -58,7 +58,7 @@ class CBT(Policy):
         self.decay = math.exp(-math.log(2) / params.half_life_weeks)
 
     def programmes(self, model: CityModel) -> None:
-        yth, p, rng = model.youths, self.params, model.rng
+        yth, p = model.youths, self.params
         status = yth.cbt_status
         # Effects fade after the programme.
         done = (status == COMPLETED) | (status == DROPPED)
@@ -66,7 +66,7 @@ class CBT(Policy):
         enrolled = np.flatnonzero(status == ENROLLED)
         if len(enrolled):
             left = ~yth.alive[enrolled] | (yth.incarcerated[enrolled] & (not p.include_prisoners))
-            left |= rng.random(len(enrolled)) < self.dropout
+            left |= model.stream("cbt_dropout").random(yth.n)[enrolled] < self.dropout
             finished = ~left & (yth.cbt_until[enrolled] <= model.week)
             status[enrolled[left]] = DROPPED
             status[enrolled[finished]] = COMPLETED
@@ -97,7 +97,8 @@ class CBT(Policy):
         chosen = idx[np.lexsort((idx, -risk))[:open_places]]
         yth.cbt_status[chosen] = ENROLLED
         yth.cbt_until[chosen] = model.week + p.programme_weeks
-        yth.cbt_base[chosen] = np.clip(model.rng.normal(p.effect, p.effect_sd, len(chosen)), 0, 1)
+        effect = model.stream("cbt_effect").normal(p.effect, p.effect_sd, yth.n)[chosen]  # by slot
+        yth.cbt_base[chosen] = np.clip(effect, 0, 1)
         model.ledger.count("cbt_enrolled_new", len(chosen))
 
     def cost(self, model: CityModel) -> float:

@@ -55,7 +55,7 @@ class CommunityPolicing(Policy):
             self.beats = self._choose_beats(model)
         officers = np.arange(self.n_beats)  # the first officers hold beats
         around = model.city.moore[self.beats]
-        pick = around[np.arange(self.n_beats), model.rng.integers(0, 9, self.n_beats)]
+        pick = around[np.arange(self.n_beats), model.stream("beats").integers(0, 9, self.n_beats)]
         model.officer_block[officers] = np.where(pick >= 0, pick, self.beats)
         duty, p = model.duty, self.params
         duty.mode[officers] = BEAT

@@ -105,7 +105,8 @@ class FocusedDeterrence(Policy):
         called = idx[np.lexsort((idx, -risk))[: self.call_in_size]]
         yth.notice_step[called] = model.week
         self.notified_until[groups] = model.week + self.params.notice_weeks
-        took_job = called[(model.rng.random(len(called)) < self.params.service_uptake) & ~yth.in_school[called]]
+        uptake = model.stream("fd_services").random(yth.n)[called]  # by slot
+        took_job = called[(uptake < self.params.service_uptake) & ~yth.in_school[called]]
         yth.employed[took_job] = True
         self._cost += len(called) * self.params.unit_cost
         model.ledger.count("fd_called_in", len(called))
@@ -135,7 +136,7 @@ class FocusedDeterrence(Policy):
         hit = members[np.lexsort((members, -risk))[:n]]
         ones = np.ones(len(hit))
         factor = self.params.crackdown_sentence_weeks / model.p.justice.sentence_weeks
-        justice.arrest(model, hit, ones, factor * ones, np.full(len(hit), CRACKDOWN))
+        justice.arrest(model, hit, ones, factor * ones, np.full(len(hit), CRACKDOWN), "crackdown_charges")
         self._cost += self.params.crackdown_cost
         model.ledger.count("arrests", len(hit))
         model.ledger.count("fd_crackdowns", 1)

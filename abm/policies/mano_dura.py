@@ -52,7 +52,7 @@ class ManoDura(Policy):
             weights = (1 - city.ses) * city.population
         n = len(model.officers)
         officers = np.arange(n - self.n_sweep, n)  # the last officers are taken for sweeps
-        model.officer_block[officers] = model.rng.choice(city.n_blocks, size=self.n_sweep, p=weights / weights.sum())
+        model.officer_block[officers] = model.stream("sweeps").choice(city.n_blocks, size=self.n_sweep, p=weights / weights.sum())
         duty = model.duty
         duty.mode[officers] = SWEEP
         duty.stops[officers] = p.stops_per_officer

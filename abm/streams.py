@@ -1,0 +1,115 @@
+"""Random streams: one generator per mechanism and decision, derived from the run's seed.
+
+Every random number of a run comes from a generator keyed by the run's seed, the name
+of the decision that draws it (``"joining"``, ``"patrol"``, ...) and, for weekly
+decisions, the week. Keys are hashed into numpy's ``SeedSequence`` spawn key, so a
+stream does not depend on which other streams were made before it, or in what order.
+
+What this buys is common random numbers across the arms of an experiment. When a
+policy changes how many numbers one mechanism draws in a week, no other mechanism's
+numbers move, and the same mechanism's numbers are back in step the next week.
+Within a decision, draws are laid out per person (one uniform per youth slot, whether
+or not that youth is a candidate this week), per block or per officer, so that a
+change for one person does not shift the draws of another. Discrete counts are drawn
+by inverting their distribution function at one uniform per unit
+(:func:`poisson`, :func:`binomial`): a small change of a block's rate changes its
+count only when the rate crosses that block's uniform.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+
+# Above these, counts come from scipy's exact (slower) inverse distribution functions.
+LARGE = 30.0
+LARGE_TRIALS = 500
+MAX_COUNT = 2**62
+
+
+def name_key(name: str) -> int:
+    """A stable 32-bit number for a stream name (the same in every process)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+class Streams:
+    """The random streams of one run, all derived from ``seed``.
+
+    ``streams.get("joining", week)`` is the generator of the joining decision in that
+    week; calling it twice with the same key gives two generators in the same state.
+    """
+
+    def __init__(self, seed: int):
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0 (got {seed})")
+        self.seed = int(seed)
+
+    def get(self, name: str, *key: int) -> np.random.Generator:
+        sequence = np.random.SeedSequence(self.seed, spawn_key=(name_key(name), *(int(k) for k in key)))
+        return np.random.Generator(np.random.PCG64(sequence))
+
+
+def poisson(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Poisson counts at ``rate``, one per uniform in ``u`` (inverse distribution function).
+
+    Exact for any rate; the loop runs once per possible count, so it suits the small
+    weekly rates of the model (it stops as soon as every unit is placed).
+    """
+    u = np.asarray(u, dtype=float)
+    rate = np.broadcast_to(np.asarray(rate, dtype=float), u.shape)
+    k = np.zeros(u.shape, dtype=np.int64)
+    large = rate > LARGE
+    if large.any():
+        from scipy.stats import poisson as poisson_law
+
+        k[large] = np.minimum(poisson_law.ppf(u[large], rate[large]), MAX_COUNT).astype(np.int64)
+    pmf = np.where(large, 0.0, np.exp(-rate))
+    cdf = pmf.copy()
+    todo = np.flatnonzero(~large & (u > cdf))
+    n = 0
+    while len(todo):
+        n += 1
+        pmf_t = pmf[todo] * rate[todo] / n
+        cdf_t = cdf[todo] + pmf_t
+        # Far in the tail the sum stops growing in floating point; stop there.
+        stuck = cdf_t <= cdf[todo]
+        pmf[todo], cdf[todo] = pmf_t, cdf_t
+        k[todo] = n
+        todo = todo[(u[todo] > cdf_t) & ~stuck]
+    return k
+
+
+def binomial(u: np.ndarray, trials: np.ndarray, p: float | np.ndarray) -> np.ndarray:
+    """Binomial counts of ``trials`` with success chance ``p``, one per uniform in ``u``
+    (inverse distribution function)."""
+    trials = np.asarray(trials, dtype=np.int64)
+    u = np.asarray(u, dtype=float)
+    p = np.broadcast_to(np.asarray(p, dtype=float), trials.shape)
+    k = np.zeros(trials.shape, dtype=np.int64)
+    certain = p >= 1.0
+    k[certain] = trials[certain]
+    live = ~certain & (p > 0) & (trials > 0)
+    large = live & (trials > LARGE_TRIALS)
+    if large.any():
+        from scipy.stats import binom
+
+        k[large] = binom.ppf(u[large], trials[large], p[large]).astype(np.int64)
+        live &= ~large
+    idx = np.flatnonzero(live)
+    if len(idx) == 0:
+        return k
+    n, q = trials[idx], p[idx]
+    pmf = (1 - q) ** n
+    cdf = pmf.copy()
+    odds = q / (1 - q)
+    j = 0
+    todo = np.flatnonzero(u[idx] > cdf)
+    while len(todo):
+        j += 1
+        pmf[todo] = pmf[todo] * (n[todo] - j + 1) / j * odds[todo]
+        cdf[todo] += pmf[todo]
+        k[idx[todo]] = j
+        todo = todo[(u[idx[todo]] > cdf[todo]) & (j < n[todo])]
+    return k
