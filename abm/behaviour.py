@@ -283,7 +283,7 @@ def youth_choices(model: CityModel) -> None:
             p.exit_base
             * (1 + p.exit_job * yth.employed[midx])
             * (1 + p.exit_age * (yth.age_weeks[midx] / WEEKS_PER_YEAR - YOUTH_ENTRY_AGE))
-            * (1 + yth.cbt_effect[midx])
+            * (1 + p.exit_cbt * yth.cbt_effect[midx])
             * (1 - p.exit_organisation * org)
         )
         left = midx[rng.random(len(midx)) < hazard]

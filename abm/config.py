@@ -163,6 +163,8 @@ class YouthParams(Section):
                             grade="assumption", ge=0, le=10)
     exit_age: float = param(0.08, "relative hazard increase per year of age over 15", unit="relative units per year",
                             source=ASSUMPTION, grade="assumption", ge=0, le=1)
+    exit_cbt: NonNeg = param(1.0, "relative hazard increase per unit current CBT effect", unit="relative units",
+                             source=ASSUMPTION, grade="assumption")
     exit_organisation: float = param(0.6, "hazard reduction in a fully organised gang", unit="share", source=ASSUMPTION,
                                      grade="assumption", ge=0, le=1)
     self_control_shape: float = param(4.0, "both shape parameters of the Beta distribution of self-control "
@@ -267,6 +269,9 @@ class GangParams(Section):
     state_resistance: Share = param(0.8, "chance per unit state presence that the state stops an expansion",
                                     unit="share", source="assumption; chapter 3: uneven state presence",
                                     grade="assumption")
+    extortion_organisation: NonNeg = param(1.0, "relative rise of a gang's income (extortion) per unit organisation",
+                                           unit="relative units", source="assumption; chapter 3.2 (organised groups "
+                                           "extort)", grade="assumption")
     organisation_initial: Share = param(0.3, "mean organisation at start (0 diffuse youth gang, 1 organised crime)",
                                         unit="index (0-1)", source="assumption; chapter 3.2 typology",
                                         grade="assumption")

@@ -158,7 +158,7 @@ def update_economy(model: CityModel, counts: np.ndarray | None = None) -> None:
     jailed = np.bincount(yth.gang[yth.incarcerated & (yth.gang >= 0)], minlength=n_g)
     occupancy = justice.occupancy(model)
     for g, gang in enumerate(model.gangs):
-        extortion = 1 + gang.organisation
+        extortion = 1 + p.extortion_organisation * gang.organisation
         gang.income = float(income[g] * extortion)
         gang.members = int(members[g])
         gang.imprisoned = int(jailed[g])
