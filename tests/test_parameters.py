@@ -160,3 +160,79 @@ def test_the_allowlist_has_no_stale_entries():
     for path in MECHANISMS:
         used |= {(path.name, value) for _, value in numeric_literals(path.read_text())}
     assert set(ALLOWED) <= used, f"allowlist entries no longer needed: {set(ALLOWED) - used}"
+
+
+# -- the catalogue: abm params and the tables of docs/ODD.md ----------------------------
+
+def test_every_field_is_a_documented_parameter():
+    from abm import parameters
+    from abm.schema import Grade
+
+    found = parameters.parameters()
+    names = {p.name for p in found}
+    assert "youth.join_base" in names and "policies.cbt.risk_exposure" in names
+    assert "policies.focused_deterrence.start" in names  # fields every policy has
+    for p in found:
+        assert p.description and p.unit and p.source, p.name
+        assert p.grade in {str(g) for g in Grade}, p.name
+
+
+def test_calibrated_parameters_are_graded_weak():
+    from abm import parameters
+
+    for p in parameters.parameters():
+        if "calibrated" in p.source:
+            assert p.grade == "weak", p.name
+
+
+def test_filters_by_section_and_grade():
+    from abm import parameters
+    from abm.config import ConfigError
+
+    youth = parameters.parameters("youth")
+    assert youth and all(p.name.startswith("youth.") for p in youth)
+    cbt = parameters.parameters("cbt")
+    assert cbt == parameters.parameters("policies.cbt")
+    assert {p.section for p in parameters.parameters("policies")} == {
+        "policies.focused_deterrence", "policies.cbt", "policies.community_policing", "policies.mano_dura"}
+    strong = parameters.parameters(grade="strong")
+    assert strong and all(p.grade == "strong" for p in strong)
+    with pytest.raises(ConfigError, match="no such section"):
+        parameters.parameters("nope")
+
+
+def test_params_command(capsys):
+    from abm.cli import main
+
+    assert main(["params", "--section", "residents"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:5] == ["Parameter", "Default", "Range", "Unit", "Grade"]
+    assert "residents.fear_organisation" in out and "0.7" in out and "youth." not in out
+    assert main(["params", "--markdown", "--grade", "strong"]) == 0
+    out = capsys.readouterr().out
+    assert "| `youth.exit_base` | 0.0085 | [0, 1] | per week | strong |" in out
+    assert main(["params", "--section", "nope"]) == 2
+
+
+def test_odd_tables_match_the_schema():
+    from abm import parameters
+
+    problems = parameters.odd_differences((ROOT / "docs" / "ODD.md").read_text(encoding="utf-8"))
+    assert not problems, (
+        "docs/ODD.md's parameter tables differ from the schema; regenerate them with\n"
+        "    abm params --update-odd docs/ODD.md\n" + "\n".join(problems)
+    )
+
+
+def test_update_odd_rewrites_only_the_marked_tables(tmp_path):
+    from abm import parameters
+
+    doc = tmp_path / "odd.md"
+    doc.write_text("# Prison\n\ntext\n\n<!-- params:prison -->\nold table\n<!-- /params:prison -->\n\nmore text\n")
+    assert parameters.update_odd(doc) == ["prison"]
+    text = doc.read_text()
+    assert text.startswith("# Prison\n\ntext\n\n<!-- params:prison -->\n| Parameter |")
+    assert text.endswith("<!-- /params:prison -->\n\nmore text\n")
+    assert "`prison.recruitment_member_share`" in text
+    assert parameters.update_odd(doc) == []
+    assert "prison: table differs" not in "\n".join(parameters.odd_differences(text))
