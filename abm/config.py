@@ -253,6 +253,8 @@ class GangParams(Section):
                                         unit="relative units", source=ASSUMPTION, grade="assumption", gt=0)
     control_growth: Share = param(0.05, "weekly gain of control where the gang has members", unit="per week",
                                   source=ASSUMPTION, grade="assumption")
+    control_reach: int = param(1, "blocks from home within which a gang's members keep its control of a block",
+                               unit="blocks", source=ASSUMPTION, grade="assumption", ge=0, le=10)
     control_members_scale: float = param(3.0, "members around a block at which control growth reaches "
                                          "1 - 1/e of its full rate", unit="members", source=ASSUMPTION,
                                          grade="assumption", gt=0)

@@ -113,7 +113,7 @@ def update_territory(model: CityModel) -> None:
     owner = city.gang_owner
     held = owner >= 0
     # Members within the neighbourhood keep a block.
-    near_own = city.near_members(counts, owner)
+    near_own = city.near_members(counts, owner, p.control_reach)
     growth = p.control_growth * (1 - np.exp(-near_own / p.control_members_scale)) * (1 - city.gang_control)
     city.gang_control[held] += growth[held]
     city.gang_control[held] -= p.control_decay * city.gang_control[held]
