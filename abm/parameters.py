@@ -114,9 +114,14 @@ def range_text(info) -> str:
                 lo, lo_open = value, is_open
             else:
                 hi, hi_open = value, is_open
-    left = "(-inf" if lo is None else ("(" if lo_open else "[") + format_value(lo)
-    right = "inf)" if hi is None else format_value(hi) + (")" if hi_open else "]")
+    left = "(-inf" if lo is None else ("(" if lo_open else "[") + _bound(lo)
+    right = "inf)" if hi is None else _bound(hi) + (")" if hi_open else "]")
     return f"{left}, {right}"
+
+
+def _bound(value: float) -> str:
+    """A range bound without a trailing '.0' (0 and 1, not 0.0 and 1.0)."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 def format_value(value: Any) -> str:
