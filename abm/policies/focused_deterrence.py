@@ -2,7 +2,8 @@
 
 Every ``interval_weeks`` the ``groups_per_call_in`` most violent groups (killings by
 their members in the past year) are chosen, and their highest-risk members are called
-in, ranked by violence history (killings, arrests) and network position (friends).
+in, ranked by violence history (killings, arrests) and network position (friends)
+(:func:`risk_score`, which also ranks whom a crackdown arrests).
 The groups are notified for ``notice_weeks``: the next killing by any member brings a
 collective crackdown. The called-in are offered services; ``service_uptake`` of them take a job
 (and, when CBT runs too, they go first in its queue).
@@ -11,10 +12,10 @@ When a member of a notified group kills, a crackdown is promised; further killin
 the same group in the next ``episode_weeks`` belong to the same episode (no new
 promise), as in the group violence intervention, where the first group to kill after
 a call-in gets the attention. Police can mount
-``crackdowns_per_100k`` crackdowns a year (a budget that refills weekly, at most two
-in hand); a kept promise arrests ``crackdown_share`` of the group's free members,
+``crackdowns_per_100k`` crackdowns a year (a budget that refills weekly, at most
+``crackdown_budget_max`` in hand); a kept promise arrests ``crackdown_share`` of the group's free members,
 highest risk first, and holds them. The share of promises kept, with a prior of
-``prior_credibility`` worth two promises, is the policy's credibility; members of a
+``prior_credibility`` worth ``prior_weight`` promises, is the policy's credibility; members of a
 notified group perceive a certainty of sanction at least that high, and perceived
 risk restrains their group's violence (``violence.sanction_deterrence``). A policy
 that cannot keep its promises loses its effect.
