@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.city import NEIGHBOURHOOD_BLOCKS
 from abm.population import WEEKS_PER_YEAR, YOUTH_ENTRY_AGE, YOUTH_EXIT_AGE
 
 if TYPE_CHECKING:
-    from abm.config import YouthParams
+    from abm.config import PopulationParams, YouthParams
     from abm.model import CityModel
 
 SCHOOL_LEAVING_AGE = 18
@@ -39,12 +40,14 @@ def new_youth_traits(model: CityModel, slots: np.ndarray, rng: np.random.Generat
     ses = yth.ses[slots]
     age = yth.age_weeks[slots] / WEEKS_PER_YEAR
     # Dropout is about three times as common in the poorest quartile (CEPAL).
-    school_p = np.clip(p.population.school_enrolment * (0.4 + 1.2 * ses), 0, 0.98)
+    pop, yp = p.population, p.youth
+    school_p = np.clip(pop.school_enrolment * (pop.school_ses_base + pop.school_ses_slope * ses), 0, pop.school_max)
     yth.in_school[slots] = (rng.random(yth.n)[slots] < school_p) & (age < SCHOOL_LEAVING_AGE)
-    work_p = employment_equilibrium(p.population.youth_unemployment, ses)
+    work_p = employment_equilibrium(pop, ses)
     yth.employed[slots] = ~yth.in_school[slots] & (rng.random(yth.n)[slots] < work_p)
-    yth.self_control[slots] = rng.beta(4, 4, yth.n)[slots]
-    yth.propensity[slots] = np.clip(0.5 * (1 - yth.self_control[slots]) + rng.normal(0, 0.05, yth.n)[slots], 0, 1)
+    yth.self_control[slots] = rng.beta(yp.self_control_shape, yp.self_control_shape, yth.n)[slots]
+    noise = rng.normal(0, yp.propensity_initial_sd, yth.n)[slots]
+    yth.propensity[slots] = np.clip(yp.propensity_self_control * (1 - yth.self_control[slots]) + noise, 0, 1)
     yth.gang[slots] = -1
     yth.joined_step[slots] = -1
     yth.arrests[slots] = 0
@@ -62,9 +65,13 @@ def new_youth_traits(model: CityModel, slots: np.ndarray, rng: np.random.Generat
     yth.alive[slots] = True
 
 
-def employment_equilibrium(unemployment: float, ses: np.ndarray) -> np.ndarray:
+def employment_equilibrium(params: PopulationParams, ses: np.ndarray) -> np.ndarray:
     """Share employed among out-of-school youths, by SES, around the city's rate."""
-    return np.clip((1 - unemployment) * (0.55 + 0.9 * ses), 0, 0.98)
+    return np.clip(
+        (1 - params.youth_unemployment) * (params.employment_ses_base + params.employment_ses_slope * ses),
+        0,
+        params.employment_max,
+    )
 
 
 def build_peer_network(
@@ -151,15 +158,18 @@ def labour_market(model: CityModel) -> None:
     free = yth.free
     age = yth.age_weeks / WEEKS_PER_YEAR
     u = rng.random(yth.n)
-    dropout = p.youth.dropout * np.clip(1.8 - 1.6 * yth.ses, 0.2, 2.0)
+    yp = p.youth
+    dropout = yp.dropout * np.clip(
+        yp.dropout_ses_base - yp.dropout_ses_slope * yth.ses, yp.dropout_factor_min, yp.dropout_factor_max
+    )
     leave = yth.in_school & free & ((age >= SCHOOL_LEAVING_AGE) | (u < dropout))
     yth.in_school[leave] = False
     out = free & ~yth.in_school
     loss = p.youth.job_loss
-    target = employment_equilibrium(p.population.youth_unemployment, yth.ses)
+    target = employment_equilibrium(p.population, yth.ses)
     finding = loss * target / np.maximum(1 - target, 1e-6)
     finding = finding * np.where(yth.ever_prison, 1 - p.youth.release_stigma, 1.0)
-    finding = finding * np.where(yth.gang >= 0, 0.5, 1.0)
+    finding = finding * np.where(yth.gang >= 0, p.youth.member_job_finding, 1.0)
     hired = out & ~yth.employed & (rng.random(yth.n) < finding)
     fired = out & yth.employed & (rng.random(yth.n) < loss)
     yth.employed[hired] = True
@@ -206,13 +216,13 @@ def join_logit(
 
 def perceived_severity(model: CityModel) -> float:
     """Perceived severity of sanction, 0-1: the usual sentence (mano dura raises it)
-    against two years."""
-    return min(1.0, model.p.justice.sentence_weeks * model.severity_factor / 104)
+    against ``youth.severity_reference_weeks`` (two years)."""
+    return min(1.0, model.p.justice.sentence_weeks * model.severity_factor / model.p.youth.severity_reference_weeks)
 
 
-def perceived_risk(certainty: np.ndarray, severity: float) -> np.ndarray:
+def perceived_risk(params: YouthParams, certainty: np.ndarray, severity: float) -> np.ndarray:
     """Perceived risk of sanction, 0-1. Certainty weighs more than severity (Nagin 2013)."""
-    return certainty * (0.5 + 0.5 * severity)
+    return certainty * (params.risk_certainty + params.risk_severity * severity)
 
 
 def youth_choices(model: CityModel) -> None:
@@ -225,7 +235,7 @@ def youth_choices(model: CityModel) -> None:
     # Violence propensity: a state, pulled toward what self-control, membership,
     # exposure and a prison record make of a youth; CBT lowers it while it lasts.
     target = (
-        0.5 * (1 - yth.self_control)
+        p.propensity_self_control * (1 - yth.self_control)
         + p.propensity_member * member
         + p.propensity_exposure * exposure
         + p.propensity_released * yth.ever_prison
@@ -236,8 +246,10 @@ def youth_choices(model: CityModel) -> None:
     # Perceived certainty of sanction: police around home and the city's clearance;
     # members of a group told it will be sanctioned as a whole also weigh how credible
     # that promise has proved (focused deterrence).
-    police_near = city.neighbourhood_sum(city.police_presence)[yth.block] / 9
-    certainty = 0.5 * (1 - np.exp(-3 * police_near)) + 0.5 * model.ledger.recent_clearance()
+    police_near = city.neighbourhood_sum(city.police_presence)[yth.block] / NEIGHBOURHOOD_BLOCKS
+    certainty = p.certainty_police * (1 - np.exp(-p.certainty_police_slope * police_near)) + (
+        p.certainty_clearance * model.ledger.recent_clearance(p.prior_clearance)
+    )
     collective = np.append(model.collective_certainty, 0.0)[yth.gang]  # gang -1 -> 0
     certainty = np.maximum(certainty, collective)
     yth.perceived_certainty[:] = certainty
@@ -256,7 +268,7 @@ def youth_choices(model: CityModel) -> None:
             peer_share=model.peers.share_with(member & yth.alive)[idx],
             exposure=exposure[idx],
             demand=demand,
-            income=income / (income + 1.0),
+            income=income / (income + p.income_half_saturation),
             legal=(yth.in_school[idx] | yth.employed[idx]).astype(float),
             sanction=certainty[idx] * severity,
             efficacy=city.collective_efficacy[yth.block[idx]],
@@ -278,7 +290,7 @@ def youth_choices(model: CityModel) -> None:
             p.exit_base
             * (1 + p.exit_job * yth.employed[midx])
             * (1 + p.exit_age * (yth.age_weeks[midx] / WEEKS_PER_YEAR - YOUTH_ENTRY_AGE))
-            * (1 + yth.cbt_effect[midx])
+            * (1 + p.exit_cbt * yth.cbt_effect[midx])
             * (1 - p.exit_organisation * org)
         )
         u = model.stream("desistance").random(yth.n)

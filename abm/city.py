@@ -17,10 +17,15 @@ Cell fields are 1-D numpy arrays indexed by block number ``b = y * width + x``;
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.config import CityParams
+if TYPE_CHECKING:
+    from abm.config import CityParams
+
+# Blocks in a 3x3 Moore neighbourhood (the block and its eight neighbours).
+NEIGHBOURHOOD_BLOCKS = 9
 
 FIELDS = (
     "population",
@@ -82,8 +87,8 @@ class City:
         self.poor_district[order[:n_poor]] = True
         self.district_ses = np.where(
             self.poor_district,
-            rng.uniform(0.05, 0.35, self.n_districts),
-            rng.uniform(0.45, 0.95, self.n_districts),
+            rng.uniform(params.poor_ses_min, params.poor_ses_max, self.n_districts),
+            rng.uniform(params.rich_ses_min, params.rich_ses_max, self.n_districts),
         )
         # Barriers: the most peripheral poor districts.
         poor_ids = np.flatnonzero(self.poor_district)
@@ -94,7 +99,7 @@ class City:
 
         self.poor = self.poor_district[self.district]
         self.barrier = self.barrier_district[self.district]
-        self.ses = np.clip(self.district_ses[self.district] + rng.normal(0, 0.04, self.n_blocks), 0, 1)
+        self.ses = np.clip(self.district_ses[self.district] + rng.normal(0, params.block_ses_sd, self.n_blocks), 0, 1)
         self.state_presence = np.where(self.poor, params.state_presence_poor, params.state_presence_rich)
         self.state_presence = self.state_presence * np.where(self.barrier, params.barrier_access, 1.0)
         self.access = np.where(self.barrier, params.barrier_access, 1.0)
@@ -116,7 +121,7 @@ class City:
         """SES of households living in ``blocks``: sorted by place as segregation says."""
         seg = self.params.segregation
         city_draw = rng.permutation(self.ses[blocks])  # same city-wide distribution, no place
-        return np.clip(seg * self.ses[blocks] + (1 - seg) * city_draw + rng.normal(0, 0.05, len(blocks)), 0, 1)
+        return np.clip(seg * self.ses[blocks] + (1 - seg) * city_draw + rng.normal(0, self.params.household_ses_sd, len(blocks)), 0, 1)
 
     def measure_segregation(self, household_ses: np.ndarray, blocks: np.ndarray) -> float:
         """Dissimilarity index of poor vs non-poor households across districts.

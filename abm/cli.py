@@ -7,6 +7,7 @@
     abm dashboard [--port N] [--host H]
     abm calibrate CONFIG [--seeds N] [--workers N] [--set KEY=VALUE ...]
     abm bench [--presets NAME ...] [--years N] | abm bench --sweep
+    abm params [--markdown] [--section NAME] [--grade GRADE] | abm params --update-odd docs/ODD.md
 
 Bad input (a missing or malformed file, an unknown key, a wrong type, a value out of
 range) ends with one message naming the file, the field and the problem, and exit
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 from abm.config import ConfigError, load_scenario, parse_overrides
+from abm.schema import Grade
 
 EXIT_BAD_INPUT = 2
 
@@ -100,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--configs", type=Path, default=Path("configs"), help="folder of the preset files")
     bench.add_argument("--sweep", action="store_true",
                        help="instead, measure sweep throughput with 1 and 2 workers and with Dask")
+    par = sub.add_parser("params", help="list every parameter: default, range, unit, evidence grade, source")
+    par.add_argument("--markdown", action="store_true", help="Markdown tables grouped by section")
+    par.add_argument("--section", metavar="NAME",
+                     help="one section, e.g. youth, policies.cbt (or cbt), policies for all policies")
+    par.add_argument("--grade", choices=[str(g) for g in Grade], help="only parameters of this evidence grade")
+    par.add_argument("--update-odd", type=Path, metavar="FILE",
+                     help="rewrite the parameter tables between <!-- params:SECTION --> markers of FILE")
     return parser
 
 
@@ -123,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "calibrate":
             return cmd_calibrate(args)
+        if args.command == "params":
+            return cmd_params(args)
         if args.command == "bench":
             from abm.bench import run_bench, run_sweep_bench
 
@@ -138,6 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("abm: interrupted", file=sys.stderr)
         return 130
+    return 0
+
+
+def cmd_params(args) -> int:
+    from abm import parameters
+
+    if args.update_odd:
+        changed = parameters.update_odd(args.update_odd)
+        print(f"{args.update_odd}: " + (f"updated {', '.join(changed)}" if changed else "tables up to date"))
+        return 0
+    found = parameters.parameters(args.section, args.grade)
+    print(parameters.markdown(found) if args.markdown else parameters.text_table(found))
     return 0
 
 

@@ -28,150 +28,467 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from abm.policies import PoliciesParams
-from abm.schema import ConfigError, NonNeg, Section, Share
+from abm.schema import ConfigError, NonNeg, Section, Share, param
+
+
+# Sources used by many fields.
+CALIBRATED = "calibrated to the baseline targets (abm calibrate)"
+ASSUMPTION = "assumption"
+SCALE = "scale choice (the presets differ in size, not behaviour)"
 
 
 class RunParams(Section):
-    steps: int = Field(520, ge=1, le=5200, description="weeks simulated (one step = one week)")
-    burn_in: int = Field(104, ge=0, description="weeks excluded from the run summary")
+    steps: int = param(520, "weeks simulated (one step = one week)", unit="weeks", source=SCALE,
+                       grade="assumption", ge=1, le=5200)
+    burn_in: int = param(104, "weeks excluded from the run summary", unit="weeks", source=ASSUMPTION,
+                         grade="assumption", ge=0)
 
 
 class CityParams(Section):
-    width: int = Field(50, ge=4, le=1000, description="blocks east-west")
-    height: int = Field(50, ge=4, le=1000, description="blocks north-south")
-    district_size: int = Field(10, ge=2, le=100, description="side of a square district, in blocks")
-    poor_share: Share = Field(0.4, description="share of districts that are poor")
-    segregation: Share = Field(
+    width: int = param(50, "blocks east-west", unit="blocks", source=SCALE, grade="assumption", ge=4, le=1000)
+    height: int = param(50, "blocks north-south", unit="blocks", source=SCALE, grade="assumption", ge=4, le=1000)
+    district_size: int = param(10, "side of a square district, in blocks", unit="blocks", source=ASSUMPTION,
+                               grade="assumption", ge=2, le=100)
+    poor_share: Share = param(0.4, "share of districts that are poor", unit="share",
+                              source="assumption; chapter 3.1: regional poverty 41.7% falling to 25.3%",
+                              grade="weak")
+    segregation: Share = param(
         0.8,
-        description="0: poor districts anywhere and household SES unrelated to place; "
+        "0: poor districts anywhere and household SES unrelated to place; "
         "1: poor districts clustered on the periphery and households sorted by place",
+        unit="index (0-1)",
+        source="assumption; reported as the measured dissimilarity index (about 0.8 at default)",
+        grade="assumption",
     )
-    barrier_share: Share = Field(
-        0.3, description="share of poor districts behind barriers (hills, walls, rivers)"
-    )
-    barrier_access: Share = Field(
-        0.4, description="relative reach of patrols and ties across a barrier (1 = no barrier)"
-    )
-    poor_density: float = Field(
-        1.6, ge=0.1, le=10, description="people per block in poor districts relative to others"
-    )
-    state_presence_poor: Share = Field(0.35, description="state presence in poor districts")
-    state_presence_rich: Share = Field(0.85, description="state presence elsewhere")
+    barrier_share: Share = param(0.3, "share of poor districts behind barriers (hills, walls, rivers)",
+                                 unit="share of poor districts",
+                                 source="assumption; chapter 3: topographic barriers segment poor areas",
+                                 grade="assumption")
+    barrier_access: Share = param(0.4, "relative reach of patrols, ties and the state across a barrier (1 = no barrier)",
+                                  unit="relative units", source=ASSUMPTION, grade="assumption")
+    poor_density: float = param(1.6, "people per block in poor districts relative to others", unit="ratio",
+                                source="assumption; chapter 3: higher density in poor areas", grade="assumption",
+                                ge=0.1, le=10)
+    state_presence_poor: Share = param(0.35, "state presence in poor districts", unit="index (0-1)",
+                                       source="assumption; chapter 3: uneven services", grade="assumption")
+    state_presence_rich: Share = param(0.85, "state presence elsewhere", unit="index (0-1)", source=ASSUMPTION,
+                                       grade="assumption")
+    poor_ses_min: Share = param(0.05, "lowest SES of a poor district (drawn uniformly up to poor_ses_max)",
+                                unit="SES (0-1)", source=ASSUMPTION, grade="assumption")
+    poor_ses_max: Share = param(0.35, "highest SES of a poor district", unit="SES (0-1)", source=ASSUMPTION,
+                                grade="assumption")
+    rich_ses_min: Share = param(0.45, "lowest SES of a non-poor district (drawn uniformly up to rich_ses_max)",
+                                unit="SES (0-1)", source=ASSUMPTION, grade="assumption")
+    rich_ses_max: Share = param(0.95, "highest SES of a non-poor district", unit="SES (0-1)", source=ASSUMPTION,
+                                grade="assumption")
+    block_ses_sd: NonNeg = param(0.04, "standard deviation of a block's SES around its district's", unit="SES (0-1)",
+                                 source=ASSUMPTION, grade="assumption")
+    household_ses_sd: NonNeg = param(0.05, "standard deviation of a household's SES around its place's",
+                                     unit="SES (0-1)", source=ASSUMPTION, grade="assumption")
 
 
 class PopulationParams(Section):
-    people: int = Field(100_000, ge=200, le=5_000_000, description="persons simulated (one agent each)")
-    youth_share: Share = Field(0.17, description="share aged 15-24 (LAC 16-18%)")
-    youth_unemployment: Share = Field(
-        0.20, description="unemployment among youths out of school (LAC 13-20%)"
-    )
-    school_enrolment: Share = Field(0.60, description="share of youths in school at 15 in a middle-SES block")
-    adult_employment: Share = Field(0.70, description="share of residents employed in a middle-SES block")
-    peer_degree: float = Field(6.0, ge=0, le=30, description="mean friends per youth")
-    peer_same_block: Share = Field(0.5, description="share of friendships within the block")
-    peer_same_district: Share = Field(0.35, description="share within the district (school)")
+    people: int = param(100_000, "persons simulated (one agent each)", unit="persons", source=SCALE,
+                        grade="assumption", ge=200, le=5_000_000)
+    youth_share: Share = param(0.17, "share aged 15-24", unit="share",
+                               source="ILO via Fondation Forge: 16.2% (2021); UNFPA: 17.7% (2013)", grade="moderate")
+    youth_unemployment: Share = param(0.20, "unemployment among youths out of school", unit="share",
+                                      source="ILO Panorama Laboral: 13.8% (2024), 18-20% (2016-22)", grade="moderate")
+    school_enrolment: Share = param(0.60, "share of youths in school at 15 in a middle-SES block", unit="share",
+                                    source=CALIBRATED + "; CEPAL: poorest urban quartile drops out about 3x as often",
+                                    grade="weak")
+    school_ses_base: NonNeg = param(0.4, "enrolment factor at SES 0 (multiplies school_enrolment)", unit="relative units",
+                                    source="assumption; CEPAL: poorest urban quartile drops out about 3x as often",
+                                    grade="weak")
+    school_ses_slope: NonNeg = param(1.2, "rise of the enrolment factor per unit SES", unit="relative units per unit SES",
+                                     source="assumption; CEPAL: poorest urban quartile drops out about 3x as often",
+                                     grade="weak")
+    school_max: Share = param(0.98, "highest chance of being in school at entry", unit="share", source=ASSUMPTION,
+                              grade="assumption")
+    employment_ses_base: NonNeg = param(0.55, "equilibrium youth employment factor at SES 0 (multiplies 1 - youth_unemployment)",
+                                        unit="relative units", source=ASSUMPTION, grade="assumption")
+    employment_ses_slope: NonNeg = param(0.9, "rise of the youth employment factor per unit SES",
+                                         unit="relative units per unit SES", source=ASSUMPTION, grade="assumption")
+    employment_max: Share = param(0.98, "highest equilibrium employment of out-of-school youths", unit="share",
+                                  source=ASSUMPTION, grade="assumption")
+    adult_employment: Share = param(0.70, "share of residents employed in a middle-SES block", unit="share",
+                                    source=ASSUMPTION, grade="assumption")
+    adult_employment_ses_base: NonNeg = param(0.6, "resident employment factor at SES 0 (multiplies adult_employment)",
+                                              unit="relative units", source=ASSUMPTION, grade="assumption")
+    adult_employment_ses_slope: NonNeg = param(0.8, "rise of the resident employment factor per unit SES",
+                                               unit="relative units per unit SES", source=ASSUMPTION, grade="assumption")
+    peer_degree: float = param(6.0, "mean friends per youth", unit="friends", source=ASSUMPTION, grade="assumption",
+                               ge=0, le=30)
+    peer_degree_cap_factor: NonNeg = param(2.0, "most friends a youth can have, as a multiple of peer_degree",
+                                           unit="ratio", source=ASSUMPTION, grade="assumption")
+    peer_degree_cap_min: int = param(4, "most friends a youth can have, at least", unit="friends", source=ASSUMPTION,
+                                     grade="assumption", ge=1, le=1000)
+    peer_same_block: Share = param(0.5, "share of friendships within the block", unit="share", source=ASSUMPTION,
+                                   grade="assumption")
+    peer_same_district: Share = param(0.35, "share of friendships within the district (school)", unit="share",
+                                      source=ASSUMPTION, grade="assumption")
 
 
 class YouthParams(Section):
-    join_base: float = Field(-6.5, ge=-20, le=5, description="log-odds of joining per week, all else zero")
-    join_peer: float = Field(3.0, ge=0, le=20, description="log-odds per unit share of friends in gangs")
-    join_exposure: float = Field(1.5, ge=0, le=20, description="log-odds per unit violence exposure of the block")
-    join_demand: float = Field(2.0, ge=0, le=20, description="log-odds per unit recruitment demand of the local gang")
-    join_income: float = Field(1.0, ge=0, le=20, description="log-odds per unit gang income advantage over legal work")
-    join_legal: float = Field(1.2, ge=0, le=20, description="log-odds lost by a youth in school or work")
-    join_sanction: float = Field(2.0, ge=0, le=20, description="log-odds per unit perceived certainty x severity")
-    join_efficacy: float = Field(2.5, ge=0, le=20, description="log-odds per unit collective efficacy of the block")
-    join_self_control: float = Field(2.0, ge=0, le=20, description="log-odds per unit self-control")
-    join_propensity: float = Field(2.0, ge=0, le=20, description="log-odds per unit violence propensity")
-    exit_base: float = Field(0.0085, ge=0, le=1, description="weekly desistance hazard (36%/yr, Pyrooz & Sweeten 2015)")
-    exit_job: float = Field(1.0, ge=0, le=10, description="relative hazard increase with a legal job")
-    exit_age: float = Field(0.08, ge=0, le=1, description="relative hazard increase per year of age over 15")
-    exit_organisation: float = Field(0.6, ge=0, le=1, description="hazard reduction in a fully organised gang")
-    propensity_adapt: Share = Field(0.05, description="weekly speed at which propensity moves to its target")
-    propensity_member: Share = Field(0.25, description="propensity added by gang membership")
-    propensity_exposure: Share = Field(0.3, description="propensity added per unit of violence exposure")
-    propensity_released: Share = Field(0.15, description="propensity added after a prison term")
-    job_loss: Share = Field(0.01, description="weekly chance of losing a job")
-    dropout: Share = Field(0.004, description="weekly school dropout hazard at median SES")
-    release_stigma: Share = Field(0.7, description="reduction of job finding after prison")
+    join_base: float = param(-6.5, "log-odds of joining per week, all else zero", unit="log-odds per week",
+                             source=CALIBRATED, grade="weak", ge=-20, le=5)
+    join_peer: float = param(3.0, "log-odds per unit share of friends in gangs", unit="log-odds", source=CALIBRATED,
+                             grade="weak", ge=0, le=20)
+    join_exposure: float = param(1.5, "log-odds per unit violence exposure of the block", unit="log-odds",
+                                 source=CALIBRATED + "; chapter 3: growing up in crime-affected areas", grade="weak",
+                                 ge=0, le=20)
+    join_demand: float = param(2.0, "log-odds per unit recruitment demand of the local gang", unit="log-odds",
+                               source=CALIBRATED, grade="weak", ge=0, le=20)
+    join_income: float = param(1.0, "log-odds per unit gang income advantage over legal work", unit="log-odds",
+                               source=CALIBRATED + "; Becker 1968 via chapter 3.1", grade="weak", ge=0, le=20)
+    income_half_saturation: float = param(
+        1.0, "gang income per member at which the income advantage is one half (advantage = x / (x + this))",
+        unit="relative units", source=ASSUMPTION, grade="assumption", gt=0, le=100)
+    join_legal: float = param(1.2, "log-odds lost by a youth in school or work", unit="log-odds",
+                              source=CALIBRATED + "; chapter 3.1: unemployment and school non-completion go with recruitment",
+                              grade="weak", ge=0, le=20)
+    join_sanction: float = param(2.0, "log-odds per unit perceived certainty x severity", unit="log-odds",
+                                 source=CALIBRATED, grade="weak", ge=0, le=20)
+    join_efficacy: float = param(2.5, "log-odds per unit collective efficacy of the block", unit="log-odds",
+                                 source=CALIBRATED, grade="weak", ge=0, le=20)
+    join_self_control: float = param(2.0, "log-odds per unit self-control", unit="log-odds", source=CALIBRATED,
+                                     grade="weak", ge=0, le=20)
+    join_propensity: float = param(2.0, "log-odds per unit violence propensity", unit="log-odds", source=CALIBRATED,
+                                   grade="weak", ge=0, le=20)
+    exit_base: float = param(0.0085, "weekly desistance hazard before multipliers", unit="per week",
+                             source="Pyrooz & Sweeten 2015: 36%/yr turnover = 0.0085/week (calc); "
+                                    "Rio: 0.0049/week (Observatório de Favelas)",
+                             grade="strong", ge=0, le=1)
+    exit_job: float = param(1.0, "relative hazard increase with a legal job", unit="relative units", source=ASSUMPTION,
+                            grade="assumption", ge=0, le=10)
+    exit_age: float = param(0.08, "relative hazard increase per year of age over 15", unit="relative units per year",
+                            source=ASSUMPTION, grade="assumption", ge=0, le=1)
+    exit_cbt: NonNeg = param(1.0, "relative hazard increase per unit current CBT effect", unit="relative units",
+                             source=ASSUMPTION, grade="assumption")
+    exit_organisation: float = param(0.6, "hazard reduction in a fully organised gang", unit="share", source=ASSUMPTION,
+                                     grade="assumption", ge=0, le=1)
+    self_control_shape: float = param(4.0, "both shape parameters of the Beta distribution of self-control "
+                                      "(mean 0.5; larger is narrower)", unit="shape", source=ASSUMPTION,
+                                      grade="assumption", gt=0, le=1000)
+    propensity_self_control: Share = param(0.5, "propensity (at entry and in its target) per unit lack of self-control",
+                                           unit="propensity per unit", source="assumption; self-control theory "
+                                           "(Gottfredson & Hirschi) via MODEL.md", grade="assumption")
+    propensity_initial_sd: NonNeg = param(0.05, "standard deviation of propensity at entry around its target",
+                                          unit="propensity (0-1)", source=ASSUMPTION, grade="assumption")
+    propensity_adapt: Share = param(0.05, "weekly speed at which propensity moves to its target", unit="per week",
+                                    source=ASSUMPTION, grade="assumption")
+    propensity_member: Share = param(0.25, "propensity added by gang membership", unit="propensity (0-1)",
+                                     source=ASSUMPTION, grade="assumption")
+    propensity_exposure: Share = param(0.3, "propensity added per unit of violence exposure",
+                                       unit="propensity per unit exposure", source=ASSUMPTION, grade="assumption")
+    propensity_released: Share = param(0.15, "propensity added after a prison term", unit="propensity (0-1)",
+                                       source=ASSUMPTION, grade="assumption")
+    certainty_police: Share = param(0.5, "weight of police around home in perceived certainty of sanction",
+                                    unit="share", source="assumption; certainty matters more than severity (Nagin 2013)",
+                                    grade="assumption")
+    certainty_police_slope: NonNeg = param(3.0, "how fast the police part of certainty saturates with mean "
+                                           "officers per block around home (1 - exp(-slope x officers))",
+                                           unit="per officer", source=ASSUMPTION, grade="assumption")
+    certainty_clearance: Share = param(0.5, "weight of the city's recent homicide clearance in perceived certainty",
+                                       unit="share", source=ASSUMPTION, grade="assumption")
+    prior_clearance: Share = param(0.3, "clearance youths assume before any homicide of the past year is recorded",
+                                   unit="share", source="assumption; Brazil clears 32-44% (Sou da Paz)",
+                                   grade="weak")
+    severity_reference_weeks: float = param(104.0, "sentence perceived as the most severe (perceived severity = "
+                                            "sentence / this, at most 1)", unit="weeks", source=ASSUMPTION,
+                                            grade="assumption", gt=0, le=5200)
+    risk_certainty: Share = param(0.5, "perceived risk per unit certainty at no severity", unit="share",
+                                  source="assumption; certainty weighs more than severity (Nagin 2013)",
+                                  grade="assumption")
+    risk_severity: Share = param(0.5, "perceived risk per unit certainty x severity", unit="share",
+                                 source="assumption; certainty weighs more than severity (Nagin 2013)",
+                                 grade="assumption")
+    job_loss: Share = param(0.01, "weekly chance of losing a job", unit="per week", source=ASSUMPTION,
+                            grade="assumption")
+    member_job_finding: Share = param(0.5, "job finding of gang members relative to other youths",
+                                      unit="relative units", source=ASSUMPTION, grade="assumption")
+    dropout: Share = param(0.004, "weekly school dropout hazard at median SES", unit="per week",
+                           source="CEPAL: about 37% of 15-19-year-olds drop out; poorest quartile about 3x the richest",
+                           grade="moderate")
+    dropout_ses_base: NonNeg = param(1.8, "dropout factor at SES 0 (multiplies dropout)", unit="relative units",
+                                     source="assumption; CEPAL: poorest urban quartile about 3x the richest",
+                                     grade="weak")
+    dropout_ses_slope: NonNeg = param(1.6, "fall of the dropout factor per unit SES", unit="relative units per unit SES",
+                                      source="assumption; CEPAL: poorest urban quartile about 3x the richest",
+                                      grade="weak")
+    dropout_factor_min: NonNeg = param(0.2, "lowest dropout factor", unit="relative units", source=ASSUMPTION,
+                                       grade="assumption")
+    dropout_factor_max: NonNeg = param(2.0, "highest dropout factor", unit="relative units", source=ASSUMPTION,
+                                       grade="assumption")
+    release_stigma: Share = param(0.7, "reduction of job finding after prison", unit="share", source=ASSUMPTION,
+                                  grade="assumption")
 
 
 class GangParams(Section):
-    per_poor_district: float = Field(1.0, ge=0, le=10, description="gangs founded per poor district")
-    initial_member_share: Share = Field(0.12, description="share of youths in gang territory who are members at start")
-    market_income: NonNeg = Field(1.0, description="weekly illicit income per resident in controlled poor blocks (relative units)")
-    target_members_per_income: NonNeg = Field(2.0, description="members a gang wants per unit of weekly income")
-    control_growth: Share = Field(0.05, description="weekly gain of control where the gang has members")
-    control_decay: Share = Field(0.01, description="weekly loss of control")
-    expansion: Share = Field(0.02, description="weekly chance a gang takes a weakly held neighbouring block")
-    organisation_initial: Share = Field(0.3, description="mean organisation at start (0 diffuse youth gang, 1 organised crime)")
-    organisation_growth: NonNeg = Field(0.0025, description="weekly organisation gain per unit of resources per member")
-    organisation_prison: NonNeg = Field(0.01, description="weekly organisation gain per unit share of members in prison, x overcrowding")
-    organisation_decay: Share = Field(0.01, description="weekly organisation loss")
-    rivalry_range: int = Field(2, ge=1, le=20, description="territories closer than this many blocks are rivals")
+    per_poor_district: float = param(1.0, "gangs founded per poor district", unit="gangs", source=ASSUMPTION,
+                                     grade="assumption", ge=0, le=10)
+    initial_member_share: Share = param(0.12, "share of youths in gang territory who are members at start",
+                                        unit="share", source="Hennigan et al. 2015: 10-19% in high-risk US areas; "
+                                        "Pyrooz & Sweeten 2015", grade="moderate")
+    initial_member_control: NonNeg = param(2.0, "members at start per unit initial_member_share per unit control "
+                                           "of the block (2: the share holds at control 0.5)",
+                                           unit="relative units", source=ASSUMPTION, grade="assumption")
+    territory_radius: NonNeg = param(0.8, "reach of a gang's founding territory from its seed",
+                                     unit="district sides", source=ASSUMPTION, grade="assumption")
+    control_initial: Share = param(0.9, "control at a gang's seed at start (falls with distance, "
+                                   "over a district side)", unit="share", source=ASSUMPTION, grade="assumption")
+    control_initial_min: Share = param(0.1, "lowest control of a founding block", unit="share", source=ASSUMPTION,
+                                       grade="assumption")
+    market_income: NonNeg = param(1.0, "weekly illicit income per resident in controlled poor blocks",
+                                  unit="relative units", source=CALIBRATED, grade="weak")
+    market_scale: float = param(10.0, "residents per unit of market income (divides population x poverty x "
+                                "control x market_income)", unit="persons", source=ASSUMPTION, grade="assumption",
+                                gt=0)
+    income_per_member_scale: float = param(10.0, "divides income per member into the income advantage seen by "
+                                           "youths and by organisation", unit="relative units", source=ASSUMPTION,
+                                           grade="assumption", gt=0)
+    target_members_per_income: NonNeg = param(2.0, "members a gang wants per unit of weekly income",
+                                              unit="members per income unit", source=CALIBRATED, grade="weak")
+    target_members_scale: float = param(10.0, "divides income x target_members_per_income into the members wanted",
+                                        unit="relative units", source=ASSUMPTION, grade="assumption", gt=0)
+    control_growth: Share = param(0.05, "weekly gain of control where the gang has members", unit="per week",
+                                  source=ASSUMPTION, grade="assumption")
+    control_reach: int = param(1, "blocks from home within which a gang's members keep its control of a block",
+                               unit="blocks", source=ASSUMPTION, grade="assumption", ge=0, le=10)
+    control_members_scale: float = param(3.0, "members around a block at which control growth reaches "
+                                         "1 - 1/e of its full rate", unit="members", source=ASSUMPTION,
+                                         grade="assumption", gt=0)
+    control_decay: Share = param(0.01, "weekly loss of control", unit="per week", source=ASSUMPTION,
+                                 grade="assumption")
+    control_lost: Share = param(0.02, "control below which a gang loses a block", unit="share", source=ASSUMPTION,
+                                grade="assumption")
+    expansion: Share = param(0.02, "weekly chance a gang takes a weakly held neighbouring block", unit="per week",
+                             source=ASSUMPTION, grade="assumption")
+    expansion_margin: Share = param(0.2, "control by which a neighbouring block must be stronger to take a block",
+                                    unit="share", source=ASSUMPTION, grade="assumption")
+    control_taken: Share = param(0.3, "control of a taken block, as a share of the taker's control next door",
+                                 unit="share", source=ASSUMPTION, grade="assumption")
+    state_resistance: Share = param(0.8, "chance per unit state presence that the state stops an expansion",
+                                    unit="share", source="assumption; chapter 3: uneven state presence",
+                                    grade="assumption")
+    extortion_organisation: NonNeg = param(1.0, "relative rise of a gang's income (extortion) per unit organisation",
+                                           unit="relative units", source="assumption; chapter 3.2 (organised groups "
+                                           "extort)", grade="assumption")
+    organisation_initial: Share = param(0.3, "mean organisation at start (0 diffuse youth gang, 1 organised crime)",
+                                        unit="index (0-1)", source="assumption; chapter 3.2 typology",
+                                        grade="assumption")
+    organisation_initial_sd: NonNeg = param(0.1, "standard deviation of organisation at start",
+                                            unit="index (0-1)", source=ASSUMPTION, grade="assumption")
+    organisation_initial_min: Share = param(0.05, "lowest organisation at start", unit="index (0-1)",
+                                            source=ASSUMPTION, grade="assumption")
+    organisation_initial_max: Share = param(0.95, "highest organisation at start", unit="index (0-1)",
+                                            source=ASSUMPTION, grade="assumption")
+    organisation_growth: NonNeg = param(0.0025, "weekly organisation gain per unit of resources per member",
+                                        unit="per week per unit income per member", source=ASSUMPTION,
+                                        grade="assumption")
+    organisation_income_cap: NonNeg = param(5.0, "resources per member beyond which organisation grows no faster",
+                                            unit="relative units", source=ASSUMPTION, grade="assumption")
+    organisation_prison: NonNeg = param(0.01, "weekly organisation gain per unit share of members in prison, "
+                                        "x overcrowding", unit="per week",
+                                        source="mechanism: Lessing 2016; Small Arms Survey (prisons as recruiting "
+                                               "centres); value assumption", grade="weak")
+    organisation_decay: Share = param(0.01, "weekly organisation loss", unit="per week", source=ASSUMPTION,
+                                      grade="assumption")
+    rivalry_range: int = param(2, "territories closer than this many blocks are rivals", unit="blocks",
+                               source="assumption; Brantingham et al. 2012: between-gang shootings cluster within "
+                                      "2 blocks of turf boundaries", grade="weak", ge=1, le=20)
+    rivalry_interval_weeks: int = param(13, "weeks between updates of the rivalry network", unit="weeks",
+                                        source=ASSUMPTION, grade="assumption", ge=1, le=520)
 
 
 class ViolenceParams(Section):
-    gang_rate: NonNeg = Field(0.027, description="weekly confrontations per contested block at unit intensity")
-    reach: int = Field(2, ge=0, le=10, description="blocks members range from home to hold and fight over turf")
-    youth_rate: NonNeg = Field(0.0025, description="weekly confrontations per non-member youth at unit propensity")
-    lethality: Share = Field(0.2, description="share of confrontations that kill (firearm availability; US gunshot CFR 22%)")
-    grievance_effect: NonNeg = Field(
-        0.175, description="retaliatory confrontations per week per unit grievance between two gangs"
-    )
-    grievance_memory_weeks: float = Field(18.0, gt=0, le=520, description="mean life of grievance (contagion delay ~18 weeks, Green et al. 2017)")
-    police_deterrence: NonNeg = Field(0.35, description="log reduction of confrontation rate per officer present")
-    efficacy_damping: Share = Field(0.6, description="share of confrontations prevented by full collective efficacy")
-    organisation_restraint: Share = Field(0.5, description="share of visible violence an organised gang avoids")
-    sanction_deterrence: Share = Field(
-        0.5, description="share of confrontations a gang forgoes when its members are certain of a severe sanction"
-    )
-    bystander_share: Share = Field(0.12, description="share of gang homicide victims who are bystander residents")
-    nonmember_victim_share: Share = Field(0.10, description="share of gang homicide victims who are non-member youths")
-    exposure_memory_weeks: float = Field(26.0, gt=0, le=520, description="mean life of a block's violence exposure")
+    gang_rate: NonNeg = param(0.027, "weekly confrontations per contested block at unit intensity",
+                              unit="confrontations per week", source=CALIBRATED, grade="weak")
+    propensity_friction: NonNeg = param(2.0, "friction per unit mean propensity of the two gangs (2: unit "
+                                        "intensity at propensity 0.5)", unit="relative units", source=ASSUMPTION,
+                                        grade="assumption")
+    reach: int = param(2, "blocks members range from home to hold and fight over turf", unit="blocks",
+                       source="assumption; Brantingham et al. 2012: shootings within 2 blocks of turf boundaries",
+                       grade="weak", ge=0, le=10)
+    youth_rate: NonNeg = param(0.0025, "weekly confrontations per non-member youth at unit propensity",
+                               unit="confrontations per week", source=CALIBRATED, grade="weak")
+    lethality: Share = param(0.2, "share of confrontations that kill (firearm availability)", unit="share",
+                             source="Cook et al. 2017: US gunshot-assault case fatality 22%; firearm share of "
+                                    "homicides 63-84% in the region (Small Arms Survey and others)",
+                             grade="moderate")
+    grievance_effect: NonNeg = param(0.175, "retaliatory confrontations per week per unit grievance between two gangs",
+                                     unit="confrontations per week",
+                                     source="calc: R = 0.63 (Green et al. 2017) / (18 weeks x 0.2)", grade="moderate")
+    grievance_member_killed: NonNeg = param(1.0, "grievance a gang gains against the killer's gang when one of its "
+                                            "members is killed", unit="relative units", source=ASSUMPTION,
+                                            grade="assumption")
+    grievance_outsider_killed: NonNeg = param(0.3, "grievance gained when the killer's gang kills a bystander or "
+                                              "non-member in the war", unit="relative units", source=ASSUMPTION,
+                                              grade="assumption")
+    attacker_weight: NonNeg = param(0.5, "weight of each side before grievance in drawing the attacker "
+                                    "(weight = this + grievance)", unit="relative units", source=ASSUMPTION,
+                                    grade="assumption")
+    grievance_memory_weeks: float = param(18.0, "mean life of grievance", unit="weeks",
+                                          source="Green et al. 2017: mean infector-to-infectee delay 125 days",
+                                          grade="strong", gt=0, le=520)
+    police_deterrence: NonNeg = param(0.35, "log reduction of confrontation rate per officer present",
+                                      unit="log per officer",
+                                      source="value assumption; Braga et al. 2019 (small significant effect); "
+                                             "Blattman et al. (Bogotá: small, imprecise effect of policing alone)",
+                                      grade="weak")
+    efficacy_damping: Share = param(0.6, "share of confrontations prevented by full collective efficacy",
+                                    unit="share", source=ASSUMPTION, grade="assumption")
+    organisation_restraint: Share = param(0.5, "share of visible violence an organised gang avoids", unit="share",
+                                          source="value assumption; chapter 3.2 (organised groups, less visible "
+                                                 "violence)", grade="weak")
+    sanction_deterrence: Share = param(
+        0.5, "share of confrontations a gang forgoes when its members are certain of a severe sanction",
+        unit="share", source=ASSUMPTION, grade="assumption")
+    bystander_share: Share = param(0.12, "share of gang homicide victims who are bystander residents", unit="share",
+                                   source="assumption; no source for members vs bystanders among victims "
+                                          "(EVIDENCE: unverified)", grade="assumption")
+    nonmember_victim_share: Share = param(0.10, "share of gang homicide victims who are non-member youths",
+                                          unit="share", source="assumption (EVIDENCE: unverified)",
+                                          grade="assumption")
+    exposure_per_confrontation: NonNeg = param(0.15, "violence exposure a block gains per confrontation in it",
+                                               unit="exposure per confrontation", source=ASSUMPTION,
+                                               grade="assumption")
+    exposure_spillover: NonNeg = param(0.05, "violence exposure a block gains per confrontation in its 3x3 "
+                                       "neighbourhood (itself included)", unit="exposure per confrontation",
+                                       source="assumption; near-repeat risk (Ratcliffe & Rengert 2008)",
+                                       grade="assumption")
+    exposure_memory_weeks: float = param(26.0, "mean life of a block's violence exposure", unit="weeks",
+                                         source=ASSUMPTION, grade="assumption", gt=0, le=520)
 
 
 class PoliceParams(Section):
-    officers: int = Field(270, ge=0, le=100_000, description="officers on patrol (Central America ~267 per 100k)")
-    hotspot_share: Share = Field(0.5, description="share of patrols sent to recent violence; the rest by population")
-    professionalism: Share = Field(0.6, description="share of contacts that are procedurally just")
-    contacts_per_officer: NonNeg = Field(5.0, description="stops of youths per officer per week")
-    member_detection: Share = Field(0.05, description="chance a stopped gang member is arrested")
-    suspicion_arrest: Share = Field(0.003, description="chance a stopped non-member is arrested on suspicion")
-    corruption: Share = Field(0.2, description="share of officers open to gang collusion")
-    force_lethality: NonNeg = Field(0.01, description="chance an arrest of a member ends in a killing by police")
+    officers: int = param(270, "officers on patrol", unit="officers",
+                          source="Central America 267 per 100,000 (2011; Estado de la Nación via InSight Crime)",
+                          grade="moderate", ge=0, le=100_000)
+    hotspot_share: Share = param(0.5, "share of patrols sent to recent violence; the rest by population",
+                                 unit="share", source="assumption; Braga et al. 2019 (hot-spots policing)",
+                                 grade="assumption")
+    presence_on_block: NonNeg = param(0.8, "presence per officer on the block itself, beside the spill-over",
+                                      unit="officers", source=ASSUMPTION, grade="assumption")
+    presence_spillover: NonNeg = param(0.2, "presence per officer in the 3x3 neighbourhood (the block included)",
+                                       unit="officers", source=ASSUMPTION, grade="assumption")
+    professionalism: Share = param(0.6, "share of contacts that are procedurally just", unit="share",
+                                   source=ASSUMPTION, grade="assumption")
+    contacts_per_officer: NonNeg = param(5.0, "stops of youths per officer per week", unit="stops per week",
+                                         source="assumption; Famega et al. 2005: >75% of a shift not on dispatched "
+                                                "calls", grade="assumption")
+    member_detection: Share = param(0.05, "chance a stopped gang member is arrested", unit="probability",
+                                    source=CALIBRATED, grade="weak")
+    detection_information: NonNeg = param(2.0, "relative rise of member detection per unit reporting of the block's "
+                                          "residents", unit="relative units", source=ASSUMPTION, grade="assumption")
+    suspicion_arrest: Share = param(0.003, "chance a stopped non-member is arrested on suspicion", unit="probability",
+                                    source=CALIBRATED, grade="weak")
+    corruption: Share = param(0.2, "share of officers open to gang collusion", unit="share",
+                              source="assumption; chapter 3.1-3.2 (corruption, organised crime buying protection)",
+                              grade="assumption")
+    force_lethality: NonNeg = param(0.01, "chance an arrest of a member ends in a killing by police",
+                                    unit="probability",
+                                    source="assumption; compare killings by police at about 6% (El Salvador) to over "
+                                           "10% (Brazil) of homicides", grade="weak")
 
 
 class JusticeParams(Section):
-    investigators: NonNeg = Field(60.0, description="homicide cases the system can work at once")
-    clearance_base: Share = Field(0.16, description="weekly chance of clearing a worked case with full cooperation")
-    case_life_weeks: int = Field(52, ge=1, le=1040, description="weeks after which an uncleared case goes cold")
-    conviction: Share = Field(0.5, description="chance a cleared homicide case ends in conviction")
-    homicide_sentence_weeks: int = Field(780, ge=1, le=5200, description="prison term for a homicide conviction")
-    charge_share: Share = Field(0.45, description="share of other arrests that are charged and held")
-    sentence_weeks: int = Field(78, ge=1, le=5200, description="mean prison term for other charges")
+    investigators: NonNeg = param(60.0, "homicide cases the system can work at once", unit="cases",
+                                  source=ASSUMPTION, grade="assumption")
+    clearance_base: Share = param(0.16, "weekly chance of clearing a worked case with full cooperation",
+                                  unit="per week",
+                                  source=CALIBRATED + "; target clearance near Brazil's 32-44% (Sou da Paz)",
+                                  grade="weak")
+    case_life_weeks: int = param(52, "weeks after which an uncleared case goes cold", unit="weeks",
+                                 source=ASSUMPTION, grade="assumption", ge=1, le=1040)
+    conviction: Share = param(0.5, "chance a cleared homicide case ends in conviction", unit="probability",
+                              source="calc: about 20% convicted (chapter; UNODC 24%) / about 40% cleared",
+                              grade="moderate")
+    homicide_sentence_weeks: int = param(780, "prison term for a homicide conviction", unit="weeks",
+                                         source=ASSUMPTION, grade="assumption", ge=1, le=5200)
+    charge_share: Share = param(0.45, "share of other arrests that are charged and held", unit="share",
+                                source=ASSUMPTION, grade="assumption")
+    sentence_weeks: int = param(78, "mean prison term for other charges", unit="weeks", source=ASSUMPTION,
+                                grade="assumption", ge=1, le=5200)
 
 
 class PrisonParams(Section):
-    capacity_per_100k: NonNeg = Field(350.0, description="prison places per 100,000 people")
-    week_cost: NonNeg = Field(83.0, description="US$ per inmate-week (Brazil: R$21,600 a year, CNJ/Depen 2021)")
-    recruitment: Share = Field(0.01, description="weekly chance a non-member inmate joins a gang, at half members and no overcrowding")
-    overcrowding_effect: NonNeg = Field(1.0, description="relative rise of prison recruitment per unit occupancy over capacity")
+    capacity_per_100k: NonNeg = param(350.0, "prison places per 100,000 people", unit="places per 100,000",
+                                      source="assumption; incarceration 305 per 100,000 and 171 inmates per 100 "
+                                             "places in Latin America (regional prison statistics)",
+                                      grade="weak")
+    week_cost: NonNeg = param(83.0, "cost of an inmate-week", unit="US$ per week",
+                              source="calc: Brazil R$21,600 a prison-year (CNJ/Depen 2021) at about R$5 per US$, / 52",
+                              grade="moderate")
+    recruitment: Share = param(0.01, "weekly chance a non-member inmate joins a gang, at the reference member share "
+                               "and no overcrowding", unit="per week",
+                               source="mechanism: Lessing 2016; value assumption", grade="weak")
+    recruitment_member_share: float = param(0.5, "share of members among inmates at which prison recruitment equals "
+                                            "recruitment (it scales with the share)", unit="share",
+                                            source=ASSUMPTION, grade="assumption", gt=0, le=1)
+    overcrowding_effect: NonNeg = param(1.0, "relative rise of prison recruitment per unit occupancy over capacity",
+                                        unit="relative units",
+                                        source="assumption; occupancy 118-185% in the region (Cristosal/UCA, "
+                                               "Senappen, CONADEH)", grade="assumption")
 
 
 class ResidentParams(Section):
-    trust_initial: Share = Field(0.45, description="mean trust in police at start (LAC 52% confident, Gallup 2022)")
-    trust_just: NonNeg = Field(0.02, description="trust gained per procedurally just contact per resident")
-    trust_abuse: NonNeg = Field(0.03, description="trust lost per abusive contact per resident")
-    trust_impunity: NonNeg = Field(0.01, description="trust lost per uncleared homicide in the block")
-    trust_police_killing: NonNeg = Field(0.1, description="trust lost by residents of a block where police kill")
-    trust_reversion: Share = Field(0.005, description="weekly pull toward the initial level")
-    report_base: float = Field(-2.2, ge=-20, le=20, description="log-odds of reporting at zero trust, efficacy and fear")
-    report_trust: NonNeg = Field(2.0, description="log-odds per unit trust")
-    report_efficacy: NonNeg = Field(1.5, description="log-odds per unit collective efficacy")
-    report_fear: NonNeg = Field(3.0, description="log-odds lost per unit fear")
-    efficacy_adapt: Share = Field(0.02, description="weekly speed at which collective efficacy follows residents")
-    victim_memory_weeks: float = Field(52.0, gt=0, le=520, description="mean life of a resident's recent victimisation")
+    trust_initial: Share = param(0.45, "mean trust in police at start", unit="index (0-1)",
+                                 source="Gallup 2022: 52% confident in local police in the region", grade="moderate")
+    trust_initial_sd: NonNeg = param(0.15, "standard deviation of trust at start", unit="index (0-1)",
+                                     source=ASSUMPTION, grade="assumption")
+    witnesses_per_contact: NonNeg = param(20.0, "residents of the block who see or hear of a stop",
+                                          unit="residents", source=ASSUMPTION, grade="assumption")
+    trust_just: NonNeg = param(0.02, "trust gained per procedurally just contact per resident",
+                               unit="trust per contact",
+                               source="Mazerolle et al. 2013 (procedural justice raises confidence and cooperation; "
+                                      "effect on legitimacy not significant); value assumption", grade="weak")
+    trust_abuse: NonNeg = param(0.03, "trust lost per abusive contact per resident", unit="trust per contact",
+                                source="Desmond et al. 2016; contested by Zoorob 2020; Strom & Wire 2024; value "
+                                       "assumption", grade="weak")
+    trust_impunity: NonNeg = param(0.01, "trust lost per uncleared homicide in the block", unit="trust per case",
+                                   source=ASSUMPTION, grade="assumption")
+    trust_police_killing: NonNeg = param(0.1, "trust lost by residents of a block where police kill",
+                                         unit="trust per killing", source=ASSUMPTION, grade="assumption")
+    trust_reversion: Share = param(0.005, "weekly pull toward the initial level", unit="per week", source=ASSUMPTION,
+                                   grade="assumption")
+    fear_control_base: NonNeg = param(0.3, "fear per unit gang control when the gang is not organised",
+                                      unit="fear per unit control", source="assumption; chapter 3.2",
+                                      grade="assumption")
+    fear_organisation: NonNeg = param(0.7, "fear per unit gang control added by full organisation",
+                                      unit="fear per unit control", source="assumption; chapter 3.2",
+                                      grade="assumption")
+    fear_victimisation: NonNeg = param(0.3, "fear per unit recent victimisation", unit="fear per unit",
+                                       source=ASSUMPTION, grade="assumption")
+    victimisation_per_killing: NonNeg = param(0.5, "recent victimisation added to residents of a block where a "
+                                              "resident is killed", unit="relative units", source=ASSUMPTION,
+                                              grade="assumption")
+    report_base: float = param(-2.2, "log-odds of reporting at zero trust, efficacy and fear", unit="log-odds",
+                               source="assumption; reported crime is about 10% (Mexico, ENVIPE) to 25% "
+                                      "(10 countries, Chen et al. 2024)", grade="weak", ge=-20, le=20)
+    report_trust: NonNeg = param(2.0, "log-odds per unit trust", unit="log-odds",
+                                 source="assumption; ENVIPE: distrust 14-17% of reasons for not reporting",
+                                 grade="weak")
+    report_efficacy: NonNeg = param(1.5, "log-odds per unit collective efficacy", unit="log-odds",
+                                    source=ASSUMPTION, grade="assumption")
+    report_fear: NonNeg = param(3.0, "log-odds lost per unit fear", unit="log-odds",
+                                source="assumption; chapter 3.2; fear of retaliation weak/unverified (ENDIREH)",
+                                grade="assumption")
+    willingness_base: float = param(0.15, "willingness to intervene with zero trust, SES, job and fear",
+                                    unit="index (0-1)", source="assumption; collective efficacy (Sampson) via MODEL.md",
+                                    grade="assumption", ge=-1, le=1)
+    willingness_trust: NonNeg = param(0.35, "willingness per unit trust in police", unit="per unit trust",
+                                      source=ASSUMPTION, grade="assumption")
+    willingness_ses: NonNeg = param(0.3, "willingness per unit SES", unit="per unit SES", source=ASSUMPTION,
+                                    grade="assumption")
+    willingness_employed: NonNeg = param(0.15, "willingness added by a job", unit="index (0-1)", source=ASSUMPTION,
+                                         grade="assumption")
+    willingness_fear: NonNeg = param(0.5, "willingness lost per unit fear", unit="per unit fear", source=ASSUMPTION,
+                                     grade="assumption")
+    efficacy_adapt: Share = param(0.02, "weekly speed at which collective efficacy follows residents", unit="per week",
+                                  source=ASSUMPTION, grade="assumption")
+    victim_memory_weeks: float = param(52.0, "mean life of a resident's recent victimisation", unit="weeks",
+                                       source=ASSUMPTION, grade="assumption", gt=0, le=520)
 
 
 class Scenario(Section):

@@ -70,20 +70,25 @@ def found_gangs(model: CityModel) -> list[Gang]:
     # Each gang's seed: a random block in its home district.
     seeds = np.array([rng.choice(np.flatnonzero(city.district == d)) for d in homes.tolist()])
     gangs = [
-        Gang(model, i, float(np.clip(rng.normal(p.organisation_initial, 0.1), 0.05, 0.95)))
+        Gang(
+            model,
+            i,
+            float(np.clip(rng.normal(p.organisation_initial, p.organisation_initial_sd),
+                          p.organisation_initial_min, p.organisation_initial_max)),
+        )
         for i in range(n_gangs)
     ]
     # Territory: poor blocks go to the nearest seed within a district's reach.
     d2 = (city.x[:, None] - city.x[seeds][None, :]) ** 2 + (city.y[:, None] - city.y[seeds][None, :]) ** 2
     nearest = np.argmin(d2, axis=1)
     dist = np.sqrt(d2[np.arange(city.n_blocks), nearest])
-    held = city.poor & (dist <= 0.8 * size)
+    held = city.poor & (dist <= p.territory_radius * size)
     city.gang_owner[held] = nearest[held]
-    city.gang_control[held] = np.clip(0.9 * np.exp(-dist[held] / size), 0.1, 1)
+    city.gang_control[held] = np.clip(p.control_initial * np.exp(-dist[held] / size), p.control_initial_min, 1)
 
     yth = model.youths
     local = city.gang_owner[yth.block]
-    join = (local >= 0) & (rng.random(yth.n) < p.initial_member_share * 2 * city.gang_control[yth.block])
+    join = (local >= 0) & (rng.random(yth.n) < p.initial_member_share * p.initial_member_control * city.gang_control[yth.block])
     yth.gang[join] = local[join]
     yth.joined_step[join] = -1
     model.gangs = gangs
@@ -108,11 +113,11 @@ def update_territory(model: CityModel) -> None:
     owner = city.gang_owner
     held = owner >= 0
     # Members within the neighbourhood keep a block.
-    near_own = city.near_members(counts, owner)
-    growth = p.control_growth * (1 - np.exp(-near_own / 3)) * (1 - city.gang_control)
+    near_own = city.near_members(counts, owner, p.control_reach)
+    growth = p.control_growth * (1 - np.exp(-near_own / p.control_members_scale)) * (1 - city.gang_control)
     city.gang_control[held] += growth[held]
     city.gang_control[held] -= p.control_decay * city.gang_control[held]
-    lost = held & (city.gang_control < 0.02)
+    lost = held & (city.gang_control < p.control_lost)
     owner[lost] = -1
     city.gang_control[lost] = 0.0
 
@@ -127,15 +132,15 @@ def update_territory(model: CityModel) -> None:
     try_take = (
         (challenger >= 0)
         & (challenger != owner)
-        & (strength > city.gang_control + 0.2)
+        & (strength > city.gang_control + p.expansion_margin)
         & (rng.random(city.n_blocks) < p.expansion * city.access)
     )
     # The state holds rich blocks better.
-    try_take &= rng.random(city.n_blocks) > city.state_presence * 0.8
+    try_take &= rng.random(city.n_blocks) > city.state_presence * p.state_resistance
     owner[try_take] = challenger[try_take]
-    city.gang_control[try_take] = 0.3 * strength[try_take]
+    city.gang_control[try_take] = p.control_taken * strength[try_take]
     update_economy(model, counts)
-    if model.week % 13 == 0:
+    if model.week % p.rivalry_interval_weeks == 0:
         update_rivalry(model)
 
 
@@ -147,23 +152,23 @@ def update_economy(model: CityModel, counts: np.ndarray | None = None) -> None:
         return
     held = city.gang_owner >= 0
     # Drug market and extortion: bigger where more, poorer people live under strong control.
-    market = city.population * (1 - city.ses) * city.gang_control * p.market_income / 10
+    market = city.population * (1 - city.ses) * city.gang_control * p.market_income / p.market_scale
     income = np.bincount(city.gang_owner[held], weights=market[held], minlength=n_g)
     members = np.bincount(yth.gang[yth.free & (yth.gang >= 0)], minlength=n_g)
     jailed = np.bincount(yth.gang[yth.incarcerated & (yth.gang >= 0)], minlength=n_g)
     occupancy = justice.occupancy(model)
     for g, gang in enumerate(model.gangs):
-        extortion = 1 + gang.organisation
+        extortion = 1 + p.extortion_organisation * gang.organisation
         gang.income = float(income[g] * extortion)
         gang.members = int(members[g])
         gang.imprisoned = int(jailed[g])
-        gang.income_per_member = gang.income / max(gang.members, 1) / 10
-        gang.target_members = gang.income * p.target_members_per_income / 10
+        gang.income_per_member = gang.income / max(gang.members, 1) / p.income_per_member_scale
+        gang.target_members = gang.income * p.target_members_per_income / p.target_members_scale
         gang.demand = float(np.clip((gang.target_members - gang.members) / max(gang.target_members, 1), -1, 1))
         total = gang.members + gang.imprisoned
         prison_share = gang.imprisoned / total if total else 0.0
         gang.organisation += (
-            p.organisation_growth * min(gang.income_per_member, 5)
+            p.organisation_growth * min(gang.income_per_member, p.organisation_income_cap)
             + p.organisation_prison * prison_share * max(occupancy, 1.0)
             - p.organisation_decay * gang.organisation
         )

@@ -177,7 +177,7 @@ def prison(model: CityModel) -> None:
         return
     member_share = len(members) / len(inside)
     crowding = 1 + p.overcrowding_effect * max(0.0, occupancy(model) - 1)
-    chance = min(1.0, p.recruitment * (member_share / 0.5) * crowding)
+    chance = min(1.0, p.recruitment * (member_share / p.recruitment_member_share) * crowding)
     candidates = inside[gangs_inside < 0]
     joined = candidates[model.stream("prison_recruitment").random(yth.n)[candidates] < chance]
     # They join the gang of a random member inside: large prison gangs recruit more.

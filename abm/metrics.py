@@ -199,10 +199,10 @@ class Ledger:
         convicted = sum(1 for s in status if s == 2)
         return cleared / len(status), convicted / len(status)
 
-    def recent_clearance(self) -> float:
-        """Share of the last year's homicides whose cases were cleared (0.3 before any)."""
+    def recent_clearance(self, prior: float) -> float:
+        """Share of the last year's homicides whose cases were cleared (``prior`` before any)."""
         cleared, _ = self.case_outcomes(self.model.week - WEEKS_PER_YEAR + 1)
-        return 0.3 if math.isnan(cleared) else cleared
+        return prior if math.isnan(cleared) else cleared
 
     def record(self) -> dict:
         m = self.model

@@ -67,7 +67,8 @@ class CityModel(mesa.Model):
             np.concatenate([self.residents.block, self.youths.block]),
         )
 
-        cap = max(4, int(round(scenario.population.peer_degree * 2)))
+        pop = scenario.population
+        cap = max(pop.peer_degree_cap_min, int(round(pop.peer_degree * pop.peer_degree_cap_factor)))
         self.peers = PeerNetwork(cap, n_youth)
         behaviour.build_peer_network(self, np.arange(n_youth), streams.get("peers_initial"))
 
@@ -105,7 +106,9 @@ class CityModel(mesa.Model):
         res.block[:] = np.sort(rng.choice(city.n_blocks, size=res.n, p=weights))
         yth.block[:] = np.sort(rng.choice(city.n_blocks, size=yth.n, p=weights))
         res.ses[:] = city.household_ses(res.block, rng)
-        res.employed[:] = rng.random(res.n) < np.clip(p.adult_employment * (0.6 + 0.8 * res.ses), 0, 1)
+        res.employed[:] = rng.random(res.n) < np.clip(
+            p.adult_employment * (p.adult_employment_ses_base + p.adult_employment_ses_slope * res.ses), 0, 1
+        )
         yth.age_weeks[:] = rng.integers(YOUTH_ENTRY_AGE * WEEKS_PER_YEAR, YOUTH_EXIT_AGE * WEEKS_PER_YEAR, yth.n)
         behaviour.new_youth_traits(self, np.arange(yth.n), self.streams.get("traits_initial"))
         city.population[:] = np.bincount(res.block, minlength=city.n_blocks) + np.bincount(

@@ -21,6 +21,7 @@ from abm import justice, streams
 from abm.violence import record_homicide
 
 if TYPE_CHECKING:
+    from abm.config import PoliceParams
     from abm.model import CityModel
 
 
@@ -91,10 +92,11 @@ def patrol_weights(model: CityModel) -> np.ndarray:
     return w / w.sum()
 
 
-def presence(city, officer_block: np.ndarray) -> np.ndarray:
-    """Officers on each block plus a fifth of those in the 3x3 neighbourhood around it."""
+def presence(params: PoliceParams, city, officer_block: np.ndarray) -> np.ndarray:
+    """Officers on each block (``presence_on_block``) plus a share (``presence_spillover``,
+    a fifth) of those in the 3x3 neighbourhood around it, the block included."""
     on = np.bincount(officer_block, minlength=city.n_blocks).astype(float)
-    return 0.8 * on + 0.2 * city.neighbourhood_sum(on)
+    return params.presence_on_block * on + params.presence_spillover * city.neighbourhood_sum(on)
 
 
 def deploy(model: CityModel) -> None:
@@ -107,7 +109,7 @@ def deploy(model: CityModel) -> None:
     model.officer_block[:] = model.stream("patrol").choice(city.n_blocks, size=n, p=patrol_weights(model))
     # Policies then take some officers off patrol: beats, sweeps, crackdowns.
     model.policy_hook("deploy")
-    city.police_presence[:] = presence(city, model.officer_block)
+    city.police_presence[:] = presence(model.p.police, city, model.officer_block)
 
 
 def contacts(model: CityModel) -> None:
@@ -153,7 +155,8 @@ def contacts(model: CityModel) -> None:
     info = model.block_reporting[blocks]
     org = np.array([g.organisation for g in model.gangs] + [0.0])[yth.gang[stopped]]
     protected = p.corruption * org
-    p_arrest = np.where(member, p.member_detection * (1 + 2 * info) * (1 - protected), duty.suspicion[officer])
+    detection = p.member_detection * (1 + p.detection_information * info) * (1 - protected)
+    p_arrest = np.where(member, detection, duty.suspicion[officer])
     arrested = u_arrest < p_arrest
     arrested_slots, first = np.unique(stopped[arrested], return_index=True)
     was_member = member[arrested][first]

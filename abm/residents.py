@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from abm.config import ResidentParams
     from abm.model import CityModel
 
-# A stop is seen or heard of by about this many residents of the block.
-WITNESSES_PER_CONTACT = 20
-
 
 def report_probability(params: ResidentParams, trust: np.ndarray, efficacy: np.ndarray, fear: np.ndarray) -> np.ndarray:
     """Chance a resident reports a crime and gives witness information."""
@@ -32,25 +29,42 @@ def report_probability(params: ResidentParams, trust: np.ndarray, efficacy: np.n
     )
 
 
-def fear_of_retaliation(control: np.ndarray, organisation: np.ndarray, victimised: np.ndarray) -> np.ndarray:
+def fear_of_retaliation(
+    params: ResidentParams, control: np.ndarray, organisation: np.ndarray, victimised: np.ndarray
+) -> np.ndarray:
     """Fear, 0-1: strong control by an organised gang, and one's own recent victimisation."""
-    return np.clip(control * (0.3 + 0.7 * organisation) + 0.3 * victimised, 0, 1)
+    return np.clip(
+        control * (params.fear_control_base + params.fear_organisation * organisation)
+        + params.fear_victimisation * victimised,
+        0,
+        1,
+    )
 
 
-def willingness(trust: np.ndarray, ses: np.ndarray, employed: np.ndarray, fear: np.ndarray) -> np.ndarray:
+def willingness(
+    params: ResidentParams, trust: np.ndarray, ses: np.ndarray, employed: np.ndarray, fear: np.ndarray
+) -> np.ndarray:
     """A resident's willingness to exercise informal social control, 0-1."""
-    return np.clip(0.15 + 0.35 * trust + 0.3 * ses + 0.15 * employed - 0.5 * fear, 0, 1)
+    return np.clip(
+        params.willingness_base
+        + params.willingness_trust * trust
+        + params.willingness_ses * ses
+        + params.willingness_employed * employed
+        - params.willingness_fear * fear,
+        0,
+        1,
+    )
 
 
 def initialise(model: CityModel) -> None:
     res, p, city = model.residents, model.p.residents, model.city
-    res.trust[:] = np.clip(model.streams.get("trust_initial").normal(p.trust_initial, 0.15, res.n), 0, 1)
+    res.trust[:] = np.clip(model.streams.get("trust_initial").normal(p.trust_initial, p.trust_initial_sd, res.n), 0, 1)
     model.impunity = np.zeros(city.n_blocks)
     model.police_killings_block = np.zeros(city.n_blocks)
     model.contacts_just = np.zeros(city.n_blocks, dtype=np.int64)
     model.contacts_abusive = np.zeros(city.n_blocks, dtype=np.int64)
     _fear(model)
-    target = _block_mean(model, willingness(res.trust, res.ses, res.employed, res.fear))
+    target = _block_mean(model, willingness(p, res.trust, res.ses, res.employed, res.fear))
     city.collective_efficacy[:] = target
     _reporting(model)
 
@@ -67,7 +81,9 @@ def _fear(model: CityModel) -> None:
     res, city = model.residents, model.city
     org = np.array([g.organisation for g in model.gangs] + [0.0])  # index -1 -> no gang
     block_org = org[city.gang_owner]
-    res.fear[:] = fear_of_retaliation(city.gang_control[res.block], block_org[res.block], res.victimised)
+    res.fear[:] = fear_of_retaliation(
+        model.p.residents, city.gang_control[res.block], block_org[res.block], res.victimised
+    )
 
 
 def _reporting(model: CityModel) -> None:
@@ -79,8 +95,8 @@ def _reporting(model: CityModel) -> None:
 def update(model: CityModel) -> None:
     res, p, city = model.residents, model.p.residents, model.city
     pop = np.maximum(np.bincount(res.block[res.alive], minlength=city.n_blocks), 1)
-    # Each resident hears of a stop with chance WITNESSES_PER_CONTACT / residents (at most 1).
-    seen = np.minimum(1.0, WITNESSES_PER_CONTACT / pop)
+    # Each resident hears of a stop with chance witnesses_per_contact / residents (at most 1).
+    seen = np.minimum(1.0, p.witnesses_per_contact / pop)
     delta = (
         p.trust_just * model.contacts_just * seen
         - p.trust_abuse * model.contacts_abusive * seen
@@ -94,7 +110,7 @@ def update(model: CityModel) -> None:
     res.victimised *= np.exp(-1.0 / p.victim_memory_weeks)
     np.clip(res.victimised, 0, 1, out=res.victimised)
     _fear(model)
-    target = _block_mean(model, willingness(res.trust, res.ses, res.employed, res.fear))
+    target = _block_mean(model, willingness(p, res.trust, res.ses, res.employed, res.fear))
     city.collective_efficacy += p.efficacy_adapt * (target - city.collective_efficacy)
     _reporting(model)
     city.population[:] = np.bincount(res.block[res.alive], minlength=city.n_blocks) + np.bincount(

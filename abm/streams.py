@@ -25,7 +25,7 @@ import numpy as np
 
 # Above these, counts come from scipy's exact (slower) inverse distribution functions.
 LARGE = 30.0
-LARGE_TRIALS = 500
+LARGE_TRIALS = 50
 MAX_COUNT = 2**62
 
 

@@ -59,7 +59,7 @@ def gang_confrontation_rate(
         organisation: mean organisation of the two gangs, 0-1.
         sanction: mean perceived risk of sanction of the two gangs' members, 0-1.
     """
-    friction = params.gang_rate * np.sqrt(own * rival) * (2 * propensity)
+    friction = params.gang_rate * np.sqrt(own * rival) * (params.propensity_friction * propensity)
     retaliation = params.grievance_effect * grievance * (rival > 0)
     return (
         (friction + retaliation)
@@ -140,7 +140,7 @@ def confrontations(model: CityModel) -> None:
             np.bincount(yth.gang[members], minlength=n_g), 1
         )
         org_g = np.array([g.organisation for g in model.gangs])
-        risk = perceived_risk(yth.perceived_certainty[members], perceived_severity(model))
+        risk = perceived_risk(model.p.youth, yth.perceived_certainty[members], perceived_severity(model))
         risk_g = np.bincount(yth.gang[members], weights=risk, minlength=n_g) / np.maximum(
             np.bincount(yth.gang[members], minlength=n_g), 1
         )
@@ -173,7 +173,9 @@ def confrontations(model: CityModel) -> None:
     model.ledger.count("confrontations", int(conf.sum()))
     exposure_decay = np.exp(-1.0 / p.exposure_memory_weeks)
     spread = city.neighbourhood_sum(conf)
-    city.violence_exposure[:] = city.violence_exposure * exposure_decay + 0.15 * conf + 0.05 * spread
+    city.violence_exposure[:] = city.violence_exposure * exposure_decay + p.exposure_per_confrontation * conf + (
+        p.exposure_spillover * spread
+    )
 
     gang_kills = streams.binomial(u_gang_kill, gang_conf, p.lethality)
     youth_kills = streams.binomial(u_youth_kill, youth_conf, p.lethality)
@@ -207,8 +209,8 @@ def gang_homicide(model: CityModel, rng: np.random.Generator, block: int, g: int
     """A killing in a confrontation between gangs g and h at ``block``."""
     yth, p = model.youths, model.p.violence
     # The side with more grievance is more likely to be the attacker.
-    w_g = 0.5 + model.grievance[g, h]
-    w_h = 0.5 + model.grievance[h, g]
+    w_g = p.attacker_weight + model.grievance[g, h]
+    w_h = p.attacker_weight + model.grievance[h, g]
     attacker, defender = (g, h) if rng.random() < w_g / (w_g + w_h) else (h, g)
     near = _near(model, block) & yth.free
     pool = np.flatnonzero(near & (yth.gang == attacker))
@@ -230,10 +232,10 @@ def gang_homicide(model: CityModel, rng: np.random.Generator, block: int, g: int
         return
     victim_gang = int(yth.gang[victim]) if victim_type != "bystander_resident" else -1
     if victim_type == "rival_member":
-        model.grievance[defender, attacker] += 1.0
+        model.grievance[defender, attacker] += p.grievance_member_killed
     else:
         # Killing outsiders in a war still angers the other side, but less.
-        model.grievance[defender, attacker] += 0.3
+        model.grievance[defender, attacker] += p.grievance_outsider_killed
     record_homicide(model, "gang", block, perp, victim, victim_type, attacker, victim_gang)
 
 
@@ -276,7 +278,7 @@ def record_homicide(
     city, yth = model.city, model.youths
     if victim_type == "bystander_resident":
         victim_id = int(model.residents.person_id[victim])
-        model.residents.victimised[model.residents.block == block] += 0.5
+        model.residents.victimised[model.residents.block == block] += model.p.residents.victimisation_per_killing
         model.remove_resident(victim)
     else:
         victim_id = int(yth.person_id[victim])

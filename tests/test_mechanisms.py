@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from abm.behaviour import join_logit
-from abm.config import Scenario
+from abm.config import ResidentParams, Scenario
 from abm.justice import clearance_probability
 from abm.residents import fear_of_retaliation, report_probability
 from abm.violence import confrontation_probability, gang_confrontation_rate, youth_confrontation_rate
@@ -85,7 +85,7 @@ def test_joining_directions(x, more):
 @given(control=unit, org=unit, more=unit, trust=unit, efficacy=unit, victimised=unit)
 def test_higher_organisation_never_raises_reporting(control, org, more, trust, efficacy, victimised):
     def report(o):
-        fear = fear_of_retaliation(np.array([control]), np.array([o]), np.array([victimised]))
+        fear = fear_of_retaliation(ResidentParams(), np.array([control]), np.array([o]), np.array([victimised]))
         return report_probability(P.residents, np.array([trust]), np.array([efficacy]), fear)[0]
 
     assert report(min(1, org + more)) <= report(org)

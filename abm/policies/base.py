@@ -22,9 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import Field
-
-from abm.schema import NonNeg, Section
+from abm.schema import NonNeg, Section, param
 
 if TYPE_CHECKING:
     from abm.model import CityModel
@@ -33,9 +31,12 @@ if TYPE_CHECKING:
 class PolicyParams(Section):
     """What every policy has: when it acts and what a unit of it costs."""
 
-    start: int | None = Field(None, ge=0, description="step the policy starts (default: end of burn-in)")
-    end: int | None = Field(None, ge=1, description="step the policy ends (default: never)")
-    unit_cost: NonNeg = Field(0.0, description="US$ per unit (each policy says what its unit is)")
+    start: int | None = param(None, "step the policy starts (default: end of burn-in)", unit="step",
+                              source="scenario choice", grade="assumption", ge=0)
+    end: int | None = param(None, "step the policy ends (default: never)", unit="step", source="scenario choice",
+                            grade="assumption", ge=1)
+    unit_cost: NonNeg = param(0.0, "cost of one unit (each policy says what its unit is)", unit="US$ per unit",
+                              source="assumption", grade="assumption")
 
 
 class Policy:

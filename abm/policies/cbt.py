@@ -17,10 +17,8 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
-
 from abm.policies.base import Policy, PolicyParams
-from abm.schema import NonNeg, Share
+from abm.schema import NonNeg, Share, param
 
 if TYPE_CHECKING:
     from abm.model import CityModel
@@ -29,15 +27,42 @@ NEVER, ENROLLED, COMPLETED, DROPPED = 0, 1, 2, 3
 
 
 class CBTParams(PolicyParams):
-    capacity_per_100k: NonNeg = Field(300.0, description="programme places per 100,000 people")
-    programme_weeks: int = Field(16, ge=1, le=260, description="length of the programme (BAM up to 27 sessions; STYL 8 weeks)")
-    completion: Share = Field(0.55, description="share of participants who finish (BAM mean attendance 13 of 27)")
-    effect: Share = Field(0.45, description="mean individual effect on propensity while enrolled (BAM: violent-crime arrests -45-50% during the programme)")
-    effect_sd: NonNeg = Field(0.15, description="spread of individual effects")
-    half_life_weeks: float = Field(52.0, gt=0, le=1040, description="half-life of the effect after the programme (BAM and STYL gains faded within 1-2 years)")
-    include_members: bool = Field(True, description="gang members may enrol")
-    include_prisoners: bool = Field(False, description="prisoners may enrol (offender programmes) and continue inside")
-    unit_cost: NonNeg = Field(85.0, description="US$ per participant-week (BAM about $2,300 per participant, Heller et al.)")
+    capacity_per_100k: NonNeg = param(300.0, "programme places per 100,000 people", unit="places per 100,000",
+                                      source="assumption (policy choice)", grade="assumption")
+    programme_weeks: int = param(16, "length of the programme", unit="weeks",
+                                 source="between STYL (8 weeks; Blattman et al. 2017) and BAM (up to 27 weekly "
+                                        "sessions; Heller et al. 2017); value assumption", grade="weak", ge=1, le=260)
+    completion: Share = param(0.55, "share of participants who finish", unit="share",
+                              source="BAM mean attendance 13 of 27 sessions (about 0.48, calc; Heller et al. 2017); "
+                                     "value assumption", grade="weak")
+    effect: Share = param(0.45, "mean individual effect on propensity while enrolled", unit="share",
+                          source="BAM: violent-crime arrests -45-50% during the programme (Heller et al. 2017); "
+                                 "mapping onto the propensity target is an assumption", grade="moderate")
+    effect_sd: NonNeg = param(0.15, "spread (standard deviation) of individual effects", unit="share",
+                              source="assumption", grade="assumption")
+    half_life_weeks: float = param(52.0, "half-life of the effect after the programme", unit="weeks",
+                                   source="BAM later gains in schooling only; STYL CBT alone faded (Heller et al. "
+                                          "2017; Blattman et al. 2017); value assumption", grade="weak",
+                                   gt=0, le=1040)
+    include_members: bool = param(True, "gang members may enrol", unit="yes/no", source="scenario choice",
+                                  grade="assumption")
+    include_prisoners: bool = param(False, "prisoners may enrol (offender programmes) and continue inside",
+                                    unit="yes/no", source="option; JTDC detention CBT -21% readmission (Heller et al. "
+                                    "2017)", grade="assumption")
+    risk_exposure: NonNeg = param(0.5, "enrolment priority per unit violence exposure of the home block "
+                                  "(beside propensity, weight 1)", unit="priority points",
+                                  source="assumption; larger effects with high-risk offenders (Landenberger & "
+                                         "Lipsey 2005)", grade="assumption")
+    risk_member: NonNeg = param(0.3, "enrolment priority of a gang member", unit="priority points",
+                                source="assumption", grade="assumption")
+    risk_prison: NonNeg = param(0.3, "enrolment priority of a youth with a prison record", unit="priority points",
+                                source="assumption", grade="assumption")
+    risk_referral: NonNeg = param(1.0, "enrolment priority of a youth called in by focused deterrence",
+                                  unit="priority points", source="assumption", grade="assumption")
+    unit_cost: NonNeg = param(85.0, "cost of a participant-week", unit="US$ per week",
+                              source="calc: BAM about $2,300 per participant (Heller et al.; Results for America) / "
+                                     "27 weekly sessions; compare STYL about $530 per man (Blattman et al. 2022)",
+                              grade="weak")
 
 
 class CBT(Policy):
@@ -91,8 +116,9 @@ class CBT(Policy):
             return
         exposure = np.minimum(model.city.violence_exposure[yth.block[idx]], 1.0)
         risk = (
-            yth.propensity[idx] + 0.5 * exposure + 0.3 * (yth.gang[idx] >= 0) + 0.3 * yth.ever_prison[idx]
-            + 1.0 * (yth.notice_step[idx] >= 0)  # referred by focused deterrence
+            yth.propensity[idx] + p.risk_exposure * exposure + p.risk_member * (yth.gang[idx] >= 0)
+            + p.risk_prison * yth.ever_prison[idx]
+            + p.risk_referral * (yth.notice_step[idx] >= 0)  # referred by focused deterrence
         )
         chosen = idx[np.lexsort((idx, -risk))[:open_places]]
         yth.cbt_status[chosen] = ENROLLED

@@ -15,22 +15,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
-
 from abm.policies.base import Policy, PolicyParams
 from abm.policing import BEAT
-from abm.schema import NonNeg, Share
+from abm.schema import NonNeg, Share, param
 
 if TYPE_CHECKING:
     from abm.model import CityModel
 
 
 class CommunityPolicingParams(PolicyParams):
-    coverage: Share = Field(0.3, description="share of officers on fixed community beats")
-    professionalism: Share = Field(0.95, description="share of beat officers' contacts that are procedurally just")
-    stops_per_officer: NonNeg = Field(3.0, description="stops per beat officer per week (fewer, longer contacts)")
-    efficacy_support: NonNeg = Field(0.003, description="weekly gain of collective efficacy on a beat block per beat officer, at no fear")
-    unit_cost: NonNeg = Field(40.0, description="US$ per beat officer-week over patrol (training, meetings; assumption)")
+    coverage: Share = param(0.3, "share of officers on fixed community beats", unit="share of officers",
+                            source="assumption (policy choice)", grade="assumption")
+    professionalism: Share = param(0.95, "share of beat officers' contacts that are procedurally just", unit="share",
+                                   source="direction: community policing improves satisfaction and perceived "
+                                          "legitimacy (Gill et al. 2014), procedural justice raises confidence and "
+                                          "cooperation (Mazerolle et al. 2013); value assumption", grade="weak")
+    stops_per_officer: NonNeg = param(3.0, "stops per beat officer per week (fewer, longer contacts)",
+                                      unit="stops per week", source="assumption", grade="assumption")
+    efficacy_support: NonNeg = param(0.003, "weekly gain of collective efficacy on a beat block per beat officer, "
+                                     "at no fear", unit="per officer-week", source="assumption", grade="assumption")
+    beat_need_base: NonNeg = param(0.5, "beat need of a poor block per resident with no recent violence "
+                                   "(need = population x (this + exposure))", unit="relative units",
+                                   source="assumption", grade="assumption")
+    unit_cost: NonNeg = param(40.0, "cost of a beat officer-week over patrol (training, meetings)",
+                              unit="US$ per week", source="assumption", grade="assumption")
 
 
 class CommunityPolicing(Policy):
@@ -44,7 +52,7 @@ class CommunityPolicing(Policy):
 
     def _choose_beats(self, model: CityModel) -> np.ndarray:
         city = model.city
-        need = city.population * (0.5 + np.minimum(city.violence_exposure, 1.0)) * city.poor
+        need = city.population * (self.params.beat_need_base + np.minimum(city.violence_exposure, 1.0)) * city.poor
         order = np.lexsort((np.arange(city.n_blocks), -need))
         return order[: self.n_beats]
 
@@ -55,7 +63,7 @@ class CommunityPolicing(Policy):
             self.beats = self._choose_beats(model)
         officers = np.arange(self.n_beats)  # the first officers hold beats
         around = model.city.moore[self.beats]
-        pick = around[np.arange(self.n_beats), model.stream("beats").integers(0, 9, self.n_beats)]
+        pick = around[np.arange(self.n_beats), model.stream("beats").integers(0, around.shape[1], self.n_beats)]
         model.officer_block[officers] = np.where(pick >= 0, pick, self.beats)
         duty, p = model.duty, self.params
         duty.mode[officers] = BEAT

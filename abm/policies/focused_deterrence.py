@@ -2,7 +2,8 @@
 
 Every ``interval_weeks`` the ``groups_per_call_in`` most violent groups (killings by
 their members in the past year) are chosen, and their highest-risk members are called
-in, ranked by violence history (killings, arrests) and network position (friends).
+in, ranked by violence history (killings, arrests) and network position (friends)
+(:func:`risk_score`, which also ranks whom a crackdown arrests).
 The groups are notified for ``notice_weeks``: the next killing by any member brings a
 collective crackdown. The called-in are offered services; ``service_uptake`` of them take a job
 (and, when CBT runs too, they go first in its queue).
@@ -11,10 +12,10 @@ When a member of a notified group kills, a crackdown is promised; further killin
 the same group in the next ``episode_weeks`` belong to the same episode (no new
 promise), as in the group violence intervention, where the first group to kill after
 a call-in gets the attention. Police can mount
-``crackdowns_per_100k`` crackdowns a year (a budget that refills weekly, at most two
-in hand); a kept promise arrests ``crackdown_share`` of the group's free members,
+``crackdowns_per_100k`` crackdowns a year (a budget that refills weekly, at most
+``crackdown_budget_max`` in hand); a kept promise arrests ``crackdown_share`` of the group's free members,
 highest risk first, and holds them. The share of promises kept, with a prior of
-``prior_credibility`` worth two promises, is the policy's credibility; members of a
+``prior_credibility`` worth ``prior_weight`` promises, is the policy's credibility; members of a
 notified group perceive a certainty of sanction at least that high, and perceived
 risk restrains their group's violence (``violence.sanction_deterrence``). A policy
 that cannot keep its promises loses its effect.
@@ -26,30 +27,69 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
 
 from abm import justice
 from abm.policies.base import Policy, PolicyParams
 from abm.policing import CRACKDOWN
-from abm.schema import NonNeg, Share
+from abm.population import WEEKS_PER_YEAR
+from abm.schema import NonNeg, Share, param
 
 if TYPE_CHECKING:
     from abm.model import CityModel
 
 
 class FocusedDeterrenceParams(PolicyParams):
-    interval_weeks: int = Field(13, ge=1, le=520, description="weeks between call-ins")
-    groups_per_call_in: int = Field(2, ge=0, le=1000, description="groups notified at each call-in (the most violent)")
-    call_in_per_100k: NonNeg = Field(20.0, description="individuals called in at each call-in, per 100,000 people")
-    notice_weeks: int = Field(104, ge=1, le=1040, description="weeks a group stays notified after a call-in")
-    service_uptake: Share = Field(0.4, description="share of the called-in who take the job offered")
-    crackdowns_per_100k: NonNeg = Field(6.0, description="crackdowns police can mount per year, per 100,000 people")
-    crackdown_share: Share = Field(0.25, description="share of a group's free members arrested in a crackdown")
-    crackdown_sentence_weeks: int = Field(52, ge=1, le=1040, description="mean time held after a crackdown arrest (warrants, probation)")
-    episode_weeks: int = Field(13, ge=1, le=520, description="weeks a killing's promised response covers further killings by the group")
-    prior_credibility: Share = Field(0.5, description="credibility before any promise is tested")
-    unit_cost: NonNeg = Field(1500.0, description="US$ per person called in, services included (no published figure: assumption)")
-    crackdown_cost: NonNeg = Field(25000.0, description="US$ per crackdown (assumption)")
+    interval_weeks: int = param(13, "weeks between call-ins", unit="weeks", source="assumption", grade="assumption",
+                                ge=1, le=520)
+    groups_per_call_in: int = param(2, "groups notified at each call-in (the most violent)", unit="gangs",
+                                    source="assumption", grade="assumption", ge=0, le=1000)
+    call_in_per_100k: NonNeg = param(20.0, "individuals called in at each call-in, per 100,000 people",
+                                     unit="persons per 100,000", source="assumption", grade="assumption")
+    risk_kills: NonNeg = param(3.0, "call-in and crackdown priority per homicide committed", unit="priority points",
+                               source="assumption; the group violence intervention targets the most violent",
+                               grade="assumption")
+    risk_arrests: NonNeg = param(1.0, "call-in and crackdown priority per arrest", unit="priority points",
+                                 source="assumption", grade="assumption")
+    risk_propensity: NonNeg = param(1.0, "call-in and crackdown priority per unit violence propensity",
+                                    unit="priority points", source="assumption", grade="assumption")
+    call_in_risk_friends: NonNeg = param(0.2, "call-in priority per friend (network position)",
+                                         unit="priority points", source="assumption", grade="assumption")
+    crackdown_risk_friends: NonNeg = param(0.0, "crackdown priority per friend (0: crackdowns go by record alone)",
+                                           unit="priority points", source="assumption", grade="assumption")
+    notice_weeks: int = param(104, "weeks a group stays notified after a call-in", unit="weeks", source="assumption",
+                              grade="assumption", ge=1, le=1040)
+    service_uptake: Share = param(0.4, "share of the called-in who take the job offered", unit="share",
+                                  source="assumption", grade="assumption")
+    crackdowns_per_100k: NonNeg = param(6.0, "crackdowns police can mount per year, per 100,000 people",
+                                        unit="crackdowns per year per 100,000", source="assumption",
+                                        grade="assumption")
+    crackdown_budget_max: float = param(2.0, "most crackdowns police can hold in hand (the weekly budget stops "
+                                        "filling there)", unit="crackdowns", source="assumption",
+                                        grade="assumption", ge=1, le=1000)
+    crackdown_share: Share = param(0.25, "share of a group's free members arrested in a crackdown", unit="share",
+                                   source="assumption", grade="assumption")
+    crackdown_sentence_weeks: int = param(52, "mean time held after a crackdown arrest (warrants, probation)",
+                                          unit="weeks", source="assumption", grade="assumption", ge=1, le=1040)
+    episode_weeks: int = param(13, "weeks a killing's promised response covers further killings by the group",
+                               unit="weeks", source="assumption", grade="assumption", ge=1, le=520)
+    prior_credibility: Share = param(0.5, "credibility before any promise is tested", unit="share",
+                                     source="assumption", grade="assumption")
+    prior_weight: NonNeg = param(2.0, "promises the prior credibility is worth", unit="promises",
+                                 source="assumption", grade="assumption")
+    unit_cost: NonNeg = param(1500.0, "cost per person called in, services included", unit="US$ per person",
+                              source="assumption; no published programme cost found (EVIDENCE: unverified)",
+                              grade="assumption")
+    crackdown_cost: NonNeg = param(25000.0, "cost of a crackdown", unit="US$ per crackdown", source="assumption",
+                                   grade="assumption")
+
+
+def risk_score(kills: np.ndarray, arrests: np.ndarray, friends: np.ndarray, propensity: np.ndarray,
+               params: FocusedDeterrenceParams, friends_weight: float) -> np.ndarray:
+    """Priority for a call-in or a crackdown: violence history, network position, propensity."""
+    return (
+        params.risk_kills * kills + params.risk_arrests * arrests + friends_weight * friends
+        + params.risk_propensity * propensity
+    )
 
 
 class FocusedDeterrence(Policy):
@@ -60,7 +100,7 @@ class FocusedDeterrence(Policy):
         super().__init__(params, model)
         scale = model.people_start / 1e5
         self.call_in_size = int(round(params.call_in_per_100k * scale))
-        self.refill = params.crackdowns_per_100k * scale / 52
+        self.refill = params.crackdowns_per_100k * scale / WEEKS_PER_YEAR
         self.budget = 0.0
         n_g = len(model.gangs)
         self.notified_until = np.full(n_g, -1, dtype=np.int64)
@@ -72,7 +112,8 @@ class FocusedDeterrence(Policy):
     @property
     def credibility(self) -> float:
         prior = self.params.prior_credibility
-        return (self.kept + 2 * prior) / (self.promises + 2)
+        weight = self.params.prior_weight
+        return (self.kept + weight * prior) / (self.promises + weight)
 
     def notified(self, week: int) -> np.ndarray:
         return self.notified_until > week
@@ -81,7 +122,7 @@ class FocusedDeterrence(Policy):
         self._cost = 0.0
         if self.call_in_size == 0:
             return
-        self.budget = min(2.0, self.budget + self.refill)
+        self.budget = min(self.params.crackdown_budget_max, self.budget + self.refill)
         if (model.week - self.start) % self.params.interval_weeks == 0:
             self._call_in(model)
         model.collective_certainty[:] = np.where(self.notified(model.week), self.credibility, 0.0)
@@ -94,14 +135,16 @@ class FocusedDeterrence(Policy):
         if n_g == 0 or self.params.groups_per_call_in == 0:
             return
         recent = [e["perpetrator_gang"] for e in model.events
-                  if e["kind"] == "gang" and e["step"] > model.week - 52 and e["perpetrator_gang"] >= 0]
+                  if e["kind"] == "gang" and e["step"] > model.week - WEEKS_PER_YEAR and e["perpetrator_gang"] >= 0]
         violence = np.bincount(np.array(recent, dtype=np.int64), minlength=n_g)
         groups = np.lexsort((np.arange(n_g), -violence))[: self.params.groups_per_call_in]
         groups = groups[violence[groups] > 0]
         idx = np.flatnonzero(yth.free & np.isin(yth.gang, groups))
         if len(idx) == 0:
             return
-        risk = 3.0 * yth.kills[idx] + yth.arrests[idx] + 0.2 * model.peers.degree[idx] + yth.propensity[idx]
+        p = self.params
+        risk = risk_score(yth.kills[idx], yth.arrests[idx], model.peers.degree[idx], yth.propensity[idx], p,
+                          p.call_in_risk_friends)
         called = idx[np.lexsort((idx, -risk))[: self.call_in_size]]
         yth.notice_step[called] = model.week
         self.notified_until[groups] = model.week + self.params.notice_weeks
@@ -132,7 +175,9 @@ class FocusedDeterrence(Policy):
         n = math.ceil(self.params.crackdown_share * len(members))
         if n == 0:
             return
-        risk = 3.0 * yth.kills[members] + yth.arrests[members] + yth.propensity[members]
+        p = self.params
+        risk = risk_score(yth.kills[members], yth.arrests[members], model.peers.degree[members],
+                          yth.propensity[members], p, p.crackdown_risk_friends)
         hit = members[np.lexsort((members, -risk))[:n]]
         ones = np.ones(len(hit))
         factor = self.params.crackdown_sentence_weeks / model.p.justice.sentence_weeks

@@ -14,25 +14,38 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
-
 from abm.policies.base import Policy, PolicyParams
 from abm.policing import SWEEP
-from abm.schema import NonNeg, Share
+from abm.schema import NonNeg, Share, param
 
 if TYPE_CHECKING:
     from abm.model import CityModel
 
 
 class ManoDuraParams(PolicyParams):
-    coverage: Share = Field(0.4, description="share of officers moved to sweeps")
-    stops_per_officer: NonNeg = Field(5.0, description="stops per sweep officer per week")
-    professionalism: Share = Field(0.3, description="share of sweep contacts that are procedurally just")
-    suspicion_arrest: Share = Field(0.01, description="chance a stopped non-member is arrested on suspicion")
-    charge_share: Share = Field(0.5, description="share of sweep arrests held (El Salvador 2003: up to 91% released without charge; since 2022 most held)")
-    sentence_factor: float = Field(1.5, ge=1, le=10, description="multiplier of sentences for sweep arrests (anti-gang laws)")
-    force_lethality: Share = Field(0.03, description="chance an arrest of a member in a sweep ends in a killing by police")
-    unit_cost: NonNeg = Field(130.0, description="US$ per sweep officer-week (operations, overtime; about a week's wage, SESNSP 2017)")
+    coverage: Share = param(0.4, "share of officers moved to sweeps", unit="share of officers",
+                            source="assumption (policy choice)", grade="assumption")
+    stops_per_officer: NonNeg = param(5.0, "stops per sweep officer per week", unit="stops per week",
+                                      source="assumption (patrol: 5)", grade="assumption")
+    professionalism: Share = param(0.3, "share of sweep contacts that are procedurally just", unit="share",
+                                   source="assumption", grade="assumption")
+    suspicion_arrest: Share = param(0.01, "chance a stopped non-member is arrested on suspicion", unit="probability",
+                                    source="assumption; El Salvador 2003: about 20,000 arrests in the first year, "
+                                           "up to 91% released without charge (weak)", grade="assumption")
+    charge_share: Share = param(0.5, "share of sweep arrests held (El Salvador 2003: up to 91% released without "
+                                "charge; since 2022 most held)", unit="share",
+                                source="assumption; LatAm over 40% of prisoners are pre-trial (OSJI 2014), a share of "
+                                       "prisoners, not of arrests", grade="assumption")
+    sentence_factor: float = param(1.5, "multiplier of sentences for sweep arrests (anti-gang laws)", unit="ratio",
+                                   source="assumption (anti-gang laws)", grade="assumption", ge=1, le=10)
+    force_lethality: Share = param(0.03, "chance an arrest of a member in a sweep ends in a killing by police",
+                                   unit="probability",
+                                   source="assumption; compare killings by police at about 6% (El Salvador) to over "
+                                          "10% (Brazil) of homicides", grade="weak")
+    unit_cost: NonNeg = param(130.0, "cost of a sweep officer-week (operations, overtime; about a week's wage)",
+                              unit="US$ per week",
+                              source="calc: basic police wage in Mexico 9,933 MXN a month (SESNSP 2017), about "
+                                     "US$120 a week; value assumption", grade="weak")
 
 
 class ManoDura(Policy):

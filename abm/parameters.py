@@ -1,0 +1,219 @@
+"""The parameter catalogue: every field of the scenario and policy schemas, with its
+default, range, unit, evidence grade, source and description.
+
+Read from the schema alone (no model is built), it feeds ``abm params`` and the
+parameter tables of docs/ODD.md. Those tables sit between markers, one per section::
+
+    <!-- params:youth -->
+    ...generated table...
+    <!-- /params:youth -->
+
+and are rewritten by ``abm params --update-odd docs/ODD.md``; the tests fail when they
+differ from the schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from abm.config import Scenario, _table_type
+from abm.policies import PoliciesParams
+from abm.schema import ConfigError, Grade
+
+# Scenario fields that are not parameters of the city: its name, notes and base file.
+METADATA = ("name", "description", "base", "policies")
+
+COLUMNS = ("parameter", "default", "range", "unit", "grade", "description", "source")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One documented parameter, named by its dotted path in a scenario file."""
+
+    name: str
+    section: str
+    default: Any
+    range: str
+    unit: str
+    grade: str
+    source: str
+    description: str
+
+    def cells(self) -> tuple[str, ...]:
+        return (self.name, format_value(self.default), self.range, self.unit, self.grade, self.description,
+                self.source)
+
+
+def sections() -> list[tuple[str, type[BaseModel]]]:
+    """(section name, table class) of the scenario, then of each policy (``policies.<name>``)."""
+    out = []
+    for name, field in Scenario.model_fields.items():
+        if name not in METADATA:
+            out.append((name, _table_type(field.annotation)))
+    for name, field in PoliciesParams.model_fields.items():
+        out.append((f"policies.{name}", _table_type(field.annotation)))
+    return out
+
+
+def section_names() -> list[str]:
+    return [name for name, _ in sections()]
+
+
+def parameters(section: str | None = None, grade: str | None = None) -> list[Parameter]:
+    """Every parameter, in schema order; optionally of one section (``youth``,
+    ``policies.cbt``, or ``policies`` for all policies; ``cbt`` also works) and of one grade."""
+    names = section_names()
+    if section is not None and not any(_in_section(name, section) for name in names):
+        raise ConfigError(f"--section {section}: no such section; sections are: {', '.join(names)}")
+    if grade is not None:
+        grade = str(Grade(grade))
+    out = []
+    for sec, model in sections():
+        if section is not None and not _in_section(sec, section):
+            continue
+        for field_name, info in model.model_fields.items():
+            extra = info.json_schema_extra
+            if not isinstance(extra, dict) or "grade" not in extra:
+                raise TypeError(f"{model.__name__}.{field_name}: declare it with abm.schema.param")
+            if grade is not None and extra["grade"] != grade:
+                continue
+            out.append(Parameter(
+                name=f"{sec}.{field_name}",
+                section=sec,
+                default=info.default,
+                range=range_text(info),
+                unit=str(extra["unit"]),
+                grade=str(extra["grade"]),
+                source=str(extra["source"]),
+                description=info.description or "",
+            ))
+    return out
+
+
+def _in_section(name: str, wanted: str) -> bool:
+    return name == wanted or name.startswith(wanted + ".") or name == f"policies.{wanted}"
+
+
+def range_text(info) -> str:
+    """A field's range as an interval, e.g. ``[0, 1]``, ``(0, 520]``, ``[0, inf)``."""
+    if info.annotation is bool:
+        return "true/false"
+    lo, hi, lo_open, hi_open = None, None, False, False
+    for bound in info.metadata:
+        for attr, is_lower, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False),
+                                        ("lt", False, True)):
+            value = getattr(bound, attr, None)
+            if value is None:
+                continue
+            if is_lower:
+                lo, lo_open = value, is_open
+            else:
+                hi, hi_open = value, is_open
+    left = "(-inf" if lo is None else ("(" if lo_open else "[") + _bound(lo)
+    right = "inf)" if hi is None else _bound(hi) + (")" if hi_open else "]")
+    return f"{left}, {right}"
+
+
+def _bound(value: float) -> str:
+    """A range bound without a trailing '.0' (0 and 1, not 0.0 and 1.0)."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def format_value(value: Any) -> str:
+    """A value as it would be written in a scenario file (``none`` for no value)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def text_table(params: list[Parameter]) -> str:
+    """A plain text table, one parameter a line, columns aligned (the last one free)."""
+    rows = [tuple(c.title() for c in COLUMNS)] + [p.cells() for p in params]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
+    lines = []
+    for row in rows:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_table(params: list[Parameter]) -> str:
+    """A Markdown table of parameters (the tables of docs/ODD.md)."""
+    lines = [
+        "| Parameter | Default | Range | Unit | Grade | Description | Source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in params:
+        name, default, rng, unit, grade, description, source = p.cells()
+        lines.append(f"| `{name}` | {_md(default)} | {_md(rng)} | {_md(unit)} | {grade} | {_md(description)} "
+                     f"| {_md(source)} |")
+    return "\n".join(lines)
+
+
+def markdown(params: list[Parameter]) -> str:
+    """Markdown tables grouped by section, each under a heading."""
+    blocks = []
+    for sec in dict.fromkeys(p.section for p in params):
+        blocks.append(f"### `{sec}`\n\n" + markdown_table([p for p in params if p.section == sec]))
+    return "\n\n".join(blocks)
+
+
+# -- the tables of docs/ODD.md ---------------------------------------------------------
+
+_BLOCK = re.compile(r"<!-- params:(?P<name>[a-z_.]+) -->\n(?P<body>.*?)<!-- /params:(?P=name) -->", re.S)
+
+
+def odd_block(section: str) -> str:
+    return markdown_table(parameters(section)) + "\n"
+
+
+def odd_differences(text: str) -> list[str]:
+    """Sections whose table in the document differs from the schema, or has no markers."""
+    found = {m["name"]: m["body"] for m in _BLOCK.finditer(text)}
+    problems = []
+    for sec in section_names():
+        if sec not in found:
+            problems.append(f"{sec}: no <!-- params:{sec} --> ... <!-- /params:{sec} --> block")
+        elif found[sec] != odd_block(sec):
+            problems.append(f"{sec}: table differs from the schema")
+    for sec in found:
+        if sec not in section_names():
+            problems.append(f"{sec}: block for a section the schema does not have")
+    return problems
+
+
+def update_odd(path: str | Path) -> list[str]:
+    """Rewrite every marked table of ``path`` from the schema; the sections changed."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    text = path.read_text(encoding="utf-8")
+    changed = []
+    known = set(section_names())
+
+    def fill(match: re.Match) -> str:
+        name = match["name"]
+        if name not in known:
+            raise ConfigError(f"{path}: <!-- params:{name} -->: no such section; sections are: "
+                              f"{', '.join(section_names())}")
+        body = odd_block(name)
+        if body != match["body"]:
+            changed.append(name)
+        return f"<!-- params:{name} -->\n{body}<!-- /params:{name} -->"
+
+    new = _BLOCK.sub(fill, text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return changed
