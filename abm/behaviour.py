@@ -261,8 +261,8 @@ def youth_choices(model: CityModel) -> None:
     joined = np.empty(0, dtype=np.int64)
     if len(idx):
         g = local[idx]
-        demand = np.array([gang.demand for gang in model.gangs])[g]
-        income = np.array([gang.income_per_member for gang in model.gangs])[g]
+        demand = model.gangs.demand[g]
+        income = model.gangs.income_per_member[g]
         logit = join_logit(
             p,
             peer_share=model.peers.share_with(member & yth.alive)[idx],
@@ -285,7 +285,7 @@ def youth_choices(model: CityModel) -> None:
     # Desistance: more likely with a job, with age and CBT; less in organised gangs.
     midx = np.flatnonzero(free & member)
     if len(midx):
-        org = np.array([gang.organisation for gang in model.gangs])[yth.gang[midx]]
+        org = model.gangs.organisation[yth.gang[midx]]
         hazard = (
             p.exit_base
             * (1 + p.exit_job * yth.employed[midx])

@@ -111,6 +111,14 @@ class City:
         self.collective_efficacy = np.zeros(self.n_blocks)
         self.violence_exposure = np.zeros(self.n_blocks)
         self.homicides = np.zeros(self.n_blocks, dtype=np.int64)
+        # What residents learn of the police each week, reset after they update trust:
+        # stops seen (just and abusive), cases gone cold, killings by police.
+        self.contacts_just = np.zeros(self.n_blocks, dtype=np.int64)
+        self.contacts_abusive = np.zeros(self.n_blocks, dtype=np.int64)
+        self.impunity = np.zeros(self.n_blocks)
+        self.police_killings = np.zeros(self.n_blocks)
+        # Residents' mean chance of reporting and giving witness information.
+        self.reporting = np.zeros(self.n_blocks)
         self.segregation_index = float("nan")
 
     def density_weights(self, poor_density: float) -> np.ndarray:

@@ -26,27 +26,55 @@ if TYPE_CHECKING:
     from abm.model import CityModel
 
 
-class Gang(mesa.Agent):
-    """A gang: its members are the youths whose ``gang`` equals ``index``.
+class Gangs:
+    """Gangs' state as arrays, one row per gang (index = the value youths carry in
+    ``youths.gang``), like people's.
 
     Attributes:
-        index: position in ``model.gangs`` and the value youths carry.
         organisation: 0 diffuse youth gang ... 1 organised criminal group.
         income: illicit income per week from its territory (relative units).
+        income_per_member: income per free member (scaled, relative units).
         target_members: members its income supports.
         demand: unmet demand for recruits, -1 (twice the members it can pay) to 1 (none of them).
+        members, imprisoned: free members and members in prison.
+        rival: ``rival[g, h]`` is True when g and h are rivals (edges of ``model.rivalry``).
     """
 
-    def __init__(self, model: CityModel, index: int, organisation: float):
+    def __init__(self, n: int):
+        self.n = n
+        self.organisation = np.zeros(n)
+        self.income = np.zeros(n)
+        self.income_per_member = np.zeros(n)
+        self.target_members = np.zeros(n)
+        self.demand = np.zeros(n)
+        self.members = np.zeros(n, dtype=np.int64)
+        self.imprisoned = np.zeros(n, dtype=np.int64)
+        self.rival = np.zeros((n, n), dtype=bool)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def of(self, values: np.ndarray, gang: np.ndarray, none: float = 0.0) -> np.ndarray:
+        """``values[gang]`` for an array of gang indices, ``none`` where the index is -1."""
+        return np.append(values, none)[gang]
+
+
+class Gang(mesa.Agent):
+    """A gang as a Mesa agent: a view of row ``index`` of ``model.gangs``; its members
+    are the youths whose ``gang`` equals ``index``."""
+
+    def __init__(self, model: CityModel, index: int):
         super().__init__(model)
         self.index = index
-        self.organisation = organisation
-        self.income = 0.0
-        self.income_per_member = 0.0
-        self.target_members = 0.0
-        self.demand = 0.0
-        self.members = 0
-        self.imprisoned = 0
+
+    organisation = property(lambda self: float(self.model.gangs.organisation[self.index]),
+                            doc="0 diffuse youth gang ... 1 organised criminal group")
+    income = property(lambda self: float(self.model.gangs.income[self.index]),
+                      doc="illicit income per week (relative units)")
+    demand = property(lambda self: float(self.model.gangs.demand[self.index]),
+                      doc="unmet demand for recruits, -1 to 1")
+    members = property(lambda self: int(self.model.gangs.members[self.index]), doc="free members")
+    imprisoned = property(lambda self: int(self.model.gangs.imprisoned[self.index]), doc="members in prison")
 
     @property
     def territory(self) -> np.ndarray:
@@ -58,26 +86,20 @@ class Gang(mesa.Agent):
         return sorted(self.model.rivalry.neighbors(self.index))
 
 
-def found_gangs(model: CityModel) -> list[Gang]:
+def found_gangs(model: CityModel) -> Gangs:
     """Seed gangs in poor districts, give them territory and initial members."""
     rng, city, p = model.streams.get("gangs_initial"), model.city, model.p.gangs
     poor = np.flatnonzero(city.poor_district)
     n_gangs = int(round(p.per_poor_district * len(poor)))
     if n_gangs == 0:
-        return []
+        return Gangs(0)
     homes = rng.choice(poor, size=n_gangs, replace=n_gangs > len(poor))
     size = model.p.city.district_size
     # Each gang's seed: a random block in its home district.
     seeds = np.array([rng.choice(np.flatnonzero(city.district == d)) for d in homes.tolist()])
-    gangs = [
-        Gang(
-            model,
-            i,
-            float(np.clip(rng.normal(p.organisation_initial, p.organisation_initial_sd),
-                          p.organisation_initial_min, p.organisation_initial_max)),
-        )
-        for i in range(n_gangs)
-    ]
+    gangs = Gangs(n_gangs)
+    gangs.organisation[:] = np.clip(rng.normal(p.organisation_initial, p.organisation_initial_sd, n_gangs),
+                                    p.organisation_initial_min, p.organisation_initial_max)
     # Territory: poor blocks go to the nearest seed within a district's reach.
     d2 = (city.x[:, None] - city.x[seeds][None, :]) ** 2 + (city.y[:, None] - city.y[seeds][None, :]) ** 2
     nearest = np.argmin(d2, axis=1)
@@ -91,8 +113,6 @@ def found_gangs(model: CityModel) -> list[Gang]:
     join = (local >= 0) & (rng.random(yth.n) < p.initial_member_share * p.initial_member_control * city.gang_control[yth.block])
     yth.gang[join] = local[join]
     yth.joined_step[join] = -1
-    model.gangs = gangs
-    update_economy(model)
     return gangs
 
 
@@ -157,29 +177,28 @@ def update_economy(model: CityModel, counts: np.ndarray | None = None) -> None:
     members = np.bincount(yth.gang[yth.free & (yth.gang >= 0)], minlength=n_g)
     jailed = np.bincount(yth.gang[yth.incarcerated & (yth.gang >= 0)], minlength=n_g)
     occupancy = justice.occupancy(model)
-    for g, gang in enumerate(model.gangs):
-        extortion = 1 + p.extortion_organisation * gang.organisation
-        gang.income = float(income[g] * extortion)
-        gang.members = int(members[g])
-        gang.imprisoned = int(jailed[g])
-        gang.income_per_member = gang.income / max(gang.members, 1) / p.income_per_member_scale
-        gang.target_members = gang.income * p.target_members_per_income / p.target_members_scale
-        gang.demand = float(np.clip((gang.target_members - gang.members) / max(gang.target_members, 1), -1, 1))
-        total = gang.members + gang.imprisoned
-        prison_share = gang.imprisoned / total if total else 0.0
-        gang.organisation += (
-            p.organisation_growth * min(gang.income_per_member, p.organisation_income_cap)
-            + p.organisation_prison * prison_share * max(occupancy, 1.0)
-            - p.organisation_decay * gang.organisation
-        )
-        gang.organisation = float(np.clip(gang.organisation, 0, 1))
+    gangs = model.gangs
+    extortion = 1 + p.extortion_organisation * gangs.organisation
+    gangs.income[:] = income * extortion
+    gangs.members[:] = members
+    gangs.imprisoned[:] = jailed
+    gangs.income_per_member[:] = gangs.income / np.maximum(gangs.members, 1) / p.income_per_member_scale
+    gangs.target_members[:] = gangs.income * p.target_members_per_income / p.target_members_scale
+    gangs.demand[:] = np.clip((gangs.target_members - gangs.members) / np.maximum(gangs.target_members, 1), -1, 1)
+    total = gangs.members + gangs.imprisoned
+    prison_share = np.divide(gangs.imprisoned, total, out=np.zeros(n_g), where=total > 0)
+    gangs.organisation += (
+        p.organisation_growth * np.minimum(gangs.income_per_member, p.organisation_income_cap)
+        + p.organisation_prison * prison_share * max(occupancy, 1.0)
+        - p.organisation_decay * gangs.organisation
+    )
+    np.clip(gangs.organisation, 0, 1, out=gangs.organisation)
 
 
 def update_rivalry(model: CityModel) -> None:
     """Gangs whose territories lie within ``rivalry_range`` blocks become rivals."""
     city, n_g = model.city, len(model.gangs)
     model.rivalry.add_nodes_from(range(n_g))
-    model.rival_matrix = np.zeros((n_g, n_g), dtype=bool)
     if n_g < 2:
         return
     r = model.p.gangs.rivalry_range
@@ -197,4 +216,4 @@ def update_rivalry(model: CityModel) -> None:
                     if not model.rivalry.has_edge(u, v):
                         model.rivalry.add_edge(u, v, grievance=0.0)
     for u, v in model.rivalry.edges():
-        model.rival_matrix[u, v] = model.rival_matrix[v, u] = True
+        model.gangs.rival[u, v] = model.gangs.rival[v, u] = True

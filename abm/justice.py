@@ -90,8 +90,8 @@ def investigations(model: CityModel) -> None:
     gangs = np.array(c.gang)
     blocks = np.array(c.block)
     age = model.week - np.array(c.opened)
-    org = np.array([model.gangs[g].organisation if g >= 0 else 0.0 for g in c.gang])
-    cooperation = model.block_reporting[blocks]
+    org = model.gangs.of(model.gangs.organisation, gangs)
+    cooperation = model.city.reporting[blocks]
     corruption = model.p.police.corruption * org * (gangs >= 0)
     prob = clearance_probability(p.clearance_base, cooperation, len(c) / max(p.investigators, 1e-9), corruption)
     # The perpetrator must still be in the simulated population and be the same person.
@@ -115,7 +115,7 @@ def investigations(model: CityModel) -> None:
     incarcerate(model, slots[convicted], p.homicide_sentence_weeks)
     yth.jailed_by[slots[convicted]] = 0
     if cold.any():
-        model.impunity += np.bincount(blocks[cold], minlength=model.city.n_blocks)
+        model.city.impunity += np.bincount(blocks[cold], minlength=model.city.n_blocks)
     c.drop(~(cleared | cold))
 
 

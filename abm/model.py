@@ -40,7 +40,8 @@ class CityModel(mesa.Model):
         city: blocks, districts and cell fields (:class:`abm.city.City`).
         residents, youths: per-person state arrays.
         peers: the youth peer network.
-        gangs: list of :class:`abm.gangs.Gang` agents; ``rivalry`` their networkx graph.
+        gangs: gangs' state, one row per gang (:class:`abm.gangs.Gangs`); ``gang_agents``
+            their Mesa agents; ``rivalry`` their networkx graph.
         officers: list of :class:`abm.policing.Officer` agents.
         cases: open homicide investigations.
         ledger: per-step measures (see :mod:`abm.metrics`).
@@ -77,10 +78,15 @@ class CityModel(mesa.Model):
         self.youth_agents: list[Youth | None] = [Youth(self, i) for i in range(n_youth)]
         self.youths.person_id[:] = [a.unique_id for a in self.youth_agents]
 
-        self.gangs: list[gangs.Gang] = gangs.found_gangs(self)
+        self.gangs: gangs.Gangs = gangs.found_gangs(self)
+        self.gang_agents = [gangs.Gang(self, i) for i in range(len(self.gangs))]
+        gangs.update_economy(self)
         self.rivalry = nx.Graph()
         self.grievance = np.zeros((len(self.gangs), len(self.gangs)))
         gangs.update_rivalry(self)
+        n_officers = scenario.police.officers
+        self.officer_block = np.zeros(n_officers, dtype=np.int64)  # where each patrols this week
+        self.duty = policing.Duty(n_officers)  # what each officer's stops are like this week
         self.officers = policing.recruit_officers(self)
         self.cases = justice.Cases()
         # Set by policies each week: perceived certainty of collective sanction for

@@ -77,8 +77,6 @@ class Duty:
 
 def recruit_officers(model: CityModel) -> list[Officer]:
     n = model.p.police.officers
-    model.officer_block = np.zeros(n, dtype=np.int64)
-    model.duty = Duty(n)
     return [Officer(model, i) for i in range(n)]
 
 
@@ -146,14 +144,14 @@ def contacts(model: CityModel) -> None:
     abusive = u_conduct > duty.professionalism[officer]
     model.ledger.count("contacts_just", int((~abusive).sum()))
     model.ledger.count("contacts_abusive", int(abusive.sum()))
-    model.contacts_just = np.bincount(blocks[~abusive], minlength=city.n_blocks)
-    model.contacts_abusive = np.bincount(blocks[abusive], minlength=city.n_blocks)
+    city.contacts_just[:] = np.bincount(blocks[~abusive], minlength=city.n_blocks)
+    city.contacts_abusive[:] = np.bincount(blocks[abusive], minlength=city.n_blocks)
 
     # Arrests: members when an offence is seen (more with residents' information,
     # less where an organised gang has bought officers), non-members on suspicion.
     member = yth.gang[stopped] >= 0
-    info = model.block_reporting[blocks]
-    org = np.array([g.organisation for g in model.gangs] + [0.0])[yth.gang[stopped]]
+    info = city.reporting[blocks]
+    org = model.gangs.of(model.gangs.organisation, yth.gang[stopped])
     protected = p.corruption * org
     detection = p.member_detection * (1 + p.detection_information * info) * (1 - protected)
     p_arrest = np.where(member, detection, duty.suspicion[officer])

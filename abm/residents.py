@@ -59,10 +59,6 @@ def willingness(
 def initialise(model: CityModel) -> None:
     res, p, city = model.residents, model.p.residents, model.city
     res.trust[:] = np.clip(model.streams.get("trust_initial").normal(p.trust_initial, p.trust_initial_sd, res.n), 0, 1)
-    model.impunity = np.zeros(city.n_blocks)
-    model.police_killings_block = np.zeros(city.n_blocks)
-    model.contacts_just = np.zeros(city.n_blocks, dtype=np.int64)
-    model.contacts_abusive = np.zeros(city.n_blocks, dtype=np.int64)
     _fear(model)
     target = _block_mean(model, willingness(p, res.trust, res.ses, res.employed, res.fear))
     city.collective_efficacy[:] = target
@@ -79,8 +75,7 @@ def _block_mean(model: CityModel, values: np.ndarray) -> np.ndarray:
 
 def _fear(model: CityModel) -> None:
     res, city = model.residents, model.city
-    org = np.array([g.organisation for g in model.gangs] + [0.0])  # index -1 -> no gang
-    block_org = org[city.gang_owner]
+    block_org = model.gangs.of(model.gangs.organisation, city.gang_owner)
     res.fear[:] = fear_of_retaliation(
         model.p.residents, city.gang_control[res.block], block_org[res.block], res.victimised
     )
@@ -89,7 +84,7 @@ def _fear(model: CityModel) -> None:
 def _reporting(model: CityModel) -> None:
     res, city = model.residents, model.city
     res.report_prob[:] = report_probability(model.p.residents, res.trust, city.collective_efficacy[res.block], res.fear)
-    model.block_reporting = _block_mean(model, res.report_prob)
+    city.reporting[:] = _block_mean(model, res.report_prob)
 
 
 def update(model: CityModel) -> None:
@@ -98,13 +93,13 @@ def update(model: CityModel) -> None:
     # Each resident hears of a stop with chance witnesses_per_contact / residents (at most 1).
     seen = np.minimum(1.0, p.witnesses_per_contact / pop)
     delta = (
-        p.trust_just * model.contacts_just * seen
-        - p.trust_abuse * model.contacts_abusive * seen
-        - p.trust_impunity * model.impunity
-        - p.trust_police_killing * model.police_killings_block
+        p.trust_just * city.contacts_just * seen
+        - p.trust_abuse * city.contacts_abusive * seen
+        - p.trust_impunity * city.impunity
+        - p.trust_police_killing * city.police_killings
     )
-    model.impunity[:] = 0
-    model.police_killings_block[:] = 0
+    city.impunity[:] = 0
+    city.police_killings[:] = 0
     res.trust += delta[res.block] + p.trust_reversion * (p.trust_initial - res.trust)
     np.clip(res.trust, 0, 1, out=res.trust)
     res.victimised *= np.exp(-1.0 / p.victim_memory_weeks)

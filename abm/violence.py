@@ -100,7 +100,7 @@ def rival_of_block(model: CityModel) -> np.ndarray:
     rival = np.full(city.n_blocks, -1, dtype=np.int64)
     if len(model.gangs) < 2:
         return rival
-    is_rival = model.rival_matrix
+    is_rival = model.gangs.rival
     safe_owner = np.maximum(owner, 0)
     for k in range(4):
         other = np.where(nb[:, k] >= 0, owner[np.maximum(nb[:, k], 0)], -1)
@@ -139,7 +139,7 @@ def confrontations(model: CityModel) -> None:
         prop_g = np.bincount(yth.gang[members], weights=yth.propensity[members], minlength=n_g) / np.maximum(
             np.bincount(yth.gang[members], minlength=n_g), 1
         )
-        org_g = np.array([g.organisation for g in model.gangs])
+        org_g = model.gangs.organisation
         risk = perceived_risk(model.p.youth, yth.perceived_certainty[members], perceived_severity(model))
         risk_g = np.bincount(yth.gang[members], weights=risk, minlength=n_g) / np.maximum(
             np.bincount(yth.gang[members], minlength=n_g), 1
@@ -301,7 +301,7 @@ def record_homicide(
     )
     if kind == "police":
         model.ledger.count("police_killings", 1)
-        model.police_killings_block[block] += 1
+        city.police_killings[block] += 1
         return
     yth.kills[perp] += 1
     city.homicides[block] += 1

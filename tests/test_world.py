@@ -48,7 +48,7 @@ def invariants(model) -> list[str]:
         "trust": res.trust[res.alive], "fear": res.fear[res.alive], "report_prob": res.report_prob[res.alive],
         "propensity": yth.propensity[yth.alive], "self_control": yth.self_control[yth.alive],
         "gang_control": city.gang_control, "collective_efficacy": city.collective_efficacy,
-        "organisation": np.array([g.organisation for g in model.gangs]),
+        "organisation": model.gangs.organisation.copy(),
     }.items():
         if values.size and (values.min() < 0 or values.max() > 1):
             broken.append(f"{name} outside 0-1")
