@@ -111,7 +111,9 @@ def _rebuild() -> None:
 
 def build(params: PoliciesParams, model: CityModel) -> list[Policy]:
     """The scenario's policies that are on, in hook order."""
-    return [cls(getattr(params, cls.name), model) for cls in registered() if getattr(params, cls.name) is not None]
+    # A table built before a policy was registered has no entry for it: off.
+    return [cls(getattr(params, cls.name), model) for cls in registered()
+            if getattr(params, cls.name, None) is not None]
 
 
 def _register_builtin() -> None:

@@ -170,7 +170,7 @@ class Experiment:
         starts = []
         for s in self.scenarios.values():
             for name in policies.names():
-                pol = getattr(s.policies, name)
+                pol = getattr(s.policies, name, None)
                 if pol is not None:
                     starts.append(s.run.burn_in if pol.start is None else pol.start)
         base = self.scenarios[self.spec.baseline]
