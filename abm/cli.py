@@ -20,7 +20,10 @@ import math
 import sys
 from pathlib import Path
 
-from abm.config import ConfigError, load_scenario, parse_overrides
+from abm.schema import ConfigError
+
+# Commands import what they need when they run: `abm report` reads result files and
+# never loads the model.
 
 EXIT_BAD_INPUT = 2
 
@@ -142,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_validate(args) -> int:
+    from abm.config import load_scenario, parse_overrides
+
     scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)
     print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
     return 0
@@ -229,6 +234,7 @@ def cmd_dashboard(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from abm.calibration import format_report, report, run_seeds
+    from abm.config import load_scenario, parse_overrides
 
     overrides = parse_overrides(args.overrides)
     if args.steps:
@@ -242,6 +248,7 @@ def cmd_calibrate(args) -> int:
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
+    from abm.config import load_scenario, parse_overrides
     from abm.simulate import simulate, write_run
 
     scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)
