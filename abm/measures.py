@@ -20,7 +20,7 @@ order of name, each in the order it declares.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 # -- how a window of steps aggregates per-step measures ------------------------------
@@ -108,7 +108,7 @@ class Measure:
     record: Literal["count", "level", "observed"] = "observed"
     initial: float = 0
     label: str = ""
-    owner: str = ""  # "" for the model's own, else the policy's name
+    owner: str = ""  # "" for the model's own, else the policy's name (set by add)
 
 
 @dataclass(frozen=True)
@@ -240,13 +240,13 @@ _by_owner: dict[str, tuple[tuple[Measure, ...], tuple[WindowMeasure, ...]]] = {}
 
 
 def add(owner: str, step: tuple[Measure, ...] = (), window: tuple[WindowMeasure, ...] = ()) -> None:
-    """Add a policy's measures (replacing any it added before)."""
+    """Add a policy's measures (replacing any it added before), marked as ``owner``'s."""
     known = {m.name for m in step_measures()} | {m.name for m in window_measures()}
     ours = {m.name for m in _by_owner.get(owner, ((), ()))[0]} | {m.name for m in _by_owner.get(owner, ((), ()))[1]}
     clash = sorted(({m.name for m in step} | {m.name for m in window}) & (known - ours))
     if clash:
         raise ValueError(f"policy {owner}: measure names already taken: {', '.join(clash)}")
-    _by_owner[owner] = (tuple(step), tuple(window))
+    _by_owner[owner] = (tuple(replace(m, owner=owner) for m in step), tuple(replace(m, owner=owner) for m in window))
 
 
 def remove(owner: str) -> None:

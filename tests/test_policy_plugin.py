@@ -38,12 +38,11 @@ class JobProgramme(Policy):
     order = 50
     state = (PersonState("job_placed_step", np.int64, -1, "step the youth was placed (-1 never)"),)
     measures = (
-        Measure("jobs_placed", "youths/week", "youths placed in a job this week", "count", owner="job_programme"),
-        Measure("job_programme_youths", "youths", "youths ever placed who are alive", owner="job_programme"),
+        Measure("jobs_placed", "youths/week", "youths placed in a job this week", "count"),
+        Measure("job_programme_youths", "youths", "youths ever placed who are alive"),
     )
     window_measures = (
-        WindowMeasure("job_placements", Total(("jobs_placed",)), "youths", "youths placed in the window",
-                      owner="job_programme"),
+        WindowMeasure("job_placements", Total(("jobs_placed",)), "youths", "youths placed in the window"),
     )
     controls = (Control("places_per_100k", "Youth jobs: placements a week per 100,000", 0, 2000, 50, dtype=int),)
     cost_unit = "placed youth-week"

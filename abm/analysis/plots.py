@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from abm import measures  # noqa: E402
 from abm.analysis.statistics import half_width  # noqa: E402
 
 
@@ -51,8 +52,7 @@ def trajectories(out: Path, arms: list[str], start: int, burn_in: int) -> Path:
             series[(r["arm"], metric)][r["run_id"]].append(float(r[metric]))
     colors = _colors(arms)
     fig, axes = plt.subplots(2, 1, figsize=(10, 8), sharex=True)
-    labels = {"homicide_rate_per_100k": "Homicides per 100,000 a year",
-              "recruitment_per_1000_youth": "Recruits per 1,000 youths a year"}
+    labels = {m: measures.label(m, step=True) for m in ("homicide_rate_per_100k", "recruitment_per_1000_youth")}
     kernel = np.ones(ROLL) / ROLL
     for ax, metric in zip(axes, labels, strict=True):
         top = 0.0

@@ -54,12 +54,12 @@ class CBT(Policy):
         PersonState("cbt_until", np.int64, -1, "step the programme ends or ended (-1 never enrolled)"),
     )
     measures = (
-        Measure("cbt_enrolled", "youths", "youths enrolled in CBT at the end of the week", owner="cbt"),
-        Measure("cbt_enrolled_new", "youths/week", "youths who started CBT this week", "count", owner="cbt"),
+        Measure("cbt_enrolled", "youths", "youths enrolled in CBT at the end of the week"),
+        Measure("cbt_enrolled_new", "youths/week", "youths who started CBT this week", "count"),
     )
     window_measures = (
         WindowMeasure("cbt_participants", Total(("cbt_enrolled_new",)), "youths",
-                      "youths who started CBT in the window", owner="cbt"),
+                      "youths who started CBT in the window"),
     )
     controls = (Control("capacity_per_100k", "CBT: places per 100,000 people", 0, 2000, 50, dtype=int),)
     cost_unit = "participant-week"

@@ -65,18 +65,17 @@ class FocusedDeterrence(Policy):
         GangState("episode_until", np.int64, -1, "step the response promised for its last killing ends"),
     )
     measures = (
-        Measure("fd_called_in", "youths/week", "youths called in this week", "count", owner="focused_deterrence"),
-        Measure("fd_crackdowns", "crackdowns/week", "crackdowns this week", "count", owner="focused_deterrence"),
-        Measure("fd_crackdown_arrests", "arrests/week", "arrests in crackdowns this week", "count",
-                owner="focused_deterrence"),
+        Measure("fd_called_in", "youths/week", "youths called in this week", "count"),
+        Measure("fd_crackdowns", "crackdowns/week", "crackdowns this week", "count"),
+        Measure("fd_crackdown_arrests", "arrests/week", "arrests in crackdowns this week", "count"),
         Measure("fd_credibility", "share", "share of promised crackdowns kept (with the prior)", "level",
-                initial=float("nan"), owner="focused_deterrence"),
-        Measure("fd_notified_gangs", "gangs", "groups under notice", "level", owner="focused_deterrence"),
+                initial=float("nan")),
+        Measure("fd_notified_gangs", "gangs", "groups under notice", "level"),
     )
     window_measures = (
-        WindowMeasure("fd_called_in", Total(), "youths", owner="focused_deterrence"),
-        WindowMeasure("fd_crackdowns", Total(), "crackdowns", owner="focused_deterrence"),
-        WindowMeasure("fd_credibility", Last(), "share", owner="focused_deterrence"),
+        WindowMeasure("fd_called_in", Total(), "youths"),
+        WindowMeasure("fd_crackdowns", Total(), "crackdowns"),
+        WindowMeasure("fd_credibility", Last(), "share"),
     )
     controls = (Control("crackdowns_per_100k", "Focused deterrence: crackdowns a year per 100,000", 0.0, 40.0, 1.0),)
     cost_unit = "person called in (crackdowns cost crackdown_cost each)"
