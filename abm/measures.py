@@ -82,7 +82,8 @@ class Share:
 
 @dataclass(frozen=True)
 class FromRecords:
-    """Computed from the run's homicide cases or events, not from the time series."""
+    """Computed from the run's homicide cases or events, not from the time series
+    (the model's own measures only: ``Ledger.window`` says how each is computed)."""
 
     records: Literal["cases", "events"]
 

@@ -26,6 +26,9 @@ from abm.violence import rival_of_block
 if TYPE_CHECKING:
     from abm.model import CityModel
 
+# The column lists are read from abm.measures when asked for: this module imports
+# abm.policies, so the built-in policies' measures are registered by then, and a
+# policy registered later is included.
 
 
 def timeseries_columns() -> tuple[str, ...]:
