@@ -4,11 +4,51 @@ cities, for comparing citizen-security policies.
     from abm import load_scenario, simulate
     result = simulate(load_scenario("configs/classroom.toml"), seed=1)
     result.summary["homicide_rate_per_100k"]
+
+The names below are imported when first used (PEP 562), so that reading and analysing
+result files (:mod:`abm.analysis`, :mod:`abm.measures`, :mod:`abm.io`) never loads the
+model.
 """
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
-from abm.config import ConfigError, Scenario, load_scenario  # noqa: E402
-from abm.simulate import RunResult, simulate  # noqa: E402
+_LAZY = {
+    "ConfigError": "abm.schema",
+    "Scenario": "abm.config",
+    "load_scenario": "abm.config",
+    "RunResult": "abm.simulate",
+    "simulate": "abm.simulate",
+}
 
 __all__ = ["ConfigError", "RunResult", "Scenario", "load_scenario", "simulate", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'abm' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """Importing the submodule ``abm.simulate`` binds it on the package; the package's
+    ``simulate`` stays the function, as when it was imported eagerly."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and name in _LAZY and value.__name__ == f"{__name__}.{name}":
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

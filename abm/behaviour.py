@@ -57,11 +57,7 @@ def new_youth_traits(model: CityModel, slots: np.ndarray, rng: np.random.Generat
     yth.kills[slots] = 0
     yth.perceived_certainty[slots] = 0.0
     yth.jailed_by[slots] = 0
-    yth.cbt_status[slots] = 0
-    yth.cbt_base[slots] = 0.0
-    yth.cbt_effect[slots] = 0.0
-    yth.cbt_until[slots] = -1
-    yth.notice_step[slots] = -1
+    yth.reset_policy_state(slots)
     yth.alive[slots] = True
 
 

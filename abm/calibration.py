@@ -14,8 +14,7 @@ import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
-
+from abm.analysis.statistics import mean_interval
 from abm.config import Scenario
 from abm.metrics import TARGETS
 from abm.simulate import simulate
@@ -35,29 +34,6 @@ HEADLINE = (
     "police_killings",
     "victims_bystander_resident_share",
 )
-
-# Two-sided 95% Student t quantiles for small samples (df -> t); large df -> 1.96.
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-        10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 19: 2.093, 24: 2.064, 29: 2.045}
-
-
-def t95(df: int) -> float:
-    if df in _T95:
-        return _T95[df]
-    below = [k for k in _T95 if k <= df]
-    return _T95[max(below)] if df < 30 else 1.96
-
-
-def mean_interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean and 95% interval of the mean, ignoring NaN."""
-    x = np.array([v for v in values if not (isinstance(v, float) and math.isnan(v))], dtype=float)
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, math.nan, math.nan
-    half = t95(len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return m, m - half, m + half
 
 
 def _summary(args: tuple[Scenario, int]) -> dict:

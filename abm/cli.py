@@ -21,8 +21,10 @@ import math
 import sys
 from pathlib import Path
 
-from abm.config import ConfigError, load_scenario, parse_overrides
-from abm.schema import Grade
+from abm.schema import ConfigError, Grade
+
+# Commands import what they need when they run: `abm report` reads result files and
+# never loads the model.
 
 EXIT_BAD_INPUT = 2
 
@@ -165,6 +167,8 @@ def cmd_params(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from abm.config import load_scenario, parse_overrides
+
     scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)
     print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
     return 0
@@ -252,6 +256,7 @@ def cmd_dashboard(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from abm.calibration import format_report, report, run_seeds
+    from abm.config import load_scenario, parse_overrides
 
     overrides = parse_overrides(args.overrides)
     if args.steps:
@@ -265,6 +270,7 @@ def cmd_calibrate(args) -> int:
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
+    from abm.config import load_scenario, parse_overrides
     from abm.simulate import simulate, write_run
 
     scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)

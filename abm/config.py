@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from abm import policies
 from abm.policies import PoliciesParams
 from abm.schema import ConfigError, NonNeg, Section, Share, param
 
@@ -507,7 +508,7 @@ class Scenario(Section):
     justice: JusticeParams = JusticeParams()
     prison: PrisonParams = PrisonParams()
     residents: ResidentParams = ResidentParams()
-    policies: PoliciesParams = PoliciesParams()
+    policies: PoliciesParams = Field(default_factory=PoliciesParams)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -532,6 +533,9 @@ class Scenario(Section):
         for key, value in dotted.items():
             set_dotted(data, key, value)
         return Scenario.model_validate(data)
+
+
+policies.hold(Scenario)  # a registered policy adds its table to every scenario
 
 
 def set_dotted(data: dict, key: str, value: Any) -> None:

@@ -1,8 +1,11 @@
-"""Measures: per step (the time series), per run (the summary) and per block.
+"""Measuring a run: per step (the time series), per window of steps (the run summary
+is the window after burn-in) and per block.
 
-Rates are annualised: a week's homicides x 52 per 100,000 people. The run summary
-covers the weeks after burn-in only. Calibration targets for the baseline (MODEL.md)
-live here, with the distance of a run from each.
+What each measure means, its unit and how a window aggregates it are declared in
+:mod:`abm.measures` (policies' measures in their modules); the :class:`Ledger` computes
+them from the model. Rates are annualised: a week's homicides x 52 per 100,000 people.
+Calibration targets for the baseline (MODEL.md) live here, with the distance of a run
+from each.
 """
 
 from __future__ import annotations
@@ -15,104 +18,32 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import justice
+from abm import justice, measures, policies
+from abm.measures import FromRecords, Last, Mean, Rate, Share, Total
 from abm.population import WEEKS_PER_YEAR
 from abm.violence import rival_of_block
 
 if TYPE_CHECKING:
     from abm.model import CityModel
 
-TIMESERIES_COLUMNS = (
-    "step",
-    "year",
-    "people",
-    "youths",
-    "residents",
-    "homicides",
-    "homicide_rate_per_100k",
-    "police_killings",
-    "confrontations",
-    "recruits",
-    "prison_recruits",
-    "recruitment_per_1000_youth",
-    "desisted",
-    "gang_members",
-    "gangs_active",
-    "organisation_mean",
-    "contested_blocks",
-    "incarcerated",
-    "incarceration_per_100k",
-    "prison_occupancy",
-    "arrests",
-    "arrests_non_member",
-    "arrests_non_member_share",
-    "cleared",
-    "convicted",
-    "clearance_rate",
-    "conviction_rate",
-    "contacts_just",
-    "contacts_abusive",
-    "trust_mean",
-    "reporting_rate",
-    "collective_efficacy_mean",
-    "violence_exposure_mean",
-    "entered",
-    "aged_out",
-    "killed_total",
-    "sweep_arrests",
-    "sweep_arrests_non_member",
-    "cbt_enrolled",
-    "cbt_enrolled_new",
-    "fd_called_in",
-    "fd_crackdowns",
-    "fd_crackdown_arrests",
-    "fd_credibility",
-    "fd_notified_gangs",
-    "policy_cost",
-    "prison_cost",
-)
+# The column lists are read from abm.measures when asked for: this module imports
+# abm.policies, so the built-in policies' measures are registered by then, and a
+# policy registered later is included.
 
-RUN_COLUMNS = (
-    "scenario", "scenario_hash", "seed", "steps", "burn_in", "years_measured", "people", "youths",
-    "segregation_index",
-)
 
-# Measures of a window of steps (the run summary is the window after burn-in).
-WINDOW_COLUMNS = (
-    "homicides",
-    "homicide_rate_per_100k",
-    "police_killings",
-    "recruits",
-    "recruitment_per_1000_youth",
-    "prison_recruits",
-    "gang_members",
-    "organisation_mean",
-    "incarcerated",
-    "incarceration_per_100k",
-    "prison_occupancy",
-    "arrests",
-    "arrests_non_member_share",
-    "sweep_arrests",
-    "sweep_arrests_non_member_share",
-    "clearance_rate",
-    "conviction_rate",
-    "trust_mean",
-    "reporting_rate",
-    "collective_efficacy_mean",
-    "homicide_share_top5pct_blocks",
-    "victims_rival_member_share",
-    "victims_non_member_youth_share",
-    "victims_bystander_resident_share",
-    "cbt_participants",
-    "fd_called_in",
-    "fd_crackdowns",
-    "fd_credibility",
-    "policy_cost",
-    "prison_cost",
-    "total_cost",
-)
+def timeseries_columns() -> tuple[str, ...]:
+    """Columns of ``timeseries.csv``: every per-step measure, policies' included."""
+    return measures.timeseries_columns()
 
-SUMMARY_COLUMNS = RUN_COLUMNS + WINDOW_COLUMNS
+
+def window_columns() -> tuple[str, ...]:
+    """Measures of a window of steps (the run summary is the window after burn-in)."""
+    return measures.window_columns()
+
+
+def summary_columns() -> tuple[str, ...]:
+    """Columns of ``summary.csv``: what identifies the run, then the window measures."""
+    return measures.summary_columns()
 
 
 @dataclass(frozen=True)
@@ -157,7 +88,10 @@ class Ledger:
         self.case_step: list[int] = []  # step of each homicide case, in order
         self.case_status: list[int] = []  # 0 open, 1 cleared, 2 convicted, -1 went cold
         self.policy_cost = 0.0
-        self._levels: dict[str, float] = {"fd_credibility": float("nan"), "fd_notified_gangs": 0}
+        self._policy_measures = [m for m in measures.step_measures() if m.owner]
+        self._observers = [cls.observe for cls in policies.registered()]
+        self._window_measures = measures.window_measures()
+        self._levels: dict[str, float] = {m.name: m.initial for m in self._policy_measures if m.record == "level"}
 
     def count(self, name: str, n: int = 1) -> None:
         self._week[name] += n
@@ -252,16 +186,19 @@ class Ledger:
             "killed_total": m.killed,
             "sweep_arrests": w["sweep_arrests"],
             "sweep_arrests_non_member": w["sweep_arrests_non_member"],
-            "cbt_enrolled": int((yth.cbt_status == 1).sum()),
-            "cbt_enrolled_new": w["cbt_enrolled_new"],
-            "fd_called_in": w["fd_called_in"],
-            "fd_crackdowns": w["fd_crackdowns"],
-            "fd_crackdown_arrests": w["fd_crackdown_arrests"],
-            "fd_credibility": self._levels["fd_credibility"],
-            "fd_notified_gangs": self._levels["fd_notified_gangs"],
             "policy_cost": self.policy_cost,
             "prison_cost": incarcerated * m.p.prison.week_cost,
         }
+        observed: dict = {}
+        for observe in self._observers:
+            observed.update(observe(m))
+        for measure in self._policy_measures:
+            if measure.record == "count":
+                row[measure.name] = w[measure.name]
+            elif measure.record == "level":
+                row[measure.name] = self._levels[measure.name]
+            else:
+                row[measure.name] = observed[measure.name]
         self.rows.append(row)
         # Share of the trailing year's homicides cleared / convicted so far.
         row["clearance_rate"], row["conviction_rate"] = self.case_outcomes(m.week - WEEKS_PER_YEAR + 1)
@@ -269,7 +206,8 @@ class Ledger:
         return row
 
     def timeseries(self) -> list[dict]:
-        return [{k: row[k] for k in TIMESERIES_COLUMNS} for row in self.rows]
+        columns = timeseries_columns()
+        return [{k: row[k] for k in columns} for row in self.rows]
 
     def summary(self) -> dict:
         """Run measures over the weeks after burn-in, with what identifies the run."""
@@ -295,46 +233,34 @@ class Ledger:
         years = len(rows) / WEEKS_PER_YEAR
         mean = lambda k: float(np.mean([r[k] for r in rows])) if rows else float("nan")  # noqa: E731
         total = lambda k: sum(r[k] for r in rows)  # noqa: E731
-        homicides = int(total("homicides"))
-        arrests = int(total("arrests"))
         clearance, conviction = self.case_outcomes(first, last)
         kills = [e for e in m.events if first <= e["step"] <= last and e["kind"] != "police"]
         victims = [e["victim_type"] for e in kills]
         by_block = np.bincount([e["block"] for e in kills], minlength=m.city.n_blocks)
-        sweep = int(total("sweep_arrests"))
-        return {
-            "homicides": homicides,
-            "homicide_rate_per_100k": safe_ratio(homicides * 1e5, mean("people") * years),
-            "police_killings": int(total("police_killings")),
-            "recruits": int(total("recruits")),
-            "recruitment_per_1000_youth": safe_ratio(total("recruits") * 1000, mean("youths") * years),
-            "prison_recruits": int(total("prison_recruits")),
-            "gang_members": mean("gang_members"),
-            "organisation_mean": mean("organisation_mean"),
-            "incarcerated": mean("incarcerated"),
-            "incarceration_per_100k": mean("incarceration_per_100k"),
-            "prison_occupancy": mean("prison_occupancy"),
-            "arrests": arrests,
-            "arrests_non_member_share": safe_ratio(total("arrests_non_member"), arrests),
-            "sweep_arrests": sweep,
-            "sweep_arrests_non_member_share": safe_ratio(total("sweep_arrests_non_member"), sweep),
+        from_records = {
             "clearance_rate": clearance,
             "conviction_rate": conviction,
-            "trust_mean": mean("trust_mean"),
-            "reporting_rate": mean("reporting_rate"),
-            "collective_efficacy_mean": mean("collective_efficacy_mean"),
             "homicide_share_top5pct_blocks": top_share(by_block, 0.05),
             "victims_rival_member_share": safe_ratio(victims.count("rival_member"), len(victims)),
             "victims_non_member_youth_share": safe_ratio(victims.count("non_member_youth"), len(victims)),
             "victims_bystander_resident_share": safe_ratio(victims.count("bystander_resident"), len(victims)),
-            "cbt_participants": int(total("cbt_enrolled_new")),
-            "fd_called_in": int(total("fd_called_in")),
-            "fd_crackdowns": int(total("fd_crackdowns")),
-            "fd_credibility": rows[-1]["fd_credibility"] if rows else float("nan"),
-            "policy_cost": float(total("policy_cost")),
-            "prison_cost": float(total("prison_cost")),
-            "total_cost": float(total("policy_cost") + total("prison_cost")),
         }
+        out = {}
+        for measure in self._window_measures:
+            how, name = measure.how, measure.name
+            if isinstance(how, Total):
+                out[name] = how.kind(sum(total(k) for k in how.columns) if how.columns else total(name))
+            elif isinstance(how, Mean):
+                out[name] = mean(how.column or name)
+            elif isinstance(how, Last):
+                out[name] = rows[-1][how.column or name] if rows else float("nan")
+            elif isinstance(how, Rate):
+                out[name] = safe_ratio(int(total(how.count)) * how.per, mean(how.population) * years)
+            elif isinstance(how, Share):
+                out[name] = safe_ratio(total(how.part), int(total(how.whole)))
+            elif isinstance(how, FromRecords):
+                out[name] = from_records[name]
+        return out
 
 
 def top_share(counts: np.ndarray, share: float) -> float:

@@ -61,7 +61,7 @@ class CityModel(mesa.Model):
         n_res = n_people - n_youth
         self.people_start = n_people
         self.residents = Residents(n_res)
-        self.youths = Youths(n_youth)
+        self.youths = Youths(n_youth, policies.person_state())
         self._place_people()
         self.city.measure_segregation(
             np.concatenate([self.residents.ses, self.youths.ses]),
@@ -159,7 +159,7 @@ class CityModel(mesa.Model):
         return [pol for pol in self.policies if pol.active(self.week)]
 
     def policy_hook(self, hook: str, *args) -> None:
-        """Call ``hook`` on every active policy, in :data:`abm.policies.ORDER`."""
+        """Call ``hook`` on every active policy, in hook order (:func:`abm.policies.registered`)."""
         for pol in self.active_policies():
             getattr(pol, hook)(self, *args)
 

@@ -15,6 +15,7 @@ number. People leave the simulated population only by ageing out and by homicide
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import mesa
@@ -23,6 +24,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from abm.model import CityModel
+    from abm.policies.base import PersonState
 
 YOUTH_ENTRY_AGE = 15
 YOUTH_EXIT_AGE = 25
@@ -46,9 +48,14 @@ class Residents:
 
 
 class Youths:
-    """State of persons aged 15-24: one entry per slot."""
+    """State of persons aged 15-24: one entry per slot.
 
-    def __init__(self, n: int):
+    Besides the arrays below, each policy's declared per-person state
+    (:class:`abm.policies.base.PersonState`, e.g. CBT's ``cbt_status``) is an array
+    here, allocated with its reset value and reset by :meth:`reset_policy_state`.
+    """
+
+    def __init__(self, n: int, policy_state: Iterable[PersonState] = ()):
         self.n = n
         self.alive = np.ones(n, dtype=bool)
         self.person_id = np.zeros(n, dtype=np.int64)
@@ -68,15 +75,16 @@ class Youths:
         self.jailed_by = np.zeros(n, dtype=np.int64)  # duty of the arresting officer (0 patrol/court)
         self.kills = np.zeros(n, dtype=np.int64)
         self.perceived_certainty = np.zeros(n)
-        # Programme state, set by policies. CBT: status (0 never, 1 enrolled,
-        # 2 completed, 3 dropped out), the individual's effect when fully engaged,
-        # the current effect (0-1), and the step the programme ends or ended.
-        # Focused deterrence: the step a youth was called in (-1 never).
-        self.cbt_status = np.zeros(n, dtype=np.int64)
-        self.cbt_base = np.zeros(n)
-        self.cbt_effect = np.zeros(n)
-        self.cbt_until = np.full(n, -1, dtype=np.int64)
-        self.notice_step = np.full(n, -1, dtype=np.int64)
+        self.policy_state = tuple(policy_state)
+        for s in self.policy_state:
+            if hasattr(self, s.name):
+                raise ValueError(f"policy state {s.name!r} would replace a youth attribute")
+            setattr(self, s.name, s.allocate(n))
+
+    def reset_policy_state(self, slots: np.ndarray) -> None:
+        """Policies' per-person state back to its reset values (a new youth in ``slots``)."""
+        for s in self.policy_state:
+            getattr(self, s.name)[slots] = s.reset
 
     @property
     def free(self) -> np.ndarray:

@@ -16,19 +16,15 @@ half-written file.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import math
-import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from abm import __version__
 from abm.config import Scenario
-from abm.metrics import SUMMARY_COLUMNS, TIMESERIES_COLUMNS, calibration
+from abm.io import provenance, write_csv, write_json
+from abm.metrics import calibration, summary_columns, timeseries_columns
 from abm.model import CityModel
 
 EVENT_COLUMNS = (
@@ -43,7 +39,8 @@ BLOCK_COLUMNS = (
 
 @dataclass
 class RunResult:
-    """What one run produced: the rows of each output file, and its timing."""
+    """What one run produced: the rows of each output file, its timing, and the
+    measures of any windows of steps asked for (``windows[name]``, as in the summary)."""
 
     scenario: Scenario
     seed: int
@@ -54,6 +51,7 @@ class RunResult:
     started: str = ""
     finished: str = ""
     seconds: float = 0.0
+    windows: dict[str, dict] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -66,6 +64,7 @@ def simulate(
     seed: int,
     steps: int | None = None,
     progress: Callable[[int], object] | None = None,
+    windows: dict[str, tuple[int, int]] | None = None,
 ) -> RunResult:
     """Build a city from ``scenario``, run it with ``seed``, return its measures.
 
@@ -74,6 +73,8 @@ def simulate(
         seed: seed of the model's random generator.
         steps: weeks to run (default ``scenario.run.steps``); burn-in stays as configured.
         progress: called with 1 after each week (for a progress bar).
+        windows: name -> (first, last) steps (inclusive, 1-based) whose window
+            measures the result should hold (:attr:`RunResult.windows`).
     """
     started = dt.datetime.now(dt.UTC)
     if steps is not None and steps <= scenario.run.burn_in:
@@ -93,6 +94,7 @@ def simulate(
         started=started.isoformat(timespec="seconds"),
         finished=finished.isoformat(timespec="seconds"),
         seconds=(finished - started).total_seconds(),
+        windows={name: model.ledger.window(first, last) for name, (first, last) in (windows or {}).items()},
     )
 
 
@@ -119,61 +121,15 @@ def block_rows(model: CityModel) -> list[dict]:
     ]
 
 
-def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: list[dict]) -> None:
-    """Write rows atomically: a temporary file renamed over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: csv_cell(row.get(k)) for k in columns})
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def csv_cell(value):
-    """A value as written to every CSV file: floats to 10 decimals, text on one line."""
-    if isinstance(value, float):
-        return repr(round(value, 10))
-    if isinstance(value, str):
-        return value.replace("\r", " ").replace("\n", " | ")
-    return value
-
-
-def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
-def git_commit() -> str | None:
-    """The package's git commit, when it runs from a checkout."""
-    return _git("rev-parse", "HEAD") or None
-
-
-def git_dirty() -> bool | None:
-    """Whether the checkout has uncommitted changes to tracked files (None outside git)."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
-    return None if status is None else bool(status)
-
-
 def write_run(result: RunResult, out: Path, config_path: str | None = None) -> None:
     """Write the five files of a run into ``out`` (created if needed)."""
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "timeseries.csv", TIMESERIES_COLUMNS, result.timeseries)
-    write_csv(out / "summary.csv", SUMMARY_COLUMNS, [result.summary])
+    write_csv(out / "timeseries.csv", timeseries_columns(), result.timeseries)
+    write_csv(out / "summary.csv", summary_columns(), [result.summary])
     write_csv(out / "blocks.csv", BLOCK_COLUMNS, result.blocks)
     write_csv(out / "events.csv", EVENT_COLUMNS, result.events)
     manifest = {
-        "package": "abm",
-        "version": __version__,
-        "git_commit": git_commit(),
-        "git_dirty": git_dirty(),
+        **provenance(),
         "config": config_path,
         "scenario": result.scenario.name,
         "scenario_hash": result.scenario.digest(),
@@ -189,6 +145,4 @@ def write_run(result: RunResult, out: Path, config_path: str | None = None) -> N
         ],
         "parameters": result.scenario.model_dump(mode="json", exclude={"base"}),
     }
-    tmp = out / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, out / "manifest.json")
+    write_json(out / "manifest.json", manifest)

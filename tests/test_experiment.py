@@ -194,14 +194,14 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
 
     exp = load_experiment(SMOKE)
     bad_seed = exp.seed(1)
-    real = runner.CityModel
+    real = runner.simulate
 
-    def flaky(scenario, seed):
+    def flaky(scenario, seed, **kwargs):
         if seed == bad_seed:
             raise RuntimeError("simulated failure")
-        return real(scenario, seed)
+        return real(scenario, seed, **kwargs)
 
-    monkeypatch.setattr(runner, "CityModel", flaky)
+    monkeypatch.setattr(runner, "simulate", flaky)
     status = cli.main(["experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "1", "--quiet"])
     assert status == 1
     runs = rows(tmp_path / "runs.csv")

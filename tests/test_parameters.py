@@ -41,6 +41,9 @@ NAMED_CONSTANTS = {
 }
 
 # (file, literal): reason. Keep this short; a behavioural number belongs in the schema.
+# Class attributes in which a policy declares itself (abm/policies/base.py), not behaviour.
+POLICY_DECLARATIONS = {"order", "controls", "state", "gang_state", "measures", "window_measures"}
+
 ALLOWED = {
     ("city.py", 0.5): "geometry: the centre of a district is half a side in; the dissimilarity index is 1/2 x sum",
     ("city.py", 4): "the four von Neumann neighbours of a block",
@@ -68,6 +71,10 @@ def numeric_literals(source: str) -> list[tuple[int, float]]:
         while parent is not None:
             if isinstance(parent, ast.Call) and _name(parent.func) in ("param", "Field"):
                 return True  # a parameter's own declaration
+            if (isinstance(parent, (ast.Assign, ast.AnnAssign)) and isinstance(parents.get(parent), ast.ClassDef)
+                    and {n.id for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
+                         for n in ast.walk(t) if isinstance(n, ast.Name)} <= POLICY_DECLARATIONS):
+                return True  # a policy's declarations: hook position, dashboard slider ranges, measures
             if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parents.get(parent) is tree:
                 targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
                 names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}

@@ -20,31 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from abm.calibration import mean_interval
+from abm.analysis.statistics import bootstrap_ratio_interval, mean_interval, paired_differences
+from abm.io import write_csv
+from abm.measures import COMPARED
 
-METRICS = (
-    "homicide_rate_per_100k",
-    "recruitment_per_1000_youth",
-    "homicides",
-    "recruits",
-    "gang_members",
-    "organisation_mean",
-    "prison_recruits",
-    "incarcerated",
-    "incarceration_per_100k",
-    "arrests",
-    "arrests_non_member_share",
-    "clearance_rate",
-    "conviction_rate",
-    "trust_mean",
-    "reporting_rate",
-    "collective_efficacy_mean",
-    "homicide_share_top5pct_blocks",
-    "police_killings",
-    "policy_cost",
-    "prison_cost",
-    "total_cost",
-)
+METRICS = COMPARED  # the window measures compared (abm.measures), in the table's order
 WINDOWS = ("short", "long", "all")
 COLUMNS = (
     "arm", "metric", "window", "n", "mean", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high",
@@ -85,8 +65,7 @@ def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed
             for metric in METRICS:
                 x = np.array([_value(reps[r], metric, window) for r in sorted(reps)])
                 mean, lo, hi = interval(x)
-                a = np.array([_value(reps[r], metric, window) for r in paired])
-                b = np.array([_value(base[r], metric, window) for r in paired])
+                a, b = paired_differences(reps, base, lambda row: _value(row, metric, window))  # noqa: B023
                 change, clo, chi = interval(a - b)
                 bmean = float(np.nanmean(b)) if len(b) and not np.isnan(b).all() else math.nan
                 scale = 100 / bmean if bmean and not math.isnan(bmean) else math.nan
@@ -110,20 +89,12 @@ def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
     if averted.mean() <= 0:
         return row
     row["mean"] = float(extra.mean() / averted.mean())
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(paired), (BOOTSTRAP, len(paired)))
-    num, den = extra[picks].mean(axis=1), averted[picks].mean(axis=1)
-    ratios = np.where(den > 0, num / np.where(den > 0, den, 1), np.inf)
-    # No interpolation: resamples that avert nothing are infinitely costly (inf), and
-    # interpolating between inf and a number would give NaN.
-    low, high = np.quantile(ratios, [0.025, 0.975], method="inverted_cdf")
-    row["ci_low"], row["ci_high"] = float(low), float(high)
+    # Resamples that avert nothing are infinitely costly.
+    row["ci_low"], row["ci_high"] = bootstrap_ratio_interval(extra, averted, seed, BOOTSTRAP)
     return row
 
 
 def write_comparison(path: Path, rows: list[dict]) -> None:
-    from abm.simulate import write_csv
-
     write_csv(path, COLUMNS, rows)
 
 

@@ -27,6 +27,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from abm import measures  # noqa: E402
+from abm.analysis.statistics import half_width  # noqa: E402
+
 
 ROLL = 13
 
@@ -49,8 +52,7 @@ def trajectories(out: Path, arms: list[str], start: int, burn_in: int) -> Path:
             series[(r["arm"], metric)][r["run_id"]].append(float(r[metric]))
     colors = _colors(arms)
     fig, axes = plt.subplots(2, 1, figsize=(10, 8), sharex=True)
-    labels = {"homicide_rate_per_100k": "Homicides per 100,000 a year",
-              "recruitment_per_1000_youth": "Recruits per 1,000 youths a year"}
+    labels = {m: measures.label(m, step=True) for m in ("homicide_rate_per_100k", "recruitment_per_1000_youth")}
     kernel = np.ones(ROLL) / ROLL
     for ax, metric in zip(axes, labels, strict=True):
         top = 0.0
@@ -64,9 +66,7 @@ def trajectories(out: Path, arms: list[str], start: int, burn_in: int) -> Path:
             top = max(top, float(mean.max()))
             ax.plot(years, mean, color=colors[arm], lw=2 if arm == arms[0] else 1.5, label=arm)
             if len(runs) > 1:
-                from abm.calibration import t95
-
-                half = t95(len(runs) - 1) * smooth.std(axis=0, ddof=1) / math.sqrt(len(runs))
+                half = half_width(smooth.std(axis=0, ddof=1), len(runs))
                 ax.fill_between(years, mean - half, mean + half, color=colors[arm], alpha=0.12, lw=0)
         ax.axvspan(0, burn_in / 52, color="0.9", lw=0)
         ax.axvline(start / 52, color="0.3", ls="--", lw=1)

@@ -16,17 +16,16 @@ import json
 import math
 from pathlib import Path
 
-HEADLINE = (
-    ("homicide_rate_per_100k", "Homicides /100k/yr"),
-    ("recruitment_per_1000_youth", "Recruits /1,000 youths/yr"),
-    ("trust_mean", "Trust in police"),
-    ("reporting_rate", "Reporting"),
-    ("incarceration_per_100k", "Incarceration /100k"),
-    ("arrests_non_member_share", "Arrested not in gangs"),
-    ("police_killings", "Killings by police"),
-    ("total_cost", "Cost, US$"),
-    ("cost_per_homicide_averted", "US$ per homicide averted"),
-)
+from abm import measures
+from abm.io import write_text
+
+# Window measures in the page's comparison tables (labels from abm.measures), and the
+# comparison's own cost per homicide averted.
+HEADLINE = tuple(
+    (name, measures.label(name))
+    for name in ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean", "reporting_rate",
+                 "incarceration_per_100k", "arrests_non_member_share", "police_killings", "total_cost")
+) + (("cost_per_homicide_averted", "US$ per homicide averted"),)
 FIGURES = (
     ("trajectories.png", "Homicide and recruitment over time"),
     ("effects.png", "Effects against baseline"),
@@ -149,7 +148,5 @@ def build_report(folder: Path) -> Path:
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(manifest.get('experiment', 'report'))}"
             f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
     out = folder / "report.html"
-    tmp = folder / "report.html.tmp"
-    tmp.write_text(page)
-    tmp.replace(out)
+    write_text(out, page)
     return out

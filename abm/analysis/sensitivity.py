@@ -17,12 +17,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from abm.analysis.comparison import read_runs
+from abm.io import write_csv
 from abm.sweep.design import MORRIS_LEVELS
-from abm.sweep.experiment import Experiment
+
+if TYPE_CHECKING:
+    from abm.sweep.experiment import Experiment
 
 COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
            "sigma")
@@ -74,8 +78,6 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
 
 
 def write_sensitivity(out: Path, rows: list[dict]) -> None:
-    from abm.simulate import write_csv
-
     write_csv(out / "sensitivity.csv", COLUMNS, [{k: _plain(v) for k, v in r.items()} for r in rows])
 
 

@@ -1,12 +1,26 @@
-"""The policy interface: parameters every policy has, and the hooks it may fill.
+"""The policy interface: what a policy declares, and the hooks it may fill.
 
 A policy is switched on by its table in a scenario, ``[policies.<name>]``. It acts
 only through the model's mechanisms: it moves officers, enrols youths in programmes,
 notifies groups, changes how stops and sentences are done. No policy parameter sets
 an effect on homicide or recruitment; those emerge.
 
-Hooks, called in the step at these points (see ``CityModel.step``), in the order
-of :data:`abm.policies.ORDER` when several policies are on:
+A policy module declares, on its :class:`Policy` subclass, everything the rest of the
+package needs to know about it (see :mod:`abm.policies` for the registry):
+
+- ``name``, ``label``, ``description``; ``Params``: its parameter table;
+- ``order``: its place when several policies act at the same hook (lower first);
+- ``state``: per-person arrays it keeps on the youths (:class:`PersonState`), which
+  the model allocates and resets when a slot gets a new youth, and ``gang_state``:
+  per-gang arrays (:class:`GangState`), allocated on the policy when it is built;
+- ``measures`` and ``window_measures``: its columns of the result files
+  (:mod:`abm.measures`), filled by ``ledger.count`` / ``ledger.set`` or by
+  :meth:`Policy.observe`;
+- ``controls``: its dashboard sliders (:class:`Control`), and ``dashboard_on``;
+- ``cost_unit``: what ``unit_cost`` is paid for; :meth:`Policy.cost` the week's cost.
+
+Hooks, called in the step at these points (see ``CityModel.step``), in ``order``
+when several policies are on:
 
 - ``deploy``: after patrols are drawn; take officers for beats and sweeps.
 - ``programmes``: before youths' choices; enrol, notify, offer services, decay effects.
@@ -20,8 +34,12 @@ burn-in) up to, not including, ``end``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
+from abm.measures import Measure, WindowMeasure
 from abm.schema import NonNeg, Section, param
 
 if TYPE_CHECKING:
@@ -39,16 +57,76 @@ class PolicyParams(Section):
                               source="assumption", grade="assumption")
 
 
+@dataclass(frozen=True)
+class PersonState:
+    """A per-person array a policy keeps on the youths (``model.youths.<name>``).
+
+    It exists whether or not the policy is on (mechanisms and other policies may
+    read it), holds ``reset`` for every youth at the start and is set back to
+    ``reset`` when a slot gets a new youth.
+    """
+
+    name: str
+    dtype: Any
+    reset: Any
+    description: str
+
+    def allocate(self, n: int) -> np.ndarray:
+        return np.full(n, self.reset, dtype=self.dtype)
+
+
+@dataclass(frozen=True)
+class GangState:
+    """A per-gang array a policy keeps on itself (``policy.<name>``), one entry per gang."""
+
+    name: str
+    dtype: Any
+    reset: Any
+    description: str
+
+
+@dataclass(frozen=True)
+class Control:
+    """A dashboard slider for one parameter of a policy (its default is the field's)."""
+
+    field: str
+    label: str
+    low: float
+    high: float
+    step: float
+    dtype: type = float
+
+
 class Policy:
-    """A policy plugged into the step. Subclasses fill the hooks they need."""
+    """A policy plugged into the step. Subclasses declare themselves and fill the hooks
+    they need."""
 
     name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Params: ClassVar[type[PolicyParams]] = PolicyParams
+    order: ClassVar[int] = 100
+    state: ClassVar[tuple[PersonState, ...]] = ()
+    gang_state: ClassVar[tuple[GangState, ...]] = ()
+    measures: ClassVar[tuple[Measure, ...]] = ()
+    window_measures: ClassVar[tuple[WindowMeasure, ...]] = ()
+    controls: ClassVar[tuple[Control, ...]] = ()
+    dashboard_on: ClassVar[bool] = False
+    cost_unit: ClassVar[str] = ""
     params: PolicyParams
 
     def __init__(self, params: PolicyParams, model: CityModel):
         self.params = params
         self.model = model
         self.start = model.p.run.burn_in if params.start is None else params.start
+        for s in self.gang_state:
+            setattr(self, s.name, np.full(len(model.gangs), s.reset, dtype=s.dtype))
+
+    @classmethod
+    def observe(cls, model: CityModel) -> dict:
+        """This week's values of the policy's ``observed`` measures, read from the
+        model's state (called every week, whether or not the policy is on)."""
+        return {}
 
     def active(self, week: int) -> bool:
         """Whether the policy acts in the step after ``week`` completed weeks."""

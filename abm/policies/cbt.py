@@ -17,7 +17,9 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from abm.policies.base import Policy, PolicyParams
+
+from abm.measures import Measure, Total, WindowMeasure
+from abm.policies.base import Control, PersonState, Policy, PolicyParams
 from abm.schema import NonNeg, Share, param
 
 if TYPE_CHECKING:
@@ -67,7 +69,31 @@ class CBTParams(PolicyParams):
 
 class CBT(Policy):
     name = "cbt"
+    label = "CBT"
+    description = "cognitive behavioural therapy for at-risk youths"
+    Params = CBTParams
+    order = 20
+    state = (
+        PersonState("cbt_status", np.int64, NEVER, "0 never enrolled, 1 enrolled, 2 completed, 3 dropped out"),
+        PersonState("cbt_base", np.float64, 0.0, "the youth's individual effect while fully engaged, 0-1"),
+        PersonState("cbt_effect", np.float64, 0.0, "the current effect, 0-1 (read by abm.behaviour)"),
+        PersonState("cbt_until", np.int64, -1, "step the programme ends or ended (-1 never enrolled)"),
+    )
+    measures = (
+        Measure("cbt_enrolled", "youths", "youths enrolled in CBT at the end of the week"),
+        Measure("cbt_enrolled_new", "youths/week", "youths who started CBT this week", "count"),
+    )
+    window_measures = (
+        WindowMeasure("cbt_participants", Total(("cbt_enrolled_new",)), "youths",
+                      "youths who started CBT in the window"),
+    )
+    controls = (Control("capacity_per_100k", "CBT: places per 100,000 people", 0, 2000, 50, dtype=int),)
+    cost_unit = "participant-week"
     params: CBTParams
+
+    @classmethod
+    def observe(cls, model: CityModel) -> dict:
+        return {"cbt_enrolled": int((model.youths.cbt_status == ENROLLED).sum())}
 
     def active(self, week: int) -> bool:
         """After ``end`` no one new enrols, but participants finish and effects fade."""

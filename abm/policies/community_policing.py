@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from abm.policies.base import Policy, PolicyParams
+
+from abm.policies.base import Control, Policy, PolicyParams
 from abm.policing import BEAT
 from abm.schema import NonNeg, Share, param
 
@@ -43,6 +44,13 @@ class CommunityPolicingParams(PolicyParams):
 
 class CommunityPolicing(Policy):
     name = "community_policing"
+    label = "Community policing"
+    description = "community policing"
+    Params = CommunityPolicingParams
+    order = 30
+    controls = (Control("coverage", "Community policing: share of officers on beats", 0.0, 1.0, 0.05),)
+    dashboard_on = True
+    cost_unit = "beat officer-week"
     params: CommunityPolicingParams
 
     def __init__(self, params: CommunityPolicingParams, model: CityModel):

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import justice
-from abm.policies.base import Policy, PolicyParams
+from abm.measures import Last, Measure, Total, WindowMeasure
+from abm.policies.base import Control, GangState, PersonState, Policy, PolicyParams
 from abm.policing import CRACKDOWN
 from abm.population import WEEKS_PER_YEAR
 from abm.schema import NonNeg, Share, param
@@ -94,17 +95,38 @@ def risk_score(kills: np.ndarray, arrests: np.ndarray, friends: np.ndarray, prop
 
 class FocusedDeterrence(Policy):
     name = "focused_deterrence"
+    label = "Focused deterrence"
+    description = "focused deterrence"
+    Params = FocusedDeterrenceParams
+    order = 10
+    state = (PersonState("notice_step", np.int64, -1, "step the youth was called in (-1 never)"),)
+    gang_state = (
+        GangState("notified_until", np.int64, -1, "step the group's notice ends"),
+        GangState("episode_until", np.int64, -1, "step the response promised for its last killing ends"),
+    )
+    measures = (
+        Measure("fd_called_in", "youths/week", "youths called in this week", "count"),
+        Measure("fd_crackdowns", "crackdowns/week", "crackdowns this week", "count"),
+        Measure("fd_crackdown_arrests", "arrests/week", "arrests in crackdowns this week", "count"),
+        Measure("fd_credibility", "share", "share of promised crackdowns kept (with the prior)", "level",
+                initial=float("nan")),
+        Measure("fd_notified_gangs", "gangs", "groups under notice", "level"),
+    )
+    window_measures = (
+        WindowMeasure("fd_called_in", Total(), "youths"),
+        WindowMeasure("fd_crackdowns", Total(), "crackdowns"),
+        WindowMeasure("fd_credibility", Last(), "share"),
+    )
+    controls = (Control("crackdowns_per_100k", "Focused deterrence: crackdowns a year per 100,000", 0.0, 40.0, 1.0),)
+    cost_unit = "person called in (crackdowns cost crackdown_cost each)"
     params: FocusedDeterrenceParams
 
     def __init__(self, params: FocusedDeterrenceParams, model: CityModel):
-        super().__init__(params, model)
+        super().__init__(params, model)  # allocates notified_until and episode_until
         scale = model.people_start / 1e5
         self.call_in_size = int(round(params.call_in_per_100k * scale))
         self.refill = params.crackdowns_per_100k * scale / WEEKS_PER_YEAR
         self.budget = 0.0
-        n_g = len(model.gangs)
-        self.notified_until = np.full(n_g, -1, dtype=np.int64)
-        self.episode_until = np.full(n_g, -1, dtype=np.int64)
         self.promises = 0
         self.kept = 0
         self._cost = 0.0

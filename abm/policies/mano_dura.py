@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from abm.policies.base import Policy, PolicyParams
+
+from abm.policies.base import Control, Policy, PolicyParams
 from abm.policing import SWEEP
 from abm.schema import NonNeg, Share, param
 
@@ -50,6 +51,12 @@ class ManoDuraParams(PolicyParams):
 
 class ManoDura(Policy):
     name = "mano_dura"
+    label = "Mano dura"
+    description = "mano dura"
+    Params = ManoDuraParams
+    order = 40
+    controls = (Control("coverage", "Mano dura: share of officers in sweeps", 0.0, 1.0, 0.05),)
+    cost_unit = "sweep officer-week"
     params: ManoDuraParams
 
     def __init__(self, params: ManoDuraParams, model: CityModel):

@@ -36,7 +36,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from abm.config import Scenario, describe_error, load_scenario, read_toml
-from abm.metrics import WINDOW_COLUMNS
+from abm import policies
+from abm.metrics import window_columns
 from abm.schema import ConfigError, Section
 from abm.sweep.design import Design
 
@@ -88,9 +89,10 @@ class ExperimentFile(Section):
     @field_validator("outputs")
     @classmethod
     def _known_outputs(cls, outputs: list[str]) -> list[str]:
-        unknown = [o for o in outputs if o not in WINDOW_COLUMNS]
+        known = window_columns()
+        unknown = [o for o in outputs if o not in known]
         if unknown:
-            raise ValueError(f"outputs: unknown measure {', '.join(unknown)}; known: {', '.join(WINDOW_COLUMNS)}")
+            raise ValueError(f"outputs: unknown measure {', '.join(unknown)}; known: {', '.join(known)}")
         return outputs
 
     @field_validator("arms")
@@ -167,8 +169,8 @@ class Experiment:
         """The step policies start: the earliest start over arms (default: end of burn-in)."""
         starts = []
         for s in self.scenarios.values():
-            for name in ("focused_deterrence", "cbt", "community_policing", "mano_dura"):
-                pol = getattr(s.policies, name)
+            for name in policies.names():
+                pol = getattr(s.policies, name, None)
                 if pol is not None:
                     starts.append(s.run.burn_in if pol.start is None else pol.start)
         base = self.scenarios[self.spec.baseline]

@@ -30,10 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from abm import __version__
-from abm.metrics import WINDOW_COLUMNS
-from abm.model import CityModel
-from abm.simulate import git_commit, git_dirty
+from abm.io import provenance, write_json
+from abm.metrics import window_columns
+from abm.simulate import simulate
 from abm.sweep.experiment import Experiment
 from abm.sweep.store import RowLog
 
@@ -48,9 +47,10 @@ WINDOWS = ("all", "short", "long")
 
 
 def run_columns(parameters: list[str]) -> list[str]:
-    cols = ID_COLUMNS + list(parameters) + RUN_INFO + list(WINDOW_COLUMNS)
+    measures = list(window_columns())
+    cols = ID_COLUMNS + list(parameters) + RUN_INFO + measures
     for w in ("short", "long"):
-        cols += [f"{m}__{w}" for m in WINDOW_COLUMNS]
+        cols += [f"{m}__{w}" for m in measures]
     return cols
 
 
@@ -62,13 +62,11 @@ def run_job(job: dict) -> dict:
     info["overrides"] = json.dumps(job["overrides"], sort_keys=True)
     try:
         info["scenario_hash"] = job["scenario"].digest()
-        model = CityModel(job["scenario"], job["seed"])
-        model.run()
+        result = simulate(job["scenario"], job["seed"], windows=job["windows"])
         row = dict(info, status="ok", error="")
         for key in RUN_INFO:
-            row[key] = model.ledger.summary()[key]
-        for name, (first, last) in job["windows"].items():
-            measures = model.ledger.window(first, last)
+            row[key] = result.summary[key]
+        for name, measures in result.windows.items():
             suffix = "" if name == "all" else f"__{name}"
             row.update({f"{k}{suffix}": v for k, v in measures.items()})
         series, blocks = [], []
@@ -76,16 +74,16 @@ def run_job(job: dict) -> dict:
             series = [
                 {"run_id": info["run_id"], "arm": info["arm"], "point": info["point"], "replicate": info["replicate"],
                  "step": r["step"], **{k: r[k] for k in SERIES}}
-                for r in model.ledger.rows
+                for r in result.timeseries
             ]
         if job["keep"].blocks:
             start = job["policy_start"]
-            kills = [e["block"] for e in model.events if e["step"] > start and e["kind"] != "police"]
-            counts = np.bincount(np.array(kills, dtype=np.int64), minlength=model.city.n_blocks)
+            kills = [e["block"] for e in result.events if e["step"] > start and e["kind"] != "police"]
+            counts = np.bincount(np.array(kills, dtype=np.int64), minlength=len(result.blocks))
             blocks = [
                 {"run_id": info["run_id"], "arm": info["arm"], "point": info["point"], "replicate": info["replicate"],
                  "block": int(b),
-                 "x": int(model.city.x[b]), "y": int(model.city.y[b]), "homicides": int(counts[b])}
+                 "x": result.blocks[b]["x"], "y": result.blocks[b]["y"], "homicides": int(counts[b])}
                 for b in np.flatnonzero(counts)
             ]
         return {"row": row, "series": series, "blocks": blocks}
@@ -251,10 +249,7 @@ def run_experiment(
 
 def write_manifest(exp: Experiment, out: Path, replications: int, started: str, summary: dict) -> None:
     manifest = {
-        "package": "abm",
-        "version": __version__,
-        "git_commit": git_commit(),
-        "git_dirty": git_dirty(),
+        **provenance(),
         "experiment": exp.name,
         "experiment_file": str(exp.path),
         "experiment_hash": exp.file_hash,
@@ -274,6 +269,4 @@ def write_manifest(exp: Experiment, out: Path, replications: int, started: str, 
         "runs": summary["runs"],
         "failed": summary["failed"],
     }
-    tmp = out / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, out / "manifest.json")
+    write_json(out / "manifest.json", manifest)

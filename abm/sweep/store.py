@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from abm.simulate import csv_cell
+from abm.io import write_csv, write_rows
 
 
 class RowLog:
@@ -52,9 +52,7 @@ class RowLog:
 
     def append(self, rows: Iterable[dict]) -> None:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n")
-        for row in rows:
-            writer.writerow({k: csv_cell(row.get(k)) for k in self.columns})
+        write_rows(buffer, self.columns, rows, header=False)
         with self.path.open("a", newline="") as handle:
             handle.write(buffer.getvalue())
             handle.flush()
@@ -69,12 +67,4 @@ class RowLog:
         self._write_all(sorted(self.read(), key=key))
 
     def _write_all(self, rows: list[dict]) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: csv_cell(row.get(k)) for k in self.columns})
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        write_csv(self.path, self.columns, rows)

@@ -21,7 +21,8 @@ from PIL import Image
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
-from abm.viz.classroom import LABELS, POLICIES, PRESETS, ClassroomModel
+from abm import measures, policies
+from abm.viz.classroom import PRESETS, ClassroomModel, control_defaults, control_key
 
 LAYERS = ("Gang territory", "Socio-economic status", "Recent homicides", "Trust in police")
 layer = solara.reactive(LAYERS[0])
@@ -116,11 +117,12 @@ def CityMaps(model: ClassroomModel):
                 f"{model.start_step / 52:g}.", style="font-size:12px;color:#555")
 
 
-CHARTS = (
-    ("homicide_rate_per_100k", "Homicides per 100,000 a year", True),
-    ("recruitment_per_1000_youth", "Recruits per 1,000 youths a year", True),
-    ("trust_mean", "Trust in police (0-1)", False),
-    ("incarceration_per_100k", "Prisoners per 100,000", False),
+# Per-step measures charted (titles from abm.measures), and whether each is smoothed
+# (weekly rates of counts are noisy).
+CHARTS = tuple(
+    (name, measures.label(name, step=True), smooth)
+    for name, smooth in (("homicide_rate_per_100k", True), ("recruitment_per_1000_youth", True),
+                         ("trust_mean", False), ("incarceration_per_100k", False))
 )
 
 
@@ -213,19 +215,29 @@ def Numbers(model: ClassroomModel):
                 style="border-collapse:collapse;font-size:14px;margin:8px")
 
 
+def policy_params() -> dict:
+    """Each registered policy's switch, its controls' sliders and its switch in the
+    comparison city, as the policy module declares them."""
+    registered = policies.registered()
+    defaults = control_defaults()
+    out: dict = {cls.name: {"type": "Checkbox", "value": cls.dashboard_on, "label": cls.label or cls.name}
+                 for cls in registered}
+    for cls in registered:
+        for c in cls.controls:
+            key = control_key(cls.name, c.field)
+            out[key] = Slider(c.label, defaults[key], c.dtype(c.low), c.dtype(c.high), c.dtype(c.step), dtype=c.dtype)
+    out.update({f"compare_{cls.name}": {"type": "Checkbox", "value": False,
+                                        "label": f"Comparison city: {cls.label or cls.name}"}
+                for cls in registered})
+    return out
+
+
 model_params = {
     "preset": {"type": "Select", "value": "classroom", "values": list(PRESETS), "label": "City"},
     "seed": {"type": "InputText", "value": 1, "label": "Seed (same seed, same city)"},
     "compare": {"type": "Checkbox", "value": True, "label": "Compare on the same seed"},
     "start_year": Slider("Policies start in year", 1.0, 0.0, 5.0, 0.5),
-    **{name: {"type": "Checkbox", "value": name == "community_policing", "label": f"{LABELS[name]}"}
-       for name in POLICIES},
-    "cp_coverage": Slider("Community policing: share of officers on beats", 0.3, 0.0, 1.0, 0.05),
-    "md_coverage": Slider("Mano dura: share of officers in sweeps", 0.4, 0.0, 1.0, 0.05),
-    "cbt_capacity": Slider("CBT: places per 100,000 people", 300, 0, 2000, 50, dtype=int),
-    "fd_capacity": Slider("Focused deterrence: crackdowns a year per 100,000", 6.0, 0.0, 40.0, 1.0),
-    **{f"compare_{name}": {"type": "Checkbox", "value": False, "label": f"Comparison city: {LABELS[name]}"}
-       for name in POLICIES},
+    **policy_params(),
 }
 
 page = SolaraViz(

@@ -1,6 +1,7 @@
 """The model the classroom dashboard drives: one city, or two on the same seed.
 
-``ClassroomModel`` builds a city from a preset with the policies a teacher switches on.
+``ClassroomModel`` builds a city from a preset with the policies a teacher switches on
+(every registered policy, with the controls its module declares).
 With ``compare`` on, it also builds the same city, from the same seed, without those
 policies (or with a second set), and steps both together: until the policies start
 the two are identical, so every difference a class sees afterwards is the policy's,
@@ -13,43 +14,48 @@ from pathlib import Path
 
 import mesa
 
+from abm import policies
 from abm.config import load_scenario
 from abm.model import CityModel
 
 CONFIGS = Path(__file__).resolve().parent.parent.parent / "configs"
 PRESETS = ("classroom", "district")
-POLICIES = ("focused_deterrence", "cbt", "community_policing", "mano_dura")
-LABELS = {
-    "focused_deterrence": "Focused deterrence",
-    "cbt": "CBT",
-    "community_policing": "Community policing",
-    "mano_dura": "Mano dura",
-}
 
 
-def policy_overrides(policies: dict[str, bool], **levels: float) -> dict:
-    """Dotted overrides that switch policies on, with their main levels."""
-    out: dict = {}
-    main = {
-        "focused_deterrence": ("crackdowns_per_100k", levels.get("fd_capacity")),
-        "cbt": ("capacity_per_100k", levels.get("cbt_capacity")),
-        "community_policing": ("coverage", levels.get("cp_coverage")),
-        "mano_dura": ("coverage", levels.get("md_coverage")),
+def control_key(policy: str, field: str) -> str:
+    """The keyword of a policy's dashboard control, e.g. ``cbt__capacity_per_100k``."""
+    return f"{policy}__{field}"
+
+
+def control_defaults() -> dict[str, float]:
+    """Every registered policy's controls at their parameters' defaults."""
+    return {
+        control_key(cls.name, c.field): c.dtype(cls.Params.model_fields[c.field].default)
+        for cls in policies.registered()
+        for c in cls.controls
     }
-    start = levels.get("start_step")
-    for name, on in policies.items():
-        if not on:
+
+
+def policy_overrides(chosen: dict[str, bool], levels: dict[str, float] | None = None,
+                     start_step: int | None = None) -> dict:
+    """Dotted overrides that switch the chosen policies on, with their controls' levels
+    (``levels`` keyed by :func:`control_key`)."""
+    out: dict = {}
+    levels = levels or {}
+    for cls in policies.registered():
+        if not chosen.get(cls.name):
             continue
-        field, value = main[name]
-        out[f"policies.{name}.start"] = int(start) if start is not None else None
-        if value is not None:
-            out[f"policies.{name}.{field}"] = value
+        out[f"policies.{cls.name}.start"] = int(start_step) if start_step is not None else None
+        for c in cls.controls:
+            value = levels.get(control_key(cls.name, c.field))
+            if value is not None:
+                out[f"policies.{cls.name}.{c.field}"] = value
     return out
 
 
-def arm_label(policies: dict[str, bool]) -> str:
-    names = [LABELS[n] for n in POLICIES if policies.get(n)]
-    return " + ".join(names) if names else "No policy"
+def arm_label(chosen: dict[str, bool]) -> str:
+    labels = [cls.label or cls.name for cls in policies.registered() if chosen.get(cls.name)]
+    return " + ".join(labels) if labels else "No policy"
 
 
 class ClassroomModel(mesa.Model):
@@ -60,42 +66,38 @@ class ClassroomModel(mesa.Model):
         preset: str = "classroom",
         seed: int = 1,
         compare: bool = True,
-        focused_deterrence: bool = False,
-        cbt: bool = False,
-        community_policing: bool = True,
-        mano_dura: bool = False,
-        compare_focused_deterrence: bool = False,
-        compare_cbt: bool = False,
-        compare_community_policing: bool = False,
-        compare_mano_dura: bool = False,
-        cp_coverage: float = 0.3,
-        md_coverage: float = 0.4,
-        cbt_capacity: float = 300.0,
-        fd_capacity: float = 6.0,
         start_year: float = 1.0,
+        **choices,
     ):
+        """``choices``: for each registered policy ``<name>`` (switch it on; default its
+        ``dashboard_on``), ``compare_<name>`` (on in the comparison city) and its
+        controls' levels, ``<name>__<field>`` (default the parameter's)."""
         super().__init__(rng=int(seed))
         if preset not in PRESETS:
             raise ValueError(f"preset must be one of {', '.join(PRESETS)}")
+        registered = policies.registered()
+        levels = control_defaults()
+        known = {*levels, *(cls.name for cls in registered), *(f"compare_{cls.name}" for cls in registered)}
+        unknown = sorted(set(choices) - known)
+        if unknown:
+            raise TypeError(f"ClassroomModel: unknown choices {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        levels.update({k: v for k, v in choices.items() if k in levels})
         self.preset = preset
         self.seed = int(seed)
-        levels = dict(cp_coverage=cp_coverage, md_coverage=md_coverage, cbt_capacity=cbt_capacity,
-                      fd_capacity=fd_capacity, start_step=round(start_year * 52))
-        chosen = dict(focused_deterrence=focused_deterrence, cbt=cbt, community_policing=community_policing,
-                      mano_dura=mano_dura)
-        other = dict(focused_deterrence=compare_focused_deterrence, cbt=compare_cbt,
-                     community_policing=compare_community_policing, mano_dura=compare_mano_dura)
+        chosen = {cls.name: bool(choices.get(cls.name, cls.dashboard_on)) for cls in registered}
+        other = {cls.name: bool(choices.get(f"compare_{cls.name}", False)) for cls in registered}
+        start_step = round(start_year * 52)
         # The dashboard measures from the start, and policies start at start_year.
         base = {"run.burn_in": 0, "run.steps": 5200}
         path = CONFIGS / f"{preset}.toml"
-        self.start_step = levels["start_step"]
+        self.start_step = start_step
         self.cities: list[tuple[str, CityModel]] = [
-            (arm_label(chosen), CityModel(load_scenario(path, {**base, **policy_overrides(chosen, **levels)}),
+            (arm_label(chosen), CityModel(load_scenario(path, {**base, **policy_overrides(chosen, levels, start_step)}),
                                           self.seed)),
         ]
         if compare:
             self.cities.append(
-                (arm_label(other), CityModel(load_scenario(path, {**base, **policy_overrides(other, **levels)}),
+                (arm_label(other), CityModel(load_scenario(path, {**base, **policy_overrides(other, levels, start_step)}),
                                              self.seed))
             )
         if compare and self.cities[0][0] == self.cities[1][0]:

@@ -1,0 +1,87 @@
+"""Writing result files: one CSV cell format, atomic writes, and the provenance every
+manifest carries.
+
+Files are written to a temporary file and renamed over the target, so a crash never
+leaves a half-written file; append-only files (:mod:`abm.sweep.store`) use the same
+cell format. This module imports no model code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def csv_cell(value):
+    """A value as written to every CSV file: floats to 10 decimals, text on one line."""
+    if isinstance(value, float):
+        return repr(round(value, 10))
+    if isinstance(value, str):
+        return value.replace("\r", " ").replace("\n", " | ")
+    return value
+
+
+def write_rows(handle, columns: list[str], rows: Iterable[dict], header: bool = True) -> None:
+    """CSV rows of ``columns`` (other keys ignored, missing ones empty) to an open file."""
+    writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    if header:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({k: csv_cell(row.get(k)) for k in columns})
+
+
+def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: Iterable[dict]) -> None:
+    """Write rows atomically: a temporary file renamed over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as handle:
+        write_rows(handle, list(columns), rows)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data) -> None:
+    """Write JSON (indented, with a final newline) atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write text atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The package's git commit, when it runs from a checkout."""
+    return _git("rev-parse", "HEAD") or None
+
+
+def git_dirty() -> bool | None:
+    """Whether the checkout has uncommitted changes to tracked files (None outside git)."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)
+
+
+def provenance() -> dict:
+    """What every manifest starts with: package, version, git commit and whether the
+    checkout had uncommitted changes."""
+    from abm import __version__
+
+    return {"package": "abm", "version": __version__, "git_commit": git_commit(), "git_dirty": git_dirty()}
