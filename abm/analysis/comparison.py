@@ -3,8 +3,9 @@
 Every replicate uses the same seed in every arm (common random numbers), so an arm's
 change is measured replicate by replicate (and design point by design point): ``change`` is the mean of the paired
 differences (arm minus baseline) with a Student-t 95% interval; ``change_pct`` is that
-change as a percentage of the baseline mean (its interval scales the same way, taking
-the baseline mean as fixed). The cost per homicide averted is the mean extra cost
+change as a percentage of the baseline mean, with the delta-method interval of the
+ratio of paired means (:func:`abm.analysis.statistics.percent_change_interval`), which
+carries the baseline mean's own uncertainty. The cost per homicide averted is the mean extra cost
 (programme plus prison) over the mean homicides averted, with a paired bootstrap
 interval (replicates resampled with a fixed seed); it is empty when no homicides are
 averted on average.
@@ -20,7 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from abm.analysis.statistics import bootstrap_ratio_interval, mean_interval, paired_differences
+from abm.analysis.statistics import (
+    bootstrap_ratio_interval,
+    mean_interval,
+    paired_differences,
+    percent_change_interval,
+)
 from abm.io import write_csv
 from abm.measures import COMPARED
 
@@ -67,13 +73,12 @@ def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed
                 mean, lo, hi = interval(x)
                 a, b = paired_differences(reps, base, lambda row: _value(row, metric, window))  # noqa: B023
                 change, clo, chi = interval(a - b)
-                bmean = float(np.nanmean(b)) if len(b) and not np.isnan(b).all() else math.nan
-                scale = 100 / bmean if bmean and not math.isnan(bmean) else math.nan
+                pct, pct_lo, pct_hi = percent_change_interval(a, b)
                 out.append({
                     "arm": arm, "metric": metric, "window": window, "n": int((~np.isnan(x)).sum()),
                     "mean": mean, "ci_low": lo, "ci_high": hi,
                     "change": change, "change_ci_low": clo, "change_ci_high": chi,
-                    "change_pct": change * scale, "change_pct_ci_low": clo * scale, "change_pct_ci_high": chi * scale,
+                    "change_pct": pct, "change_pct_ci_low": pct_lo, "change_pct_ci_high": pct_hi,
                 })
             out.append(cost_per_homicide_averted(arm, window, reps, base, paired, seed))
     return out

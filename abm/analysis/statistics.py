@@ -48,6 +48,31 @@ def paired_differences(arm: dict, baseline: dict, value) -> tuple[np.ndarray, np
             np.array([value(baseline[k]) for k in keys], dtype=float))
 
 
+def percent_change_interval(arm: np.ndarray, base: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """Change of the arm's mean against the baseline's, in %, with its ``level`` interval.
+
+    The change is ``100 (R - 1)`` with ``R = mean(arm) / mean(base)`` over the pairs
+    where both are numbers (equal to the mean paired difference over the baseline
+    mean). Its interval is the delta-method interval of a ratio of paired means:
+    ``se(R) = sd(arm - R base) / (sqrt(n) mean(base))`` with a Student t quantile on
+    ``n - 1`` degrees of freedom. Unlike scaling the interval of the differences by a
+    fixed baseline mean, it carries the uncertainty of the baseline mean, and a
+    change proportional to the baseline level (a policy that removes a share of
+    violence) does not inflate it. NaN with fewer than two pairs or a baseline mean <= 0.
+    """
+    a, b = np.asarray(arm, dtype=float), np.asarray(base, dtype=float)
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    if len(a) == 0 or b.mean() <= 0:
+        return math.nan, math.nan, math.nan
+    ratio = a.mean() / b.mean()
+    if len(a) < 2:
+        return 100 * (ratio - 1), math.nan, math.nan
+    se = float(np.std(a - ratio * b, ddof=1)) / (math.sqrt(len(a)) * b.mean())
+    half = t_quantile(len(a) - 1, level) * se
+    return 100 * (ratio - 1), 100 * (ratio - half - 1), 100 * (ratio + half - 1)
+
+
 def bootstrap_ratio_interval(num: np.ndarray, den: np.ndarray, seed: int, resamples: int = 2000,
                              level: float = LEVEL) -> tuple[float, float]:
     """Interval of ``mean(num) / mean(den)`` by the paired bootstrap (pairs resampled).
