@@ -160,7 +160,7 @@ def update_territory(model: CityModel) -> None:
     owner[try_take] = challenger[try_take]
     city.gang_control[try_take] = p.control_taken * strength[try_take]
     update_economy(model, counts)
-    if model.week % p.rivalry_interval_weeks == 0:
+    if (model.week - 1) % p.rivalry_interval_weeks == 0:  # from the first step on
         update_rivalry(model)
 
 

@@ -110,7 +110,7 @@ class Ledger:
 
     def open_case(self) -> int:
         """Log a new homicide case (opened in the step being run); its index."""
-        self.case_step.append(self.model.week + 1)
+        self.case_step.append(self.model.week)
         self.case_status.append(0)
         return len(self.case_step) - 1
 
@@ -135,7 +135,7 @@ class Ledger:
 
     def recent_clearance(self, prior: float) -> float:
         """Share of the last year's homicides whose cases were cleared (``prior`` before any)."""
-        cleared, _ = self.case_outcomes(self.model.week - WEEKS_PER_YEAR + 1)
+        cleared, _ = self.case_outcomes(self.model.week - WEEKS_PER_YEAR)
         return prior if math.isnan(cleared) else cleared
 
     def record(self) -> dict:

@@ -53,7 +53,10 @@ class CityModel(mesa.Model):
         self.streams = streams
         self.p = scenario  # the validated parameters (mesa's own `scenario` is unused)
         self.seed = seed
-        self.week = 0  # completed steps
+        # The clock: the step being run, 1-based (0 before the first step). It is the
+        # ``step`` of every output row, homicide event and case, and every time a
+        # mechanism stores (release, programme end, notice) is on it.
+        self.week = 0
 
         self.city = City(scenario.city, streams.get("city"))
         n_people = scenario.population.people
@@ -124,6 +127,7 @@ class CityModel(mesa.Model):
     # -- the week -------------------------------------------------------------------
     def step(self) -> None:
         """One week, mechanisms in a fixed order."""
+        self.week += 1
         self.collective_certainty[:] = 0.0
         self.severity_factor = 1.0
         behaviour.ageing(self)                 # 15-year-olds enter, 25-year-olds leave
@@ -141,7 +145,6 @@ class CityModel(mesa.Model):
         residents.update(self)                 # trust, fear, reporting, collective efficacy
         self.policy_hook("community")          # beat officers work with residents
         self.ledger.policy_cost = float(sum(pol.cost(self) for pol in self.active_policies()))
-        self.week += 1
         self.ledger.record()                   # this week's measures
 
     def run(self, steps: int | None = None, progress=None) -> None:
@@ -151,9 +154,10 @@ class CityModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
-    def stream(self, name: str) -> np.random.Generator:
-        """This week's random stream of the decision ``name`` (see :mod:`abm.streams`)."""
-        return self.streams.get(name, self.week)
+    def stream(self, name: str, *key: int) -> np.random.Generator:
+        """This week's random stream of the decision ``name`` (see :mod:`abm.streams`);
+        ``key`` narrows it further (a block, a killing)."""
+        return self.streams.get(name, self.week - 1, *key)  # keyed by completed weeks
 
     def active_policies(self) -> list:
         return [pol for pol in self.policies if pol.active(self.week)]
@@ -167,7 +171,7 @@ class CityModel(mesa.Model):
     @property
     def in_measurement(self) -> bool:
         """True once burn-in is over: events now count toward the run summary."""
-        return self.week >= self.p.run.burn_in
+        return self.week > self.p.run.burn_in
 
     @property
     def people_alive(self) -> int:

@@ -182,11 +182,11 @@ def confrontations(model: CityModel) -> None:
     # Who kills whom: each killing draws from its own stream (week, block, number).
     for b in np.flatnonzero(gang_kills).tolist():
         for k in range(int(gang_kills[b])):
-            rng = model.streams.get("gang_homicide", model.week, b, k)
+            rng = model.stream("gang_homicide", b, k)
             gang_homicide(model, rng, b, int(city.gang_owner[b]), int(rival[b]))
     for b in np.flatnonzero(youth_kills).tolist():
         for k in range(int(youth_kills[b])):
-            youth_homicide(model, model.streams.get("youth_homicide", model.week, b, k), b)
+            youth_homicide(model, model.stream("youth_homicide", b, k), b)
     for u, v, data in model.rivalry.edges(data=True):
         data["grievance"] = float(model.grievance[u, v] + model.grievance[v, u])
 
@@ -287,7 +287,7 @@ def record_homicide(
     perp_id = int(yth.person_id[perp]) if perp >= 0 else -1
     model.events.append(
         {
-            "step": model.week + 1,  # the step being run, as in timeseries.csv
+            "step": model.week,
             "block": block,
             "x": int(city.x[block]),
             "y": int(city.y[block]),

@@ -33,7 +33,7 @@ def invariants(model) -> list[str]:
         broken.append("a dead or departed youth is in prison")
     if ((yth.gang >= 0) & ~yth.alive).any():
         broken.append("a dead or departed youth is a gang member")
-    if (yth.incarcerated & (yth.release_step <= model.week - 1)).any():
+    if (yth.incarcerated & (yth.release_step <= model.week)).any():
         broken.append("a prisoner is past release")
     if len(model.agents_by_type[Youth]) != yth.alive.sum():
         broken.append("Youth agents != alive youths")

@@ -28,8 +28,9 @@ when several policies are on:
 - ``community``: after residents' update; work with residents.
 - ``cost``: this week's cost in US$.
 
-A hook runs only while the policy is active: from ``start`` (default: the end of
-burn-in) up to, not including, ``end``.
+A hook runs only while the policy is active: in the steps after ``start`` (default:
+the last step of burn-in) up to and including step ``end``. Steps are numbered from 1,
+as in every output file (``model.week`` is the step being run).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ if TYPE_CHECKING:
 class PolicyParams(Section):
     """What every policy has: when it acts and what a unit of it costs."""
 
-    start: int | None = param(None, "step the policy starts (default: end of burn-in)", unit="step",
+    start: int | None = param(None, "the policy acts from the step after this one (default: the last step of burn-in)", unit="step",
                               source="scenario choice", grade="assumption", ge=0)
-    end: int | None = param(None, "step the policy ends (default: never)", unit="step", source="scenario choice",
+    end: int | None = param(None, "last step the policy acts in (default: never ends)", unit="step", source="scenario choice",
                             grade="assumption", ge=1)
     unit_cost: NonNeg = param(0.0, "cost of one unit (each policy says what its unit is)", unit="US$ per unit",
                               source="assumption", grade="assumption")
@@ -129,9 +130,10 @@ class Policy:
         return {}
 
     def active(self, week: int) -> bool:
-        """Whether the policy acts in the step after ``week`` completed weeks."""
+        """Whether the policy acts in step ``week``: from the step after ``start`` up to
+        and including step ``end``."""
         end = self.params.end
-        return week >= self.start and (end is None or week < end)
+        return week > self.start and (end is None or week <= end)
 
     def deploy(self, model: CityModel) -> None:  # noqa: D102 - hooks are documented above
         pass

@@ -97,10 +97,10 @@ class CBT(Policy):
 
     def active(self, week: int) -> bool:
         """After ``end`` no one new enrols, but participants finish and effects fade."""
-        return week >= self.start
+        return week > self.start
 
     def enrolling(self, week: int) -> bool:
-        return self.params.end is None or week < self.params.end
+        return self.params.end is None or week <= self.params.end
 
     def __init__(self, params: CBTParams, model: CityModel):
         super().__init__(params, model)

@@ -145,7 +145,7 @@ class FocusedDeterrence(Policy):
         if self.call_in_size == 0:
             return
         self.budget = min(self.params.crackdown_budget_max, self.budget + self.refill)
-        if (model.week - self.start) % self.params.interval_weeks == 0:
+        if (model.week - self.start - 1) % self.params.interval_weeks == 0:  # from its first step
             self._call_in(model)
         model.collective_certainty[:] = np.where(self.notified(model.week), self.credibility, 0.0)
         model.ledger.set("fd_credibility", self.credibility)
@@ -157,7 +157,7 @@ class FocusedDeterrence(Policy):
         if n_g == 0 or self.params.groups_per_call_in == 0:
             return
         recent = [e["perpetrator_gang"] for e in model.events
-                  if e["kind"] == "gang" and e["step"] > model.week - WEEKS_PER_YEAR and e["perpetrator_gang"] >= 0]
+                  if e["kind"] == "gang" and e["step"] >= model.week - WEEKS_PER_YEAR and e["perpetrator_gang"] >= 0]
         violence = np.bincount(np.array(recent, dtype=np.int64), minlength=n_g)
         groups = np.lexsort((np.arange(n_g), -violence))[: self.params.groups_per_call_in]
         groups = groups[violence[groups] > 0]
