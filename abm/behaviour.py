@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm import justice
 from abm.city import NEIGHBOURHOOD_BLOCKS
 from abm.population import WEEKS_PER_YEAR, YOUTH_ENTRY_AGE, YOUTH_EXIT_AGE
 
@@ -244,7 +245,7 @@ def youth_choices(model: CityModel) -> None:
     # that promise has proved (focused deterrence).
     police_near = city.neighbourhood_sum(city.police_presence)[yth.block] / NEIGHBOURHOOD_BLOCKS
     certainty = p.certainty_police * (1 - np.exp(-p.certainty_police_slope * police_near)) + (
-        p.certainty_clearance * model.ledger.recent_clearance(p.prior_clearance)
+        p.certainty_clearance * justice.recent_clearance(model, p.prior_clearance)
     )
     collective = np.append(model.collective_certainty, 0.0)[yth.gang]  # gang -1 -> 0
     certainty = np.maximum(certainty, collective)

@@ -15,21 +15,36 @@ carry stigma (see :mod:`abm.behaviour`: fewer jobs, higher propensity).
 
 from __future__ import annotations
 
+import bisect
+import math
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from abm import streams
+from abm.population import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from abm.model import CityModel
 
 
-OPEN, CLEARED, CONVICTED, COLD = 0, 1, 2, -1
+class CaseStatus(IntEnum):
+    """Where a homicide case stands."""
+
+    COLD = -1
+    OPEN = 0
+    CLEARED = 1
+    CONVICTED = 2
 
 
 class Cases:
-    """Open homicide investigations as parallel lists (few at a time)."""
+    """Homicide cases: the open investigations as parallel lists (few at a time), and
+    the log of every case of the run (step opened and status), in order of opening.
+
+    The log is the justice system's own record: behaviour reads the recent clearance
+    rate from it (:func:`recent_clearance`), and the measures read it too.
+    """
 
     def __init__(self):
         self.perp_slot: list[int] = []
@@ -37,7 +52,9 @@ class Cases:
         self.block: list[int] = []
         self.gang: list[int] = []
         self.opened: list[int] = []
-        self.record: list[int] = []  # index of the case in the ledger's case log
+        self.record: list[int] = []  # index of the case in the log
+        self.log_step: list[int] = []  # step each case was opened, non-decreasing
+        self.log_status: list[int] = []  # its CaseStatus
 
     def __len__(self) -> int:
         return len(self.opened)
@@ -47,6 +64,25 @@ class Cases:
             values = getattr(self, name)
             setattr(self, name, [v for v, k in zip(values, keep.tolist(), strict=True) if k])
 
+    def close(self, records: np.ndarray, status: CaseStatus) -> None:
+        for r in records.tolist():
+            self.log_status[r] = int(status)
+
+    def outcomes(self, first: int, last: int | None = None) -> tuple[float, float]:
+        """Shares of the homicides of steps ``first``..``last`` cleared, and convicted, so far.
+
+        Cases still open count as not (yet) cleared: near the end of a run this
+        understates clearance (right-censoring). NaN without homicides.
+        """
+        lo = bisect.bisect_left(self.log_step, first)
+        hi = len(self.log_step) if last is None else bisect.bisect_right(self.log_step, last)
+        status = self.log_status[lo:hi]
+        if not status:
+            return float("nan"), float("nan")
+        cleared = sum(1 for s in status if s > CaseStatus.OPEN)
+        convicted = sum(1 for s in status if s == CaseStatus.CONVICTED)
+        return cleared / len(status), convicted / len(status)
+
 
 def open_case(model: CityModel, perp: int, block: int) -> None:
     c = model.cases
@@ -55,7 +91,16 @@ def open_case(model: CityModel, perp: int, block: int) -> None:
     c.block.append(block)
     c.gang.append(int(model.youths.gang[perp]))
     c.opened.append(model.week)
-    c.record.append(model.ledger.open_case())
+    c.record.append(len(c.log_step))
+    c.log_step.append(model.week)
+    c.log_status.append(int(CaseStatus.OPEN))
+
+
+def recent_clearance(model: CityModel, prior: float) -> float:
+    """Share of the homicides of the last year (the 52 steps before this one) whose
+    cases were cleared so far; ``prior`` before any homicide."""
+    cleared, _ = model.cases.outcomes(model.week - WEEKS_PER_YEAR)
+    return prior if math.isnan(cleared) else cleared
 
 
 def capacity(model: CityModel) -> float:
@@ -98,15 +143,15 @@ def investigations(model: CityModel) -> None:
     present = yth.alive[slots] & (yth.person_id[slots] == np.array(c.perp_id))
     # One number per case of the run's case log, so other cases do not shift a case's draws.
     records = np.array(c.record)
-    n_cases = len(model.ledger.case_step)
+    n_cases = len(c.log_step)
     cleared = present & (model.stream("clearance").random(n_cases)[records] < prob)
     convicted = cleared & (model.stream("conviction").random(n_cases)[records] < p.conviction)
     cold = ~cleared & (age >= p.case_life_weeks)
     model.ledger.count("cleared", int(cleared.sum()))
     model.ledger.count("convicted", int(convicted.sum()))
-    model.ledger.close_cases(records[cleared & ~convicted], CLEARED)
-    model.ledger.close_cases(records[convicted], CONVICTED)
-    model.ledger.close_cases(records[cold], COLD)
+    c.close(records[cleared & ~convicted], CaseStatus.CLEARED)
+    c.close(records[convicted], CaseStatus.CONVICTED)
+    c.close(records[cold], CaseStatus.COLD)
     for slot in slots[cleared].tolist():
         yth.arrests[slot] += 1
     model.ledger.count("arrests", int(cleared.sum()))

@@ -10,7 +10,6 @@ from each.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import numpy as np
 from abm import justice, measures, policies
 from abm.measures import FromRecords, Last, Mean, Rate, Share, Total
 from abm.population import WEEKS_PER_YEAR
-from abm.violence import rival_of_block
+from abm.violence import HomicideKind, VictimType, rival_of_block
 
 if TYPE_CHECKING:
     from abm.model import CityModel
@@ -85,8 +84,6 @@ class Ledger:
         self.rows: list[dict] = []
         self._week: dict[str, int] = defaultdict(int)
         self.block_homicides = np.zeros(model.city.n_blocks, dtype=np.int64)
-        self.case_step: list[int] = []  # step of each homicide case, in order
-        self.case_status: list[int] = []  # 0 open, 1 cleared, 2 convicted, -1 went cold
         self.policy_cost = 0.0
         self._policy_measures = [m for m in measures.step_measures() if m.owner]
         self._observers = [cls.observe for cls in policies.registered()]
@@ -108,35 +105,6 @@ class Ledger:
     def recent(self, name: str, weeks: int = WEEKS_PER_YEAR) -> int:
         return sum(row[name] for row in self.rows[-weeks:])
 
-    def open_case(self) -> int:
-        """Log a new homicide case (opened in the step being run); its index."""
-        self.case_step.append(self.model.week)
-        self.case_status.append(0)
-        return len(self.case_step) - 1
-
-    def close_cases(self, records: np.ndarray, status: int) -> None:
-        for r in records.tolist():
-            self.case_status[r] = status
-
-    def case_outcomes(self, first: int, last: int | None = None) -> tuple[float, float]:
-        """Shares of homicides in steps ``first``..``last`` cleared, and convicted, so far.
-
-        Cases still open count as not (yet) cleared: near the end of a run this
-        understates clearance (right-censoring).
-        """
-        lo = bisect.bisect_left(self.case_step, first)
-        hi = len(self.case_step) if last is None else bisect.bisect_right(self.case_step, last)
-        status = self.case_status[lo:hi]
-        if not status:
-            return float("nan"), float("nan")
-        cleared = sum(1 for s in status if s > 0)
-        convicted = sum(1 for s in status if s == 2)
-        return cleared / len(status), convicted / len(status)
-
-    def recent_clearance(self, prior: float) -> float:
-        """Share of the last year's homicides whose cases were cleared (``prior`` before any)."""
-        cleared, _ = self.case_outcomes(self.model.week - WEEKS_PER_YEAR)
-        return prior if math.isnan(cleared) else cleared
 
     def record(self) -> dict:
         m = self.model
@@ -201,7 +169,7 @@ class Ledger:
                 row[measure.name] = observed[measure.name]
         self.rows.append(row)
         # Share of the trailing year's homicides cleared / convicted so far.
-        row["clearance_rate"], row["conviction_rate"] = self.case_outcomes(m.week - WEEKS_PER_YEAR + 1)
+        row["clearance_rate"], row["conviction_rate"] = m.cases.outcomes(m.week - WEEKS_PER_YEAR + 1)
         self._week = defaultdict(int)
         return row
 
@@ -233,17 +201,17 @@ class Ledger:
         years = len(rows) / WEEKS_PER_YEAR
         mean = lambda k: float(np.mean([r[k] for r in rows])) if rows else float("nan")  # noqa: E731
         total = lambda k: sum(r[k] for r in rows)  # noqa: E731
-        clearance, conviction = self.case_outcomes(first, last)
-        kills = [e for e in m.events if first <= e["step"] <= last and e["kind"] != "police"]
+        clearance, conviction = self.model.cases.outcomes(first, last)
+        kills = [e for e in m.events if first <= e["step"] <= last and e["kind"] != HomicideKind.POLICE]
         victims = [e["victim_type"] for e in kills]
         by_block = np.bincount([e["block"] for e in kills], minlength=m.city.n_blocks)
         from_records = {
             "clearance_rate": clearance,
             "conviction_rate": conviction,
             "homicide_share_top5pct_blocks": top_share(by_block, 0.05),
-            "victims_rival_member_share": safe_ratio(victims.count("rival_member"), len(victims)),
-            "victims_non_member_youth_share": safe_ratio(victims.count("non_member_youth"), len(victims)),
-            "victims_bystander_resident_share": safe_ratio(victims.count("bystander_resident"), len(victims)),
+            "victims_rival_member_share": safe_ratio(victims.count(VictimType.RIVAL_MEMBER), len(victims)),
+            "victims_non_member_youth_share": safe_ratio(victims.count(VictimType.NON_MEMBER_YOUTH), len(victims)),
+            "victims_bystander_resident_share": safe_ratio(victims.count(VictimType.BYSTANDER_RESIDENT), len(victims)),
         }
         out = {}
         for measure in self._window_measures:

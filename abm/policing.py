@@ -12,13 +12,14 @@ residents give information; non-members are sometimes arrested on suspicion.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from abm import justice, streams
-from abm.violence import record_homicide
+from abm.violence import HomicideKind, VictimType, record_homicide
 
 if TYPE_CHECKING:
     from abm.config import PoliceParams
@@ -43,16 +44,21 @@ class Officer(mesa.Agent):
         return (b % self.model.city.width, b // self.model.city.width)
 
 
-# What an officer is doing this week (``model.officer_mode``).
-PATROL, BEAT, SWEEP, CRACKDOWN = 0, 1, 2, 3
-MODE_NAMES = ("patrol", "beat", "sweep", "crackdown")
+class DutyMode(IntEnum):
+    """What an officer is doing this week (``model.duty.mode``); ``CRACKDOWN`` marks
+    youths arrested in a focused-deterrence crackdown (``youths.jailed_by``)."""
+
+    PATROL = 0
+    BEAT = 1
+    SWEEP = 2
+    CRACKDOWN = 3
 
 
 class Duty:
     """Per-officer conduct this week, as arrays: what a stop by each officer is like.
 
     Patrol officers take the scenario's ``police`` and ``justice`` values; policies
-    change them for the officers they take (beats, sweeps). ``CRACKDOWN`` marks
+    change them for the officers they take (beats, sweeps). ``DutyMode.CRACKDOWN`` marks
     prisoners arrested in a focused-deterrence crackdown, which uses no patrol.
     """
 
@@ -66,7 +72,7 @@ class Duty:
         self.force = np.zeros(n)
 
     def reset(self, p, justice) -> None:
-        self.mode[:] = PATROL
+        self.mode[:] = DutyMode.PATROL
         self.stops[:] = p.contacts_per_officer
         self.professionalism[:] = p.professionalism
         self.suspicion[:] = p.suspicion_arrest
@@ -161,11 +167,13 @@ def contacts(model: CityModel) -> None:
     by = officer[arrested][first]
     killed = was_member & (u_force[arrested][first] < duty.force[by])
     for slot in arrested_slots[killed].tolist():
-        record_homicide(model, "police", int(yth.block[slot]), -1, slot, "member", -1, int(yth.gang[slot]))
+        record_homicide(model, HomicideKind.POLICE, int(yth.block[slot]), -1, slot, VictimType.MEMBER, -1,
+                        int(yth.gang[slot]))
     keep = ~killed
     justice.arrest(model, arrested_slots[keep], duty.charge[by][keep], duty.sentence_factor[by][keep],
                    duty.mode[by][keep])
     model.ledger.count("arrests", len(arrested_slots))
     model.ledger.count("arrests_non_member", int((~was_member).sum()))
-    model.ledger.count("sweep_arrests", int((duty.mode[by] == SWEEP).sum()))
-    model.ledger.count("sweep_arrests_non_member", int(((duty.mode[by] == SWEEP) & ~was_member).sum()))
+    sweep = duty.mode[by] == DutyMode.SWEEP
+    model.ledger.count("sweep_arrests", int(sweep.sum()))
+    model.ledger.count("sweep_arrests_non_member", int((sweep & ~was_member).sum()))

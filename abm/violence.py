@@ -16,6 +16,7 @@ functions, so tests can state their directions without a city.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +28,23 @@ from abm.gangs import member_counts
 if TYPE_CHECKING:
     from abm.config import ViolenceParams
     from abm.model import CityModel
+
+
+class HomicideKind(StrEnum):
+    """Who killed: a gang member in a confrontation between gangs, a non-member, or police."""
+
+    GANG = "gang"
+    YOUTH = "youth"
+    POLICE = "police"
+
+
+class VictimType(StrEnum):
+    """Who was killed (``victim_type`` in events.csv)."""
+
+    RIVAL_MEMBER = "rival_member"
+    NON_MEMBER_YOUTH = "non_member_youth"
+    BYSTANDER_RESIDENT = "bystander_resident"
+    MEMBER = "member"  # a gang member killed by police
 
 
 def gang_confrontation_rate(
@@ -218,25 +236,25 @@ def gang_homicide(model: CityModel, rng: np.random.Generator, block: int, g: int
     if perp < 0:
         return
     u = rng.random()
-    victim_type, victim = "rival_member", -1
+    victim_type, victim = VictimType.RIVAL_MEMBER, -1
     if u < p.bystander_share:
-        victim_type = "bystander_resident"
+        victim_type = VictimType.BYSTANDER_RESIDENT
         victim = _resident_in(model, rng, block)
     elif u < p.bystander_share + p.nonmember_victim_share:
-        victim_type = "non_member_youth"
+        victim_type = VictimType.NON_MEMBER_YOUTH
         victim = _pick(rng, np.flatnonzero(near & (yth.gang < 0)))
     if victim < 0:
-        victim_type = "rival_member"
+        victim_type = VictimType.RIVAL_MEMBER
         victim = _pick(rng, np.flatnonzero(near & (yth.gang == defender)))
     if victim < 0:
         return
-    victim_gang = int(yth.gang[victim]) if victim_type != "bystander_resident" else -1
-    if victim_type == "rival_member":
+    victim_gang = int(yth.gang[victim]) if victim_type != VictimType.BYSTANDER_RESIDENT else -1
+    if victim_type == VictimType.RIVAL_MEMBER:
         model.grievance[defender, attacker] += p.grievance_member_killed
     else:
         # Killing outsiders in a war still angers the other side, but less.
         model.grievance[defender, attacker] += p.grievance_outsider_killed
-    record_homicide(model, "gang", block, perp, victim, victim_type, attacker, victim_gang)
+    record_homicide(model, HomicideKind.GANG, block, perp, victim, victim_type, attacker, victim_gang)
 
 
 def youth_homicide(model: CityModel, rng: np.random.Generator, block: int) -> None:
@@ -248,12 +266,12 @@ def youth_homicide(model: CityModel, rng: np.random.Generator, block: int) -> No
     if perp < 0:
         return
     if rng.random() < p.bystander_share:
-        victim_type, victim = "bystander_resident", _resident_in(model, rng, block)
+        victim_type, victim = VictimType.BYSTANDER_RESIDENT, _resident_in(model, rng, block)
     else:
-        victim_type, victim = "non_member_youth", _pick(rng, pool[pool != perp])
+        victim_type, victim = VictimType.NON_MEMBER_YOUTH, _pick(rng, pool[pool != perp])
     if victim < 0:
         return
-    record_homicide(model, "youth", block, perp, victim, victim_type, -1, -1)
+    record_homicide(model, HomicideKind.YOUTH, block, perp, victim, victim_type, -1, -1)
 
 
 def _resident_in(model: CityModel, rng: np.random.Generator, block: int) -> int:
@@ -266,17 +284,17 @@ def _resident_in(model: CityModel, rng: np.random.Generator, block: int) -> int:
 
 def record_homicide(
     model: CityModel,
-    kind: str,
+    kind: HomicideKind,
     block: int,
     perp: int,
     victim: int,
-    victim_type: str,
+    victim_type: VictimType,
     perp_gang: int,
     victim_gang: int,
 ) -> None:
     """Log the killing, remove the victim, open an investigation (not for police killings)."""
     city, yth = model.city, model.youths
-    if victim_type == "bystander_resident":
+    if victim_type == VictimType.BYSTANDER_RESIDENT:
         victim_id = int(model.residents.person_id[victim])
         model.residents.victimised[model.residents.block == block] += model.p.residents.victimisation_per_killing
         model.remove_resident(victim)
@@ -299,7 +317,7 @@ def record_homicide(
             "victim_gang": victim_gang,
         }
     )
-    if kind == "police":
+    if kind == HomicideKind.POLICE:
         model.ledger.count("police_killings", 1)
         city.police_killings[block] += 1
         return

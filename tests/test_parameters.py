@@ -35,8 +35,8 @@ STRUCTURAL = {0, 1, -1, 1e5, 1e-6, 1e-9}
 NAMED_CONSTANTS = {
     "WEEKS_PER_YEAR", "YOUTH_ENTRY_AGE", "YOUTH_EXIT_AGE", "SCHOOL_LEAVING_AGE",  # calendar and ages
     "NEIGHBOURHOOD_BLOCKS",  # blocks in a 3x3 neighbourhood
-    "PATROL", "BEAT", "SWEEP", "CRACKDOWN",  # officer duties (abm/policing.py)
-    "OPEN", "CLEARED", "CONVICTED", "COLD",  # case states (abm/justice.py)
+    "PATROL", "BEAT", "SWEEP", "CRACKDOWN",  # officer duties (abm/policing.py DutyMode)
+    "OPEN", "CLEARED", "CONVICTED", "COLD",  # case states (abm/justice.py CaseStatus)
     "NEVER", "ENROLLED", "COMPLETED", "DROPPED",  # CBT states (abm/policies/cbt.py)
 }
 
@@ -75,6 +75,9 @@ def numeric_literals(source: str) -> list[tuple[int, float]]:
                     and {n.id for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target])
                          for n in ast.walk(t) if isinstance(n, ast.Name)} <= POLICY_DECLARATIONS):
                 return True  # a policy's declarations: hook position, dashboard slider ranges, measures
+            if (isinstance(parent, ast.ClassDef)
+                    and any(_name(base) in ("Enum", "IntEnum", "StrEnum") for base in parent.bases)):
+                return True  # the codes of an enumeration
             if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parents.get(parent) is tree:
                 targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
                 names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}

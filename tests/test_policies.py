@@ -5,8 +5,8 @@ import pytest
 
 from abm.config import ConfigError, load_scenario
 from abm.model import CityModel
-from abm.policies.cbt import ENROLLED
-from abm.policing import CRACKDOWN
+from abm.policies.cbt import CBTStatus
+from abm.policing import DutyMode
 from abm.simulate import simulate, write_run
 
 from .conftest import CONFIGS
@@ -63,12 +63,12 @@ def test_cbt_lowers_participants_propensity_while_enrolled(short):
     placebo = CityModel(with_policy(short, "cbt", capacity_per_100k=2000, effect=0.0, effect_sd=0.0), seed=4)
     treated.run(53)
     placebo.run(53)
-    enrolled = np.flatnonzero(treated.youths.cbt_status == ENROLLED)
+    enrolled = np.flatnonzero(treated.youths.cbt_status == CBTStatus.ENROLLED)
     assert len(enrolled) > 20
-    assert np.array_equal(enrolled, np.flatnonzero(placebo.youths.cbt_status == ENROLLED))
+    assert np.array_equal(enrolled, np.flatnonzero(placebo.youths.cbt_status == CBTStatus.ENROLLED))
     treated.run(8)
     placebo.run(8)
-    still = enrolled[(treated.youths.cbt_status[enrolled] == ENROLLED) & (placebo.youths.cbt_status[enrolled] == ENROLLED)
+    still = enrolled[(treated.youths.cbt_status[enrolled] == CBTStatus.ENROLLED) & (placebo.youths.cbt_status[enrolled] == CBTStatus.ENROLLED)
                      & (treated.youths.person_id[enrolled] == placebo.youths.person_id[enrolled])]
     assert len(still) > 10
     assert treated.youths.propensity[still].mean() < placebo.youths.propensity[still].mean()
@@ -98,7 +98,7 @@ def test_focused_deterrence_crackdowns_hit_only_notified_groups(short):
     for _ in range(156):
         jailed_before = model.youths.incarcerated.copy()
         model.step()
-        new = np.flatnonzero(model.youths.incarcerated & ~jailed_before & (model.youths.jailed_by == CRACKDOWN))
+        new = np.flatnonzero(model.youths.incarcerated & ~jailed_before & (model.youths.jailed_by == DutyMode.CRACKDOWN))
         notified = fd.notified(model.week - 1)
         for slot in new.tolist():
             assert notified[model.youths.gang[slot]], "a crackdown arrest outside the notified groups"

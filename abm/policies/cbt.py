@@ -14,6 +14,7 @@ recruitment emerges from there.
 from __future__ import annotations
 
 import math
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +26,13 @@ from abm.schema import NonNeg, Share, param
 if TYPE_CHECKING:
     from abm.model import CityModel
 
-NEVER, ENROLLED, COMPLETED, DROPPED = 0, 1, 2, 3
+class CBTStatus(IntEnum):
+    """A youth's standing in the programme (``youths.cbt_status``)."""
+
+    NEVER = 0
+    ENROLLED = 1
+    COMPLETED = 2
+    DROPPED = 3
 
 
 class CBTParams(PolicyParams):
@@ -74,7 +81,7 @@ class CBT(Policy):
     Params = CBTParams
     order = 20
     state = (
-        PersonState("cbt_status", np.int64, NEVER, "0 never enrolled, 1 enrolled, 2 completed, 3 dropped out"),
+        PersonState("cbt_status", np.int64, CBTStatus.NEVER, "0 never enrolled, 1 enrolled, 2 completed, 3 dropped out"),
         PersonState("cbt_base", np.float64, 0.0, "the youth's individual effect while fully engaged, 0-1"),
         PersonState("cbt_effect", np.float64, 0.0, "the current effect, 0-1 (read by abm.behaviour)"),
         PersonState("cbt_until", np.int64, -1, "step the programme ends or ended (-1 never enrolled)"),
@@ -93,7 +100,7 @@ class CBT(Policy):
 
     @classmethod
     def observe(cls, model: CityModel) -> dict:
-        return {"cbt_enrolled": int((model.youths.cbt_status == ENROLLED).sum())}
+        return {"cbt_enrolled": int((model.youths.cbt_status == CBTStatus.ENROLLED).sum())}
 
     def active(self, week: int) -> bool:
         """After ``end`` no one new enrols, but participants finish and effects fade."""
@@ -112,28 +119,28 @@ class CBT(Policy):
         yth, p = model.youths, self.params
         status = yth.cbt_status
         # Effects fade after the programme.
-        done = (status == COMPLETED) | (status == DROPPED)
+        done = (status == CBTStatus.COMPLETED) | (status == CBTStatus.DROPPED)
         yth.cbt_effect[done] *= self.decay
-        enrolled = np.flatnonzero(status == ENROLLED)
+        enrolled = np.flatnonzero(status == CBTStatus.ENROLLED)
         if len(enrolled):
             left = ~yth.alive[enrolled] | (yth.incarcerated[enrolled] & (not p.include_prisoners))
             left |= model.stream("cbt_dropout").random(yth.n)[enrolled] < self.dropout
             finished = ~left & (yth.cbt_until[enrolled] <= model.week)
-            status[enrolled[left]] = DROPPED
-            status[enrolled[finished]] = COMPLETED
+            status[enrolled[left]] = CBTStatus.DROPPED
+            status[enrolled[finished]] = CBTStatus.COMPLETED
             model.ledger.count("cbt_completed", int(finished.sum()))
             model.ledger.count("cbt_dropped", int(left.sum()))
         if self.enrolling(model.week):
             self._enrol(model)
-        enrolled = status == ENROLLED
+        enrolled = status == CBTStatus.ENROLLED
         yth.cbt_effect[enrolled] = yth.cbt_base[enrolled]
 
     def _enrol(self, model: CityModel) -> None:
         yth, p = model.youths, self.params
-        open_places = self.capacity - int((yth.cbt_status == ENROLLED).sum())
+        open_places = self.capacity - int((yth.cbt_status == CBTStatus.ENROLLED).sum())
         if open_places <= 0:
             return
-        eligible = yth.alive & (yth.cbt_status == NEVER)
+        eligible = yth.alive & (yth.cbt_status == CBTStatus.NEVER)
         eligible &= yth.free | (yth.incarcerated if p.include_prisoners else False)
         if not p.include_members:
             eligible &= yth.gang < 0
@@ -147,11 +154,11 @@ class CBT(Policy):
             + p.risk_referral * (yth.notice_step[idx] >= 0)  # referred by focused deterrence
         )
         chosen = idx[np.lexsort((idx, -risk))[:open_places]]
-        yth.cbt_status[chosen] = ENROLLED
+        yth.cbt_status[chosen] = CBTStatus.ENROLLED
         yth.cbt_until[chosen] = model.week + p.programme_weeks
         effect = model.stream("cbt_effect").normal(p.effect, p.effect_sd, yth.n)[chosen]  # by slot
         yth.cbt_base[chosen] = np.clip(effect, 0, 1)
         model.ledger.count("cbt_enrolled_new", len(chosen))
 
     def cost(self, model: CityModel) -> float:
-        return float((model.youths.cbt_status == ENROLLED).sum()) * self.params.unit_cost
+        return float((model.youths.cbt_status == CBTStatus.ENROLLED).sum()) * self.params.unit_cost

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.policies.base import Control, Policy, PolicyParams
-from abm.policing import BEAT
+from abm.policing import DutyMode
 from abm.schema import NonNeg, Share, param
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class CommunityPolicing(Policy):
         pick = around[np.arange(self.n_beats), model.stream("beats").integers(0, around.shape[1], self.n_beats)]
         model.officer_block[officers] = np.where(pick >= 0, pick, self.beats)
         duty, p = model.duty, self.params
-        duty.mode[officers] = BEAT
+        duty.mode[officers] = DutyMode.BEAT
         duty.stops[officers] = p.stops_per_officer
         duty.professionalism[officers] = p.professionalism
 
@@ -85,7 +85,7 @@ class CommunityPolicing(Policy):
         fear = np.bincount(res.block[res.alive], weights=res.fear[res.alive], minlength=city.n_blocks)
         count = np.bincount(res.block[res.alive], minlength=city.n_blocks)
         fear = np.divide(fear, count, out=np.zeros(city.n_blocks), where=count > 0)
-        on_beat = model.duty.mode[: self.n_beats] == BEAT  # not those mano dura took, if both run
+        on_beat = model.duty.mode[: self.n_beats] == DutyMode.BEAT  # not those mano dura took, if both run
         officers = np.bincount(model.officer_block[: self.n_beats][on_beat], minlength=city.n_blocks)
         gain = self.params.efficacy_support * officers * (1 - fear) * (1 - city.collective_efficacy)
         city.collective_efficacy[:] = np.clip(city.collective_efficacy + gain, 0, 1)

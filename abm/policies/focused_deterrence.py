@@ -31,7 +31,8 @@ import numpy as np
 from abm import justice
 from abm.measures import Last, Measure, Total, WindowMeasure
 from abm.policies.base import Control, GangState, PersonState, Policy, PolicyParams
-from abm.policing import CRACKDOWN
+from abm.policing import DutyMode
+from abm.violence import HomicideKind
 from abm.population import WEEKS_PER_YEAR
 from abm.schema import NonNeg, Share, param
 
@@ -157,7 +158,7 @@ class FocusedDeterrence(Policy):
         if n_g == 0 or self.params.groups_per_call_in == 0:
             return
         recent = [e["perpetrator_gang"] for e in model.events
-                  if e["kind"] == "gang" and e["step"] >= model.week - WEEKS_PER_YEAR and e["perpetrator_gang"] >= 0]
+                  if e["kind"] == HomicideKind.GANG and e["step"] >= model.week - WEEKS_PER_YEAR and e["perpetrator_gang"] >= 0]
         violence = np.bincount(np.array(recent, dtype=np.int64), minlength=n_g)
         groups = np.lexsort((np.arange(n_g), -violence))[: self.params.groups_per_call_in]
         groups = groups[violence[groups] > 0]
@@ -182,7 +183,7 @@ class FocusedDeterrence(Policy):
         notified = self.notified(model.week)
         for e in events:
             g = e["perpetrator_gang"]
-            if e["kind"] != "gang" or g < 0 or not notified[g] or self.episode_until[g] > model.week:
+            if e["kind"] != HomicideKind.GANG or g < 0 or not notified[g] or self.episode_until[g] > model.week:
                 continue
             self.episode_until[g] = model.week + self.params.episode_weeks
             self.promises += 1
@@ -203,7 +204,7 @@ class FocusedDeterrence(Policy):
         hit = members[np.lexsort((members, -risk))[:n]]
         ones = np.ones(len(hit))
         factor = self.params.crackdown_sentence_weeks / model.p.justice.sentence_weeks
-        justice.arrest(model, hit, ones, factor * ones, np.full(len(hit), CRACKDOWN), "crackdown_charges")
+        justice.arrest(model, hit, ones, factor * ones, np.full(len(hit), DutyMode.CRACKDOWN), "crackdown_charges")
         self._cost += self.params.crackdown_cost
         model.ledger.count("arrests", len(hit))
         model.ledger.count("fd_crackdowns", 1)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.policies.base import Control, Policy, PolicyParams
-from abm.policing import SWEEP
+from abm.policing import DutyMode
 from abm.schema import NonNeg, Share, param
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class ManoDura(Policy):
         officers = np.arange(n - self.n_sweep, n)  # the last officers are taken for sweeps
         model.officer_block[officers] = model.stream("sweeps").choice(city.n_blocks, size=self.n_sweep, p=weights / weights.sum())
         duty = model.duty
-        duty.mode[officers] = SWEEP
+        duty.mode[officers] = DutyMode.SWEEP
         duty.stops[officers] = p.stops_per_officer
         duty.professionalism[officers] = p.professionalism
         duty.suspicion[officers] = p.suspicion_arrest

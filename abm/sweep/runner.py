@@ -35,6 +35,7 @@ from abm.metrics import window_columns
 from abm.simulate import simulate
 from abm.sweep.experiment import Experiment
 from abm.sweep.store import RowLog
+from abm.violence import HomicideKind
 
 ID_COLUMNS = ["run_id", "arm", "point", "replicate", "seed", "policies", "overrides", "scenario_hash", "status",
               "error"]
@@ -78,7 +79,7 @@ def run_job(job: dict) -> dict:
             ]
         if job["keep"].blocks:
             start = job["policy_start"]
-            kills = [e["block"] for e in result.events if e["step"] > start and e["kind"] != "police"]
+            kills = [e["block"] for e in result.events if e["step"] > start and e["kind"] != HomicideKind.POLICE]
             counts = np.bincount(np.array(kills, dtype=np.int64), minlength=len(result.blocks))
             blocks = [
                 {"run_id": info["run_id"], "arm": info["arm"], "point": info["point"], "replicate": info["replicate"],

@@ -22,6 +22,7 @@ from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
 from abm import measures, policies
+from abm.violence import HomicideKind
 from abm.viz.classroom import PRESETS, ClassroomModel, control_defaults, control_key
 
 LAYERS = ("Gang territory", "Socio-economic status", "Recent homicides", "Trust in police")
@@ -54,7 +55,7 @@ def _layer_colours(city_model, which: str) -> tuple[np.ndarray, str]:
         for e in reversed(city_model.events):
             if e["step"] <= week - 52:
                 break
-            if e["kind"] != "police":
+            if e["kind"] != HomicideKind.POLICE:
                 counts[e["block"]] += 1
         rgb = colormaps["inferno_r"](np.clip(counts / 4, 0, 1) * 0.85 + 0.15)[:, :3]
         return np.where(counts[:, None] > 0, rgb, grey), "homicides in the last year (darker: more)"
