@@ -223,26 +223,37 @@ def perceived_risk(params: YouthParams, certainty: np.ndarray, severity: float) 
 
 
 def youth_choices(model: CityModel) -> None:
-    """Propensity moves toward its target; non-members may join, members may leave."""
-    yth, p, city = model.youths, model.p.youth, model.city
-    free = yth.free
-    member = yth.gang >= 0
-    exposure = np.minimum(city.violence_exposure[yth.block], 1.0)
+    """Youths' weekly choices (ODD 7.5): propensity moves toward its target; the
+    perceived certainty of sanction is formed; non-members may join the local gang,
+    and those who were members at the start of the week may leave."""
+    members_before = model.youths.gang >= 0
+    update_propensity(model)
+    certainty = perceive_sanction(model)
+    joining(model, certainty)
+    desistance(model, members_before)
 
-    # Violence propensity: a state, pulled toward what self-control, membership,
-    # exposure and a prison record make of a youth; CBT lowers it while it lasts.
+
+def update_propensity(model: CityModel) -> None:
+    """Violence propensity: a state, pulled toward what self-control, membership,
+    exposure and a prison record make of a youth; CBT lowers it while it lasts."""
+    yth, p = model.youths, model.p.youth
+    exposure = np.minimum(model.city.violence_exposure[yth.block], 1.0)
     target = (
         p.propensity_self_control * (1 - yth.self_control)
-        + p.propensity_member * member
+        + p.propensity_member * (yth.gang >= 0)
         + p.propensity_exposure * exposure
         + p.propensity_released * yth.ever_prison
     )
     target = np.clip(target * (1 - yth.cbt_effect), 0, 1)
     yth.propensity += p.propensity_adapt * (target - yth.propensity)
 
-    # Perceived certainty of sanction: police around home and the city's clearance;
-    # members of a group told it will be sanctioned as a whole also weigh how credible
-    # that promise has proved (focused deterrence).
+
+def perceive_sanction(model: CityModel) -> np.ndarray:
+    """Each youth's perceived certainty of sanction (kept in ``perceived_certainty``):
+    police around home and the city's recent clearance; members of a group told it
+    will be sanctioned as a whole also weigh how credible that promise has proved
+    (focused deterrence)."""
+    yth, p, city = model.youths, model.p.youth, model.city
     police_near = city.neighbourhood_sum(city.police_presence)[yth.block] / NEIGHBOURHOOD_BLOCKS
     certainty = p.certainty_police * (1 - np.exp(-p.certainty_police_slope * police_near)) + (
         p.certainty_clearance * justice.recent_clearance(model, p.prior_clearance)
@@ -250,24 +261,27 @@ def youth_choices(model: CityModel) -> None:
     collective = np.append(model.collective_certainty, 0.0)[yth.gang]  # gang -1 -> 0
     certainty = np.maximum(certainty, collective)
     yth.perceived_certainty[:] = certainty
-    severity = perceived_severity(model)
+    return certainty
 
+
+def joining(model: CityModel, certainty: np.ndarray) -> None:
+    """Free non-members living in a gang's territory may join it (:func:`join_logit`)."""
+    yth, p, city = model.youths, model.p.youth, model.city
+    member = yth.gang >= 0
     local = city.gang_owner[yth.block]
-    candidates = free & ~member & (local >= 0)
-    idx = np.flatnonzero(candidates)
+    idx = np.flatnonzero(yth.free & ~member & (local >= 0))
     joined = np.empty(0, dtype=np.int64)
     if len(idx):
         g = local[idx]
-        demand = model.gangs.demand[g]
         income = model.gangs.income_per_member[g]
         logit = join_logit(
             p,
             peer_share=model.peers.share_with(member & yth.alive)[idx],
-            exposure=exposure[idx],
-            demand=demand,
+            exposure=np.minimum(city.violence_exposure[yth.block[idx]], 1.0),
+            demand=model.gangs.demand[g],
             income=income / (income + p.income_half_saturation),
             legal=(yth.in_school[idx] | yth.employed[idx]).astype(float),
-            sanction=certainty[idx] * severity,
+            sanction=certainty[idx] * perceived_severity(model),
             efficacy=city.collective_efficacy[yth.block[idx]],
             self_control=yth.self_control[idx],
             propensity=yth.propensity[idx],
@@ -279,18 +293,23 @@ def youth_choices(model: CityModel) -> None:
         yth.joined_step[joined] = model.week
     model.ledger.count("recruits", len(joined))
 
-    # Desistance: more likely with a job, with age and CBT; less in organised gangs.
-    midx = np.flatnonzero(free & member)
-    if len(midx):
-        org = model.gangs.organisation[yth.gang[midx]]
-        hazard = (
-            p.exit_base
-            * (1 + p.exit_job * yth.employed[midx])
-            * (1 + p.exit_age * (yth.age_weeks[midx] / WEEKS_PER_YEAR - YOUTH_ENTRY_AGE))
-            * (1 + p.exit_cbt * yth.cbt_effect[midx])
-            * (1 - p.exit_organisation * org)
-        )
-        u = model.stream("desistance").random(yth.n)
-        left = midx[u[midx] < hazard]
-        yth.gang[left] = -1
-        model.ledger.count("desisted", len(left))
+
+def desistance(model: CityModel, members: np.ndarray) -> None:
+    """Free members (of ``members``, those at the start of the week) may leave their
+    gang: more likely with a job, with age and CBT; less in organised gangs."""
+    yth, p = model.youths, model.p.youth
+    midx = np.flatnonzero(yth.free & members)
+    if len(midx) == 0:
+        return
+    org = model.gangs.organisation[yth.gang[midx]]
+    hazard = (
+        p.exit_base
+        * (1 + p.exit_job * yth.employed[midx])
+        * (1 + p.exit_age * (yth.age_weeks[midx] / WEEKS_PER_YEAR - YOUTH_ENTRY_AGE))
+        * (1 + p.exit_cbt * yth.cbt_effect[midx])
+        * (1 - p.exit_organisation * org)
+    )
+    u = model.stream("desistance").random(yth.n)
+    left = midx[u[midx] < hazard]
+    yth.gang[left] = -1
+    model.ledger.count("desisted", len(left))

@@ -107,71 +107,106 @@ class Ledger:
 
 
     def record(self) -> dict:
+        """This week's row of the time series (ODD 7.12): the week's counts and the
+        state at its end, by submodel."""
         m = self.model
-        yth, res = m.youths, m.residents
+        row = {"step": m.week, "year": round(m.week / WEEKS_PER_YEAR, 4)}
+        for part in (self._people, self._violence, self._gangs, self._justice, self._residents, self._costs,
+                     self._policies):
+            row.update(part())
+        self.rows.append(row)
+        self._week = defaultdict(int)
+        return row
+
+    def _people(self) -> dict:
+        m, w = self.model, self._week
+        return {
+            "people": m.people_alive,
+            "youths": int(m.youths.alive.sum()),
+            "residents": int(m.residents.alive.sum()),
+            "entered": w["entered"],
+            "aged_out": w["aged_out"],
+        }
+
+    def _violence(self) -> dict:
+        m, w = self.model, self._week
         people = m.people_alive
-        youths = int(yth.alive.sum())
-        w = self._week
-        incarcerated = int(yth.incarcerated.sum())
-        members = int(((yth.gang >= 0) & yth.alive).sum())
-        arrests = w["arrests"]
-        row = {
-            "step": m.week,
-            "year": round(m.week / WEEKS_PER_YEAR, 4),
-            "people": people,
-            "youths": youths,
-            "residents": int(res.alive.sum()),
+        return {
             "homicides": w["homicides"],
             "homicide_rate_per_100k": safe_ratio(w["homicides"] * WEEKS_PER_YEAR * 1e5, people),
             "police_killings": w["police_killings"],
             "confrontations": w["confrontations"],
+            "contested_blocks": int((rival_of_block(m) >= 0).sum()),
+            "violence_exposure_mean": _population_weighted(m, m.city.violence_exposure),
+            "killed_total": m.killed,
+        }
+
+    def _gangs(self) -> dict:
+        m, w = self.model, self._week
+        yth = m.youths
+        return {
             "recruits": w["recruits"],
             "prison_recruits": w["prison_recruits"],
-            "recruitment_per_1000_youth": safe_ratio(w["recruits"] * WEEKS_PER_YEAR * 1000, youths),
+            "recruitment_per_1000_youth": safe_ratio(w["recruits"] * WEEKS_PER_YEAR * 1000, int(yth.alive.sum())),
             "desisted": w["desisted"],
-            "gang_members": members,
+            "gang_members": int(((yth.gang >= 0) & yth.alive).sum()),
             "gangs_active": int((m.gangs.members > 0).sum()),
             "organisation_mean": float(np.mean(m.gangs.organisation)) if len(m.gangs) else 0.0,
-            "contested_blocks": int((rival_of_block(m) >= 0).sum()),
+        }
+
+    def _justice(self) -> dict:
+        m, w = self.model, self._week
+        incarcerated = int(m.youths.incarcerated.sum())
+        # Share of the trailing year's homicides cleared / convicted so far.
+        clearance, conviction = m.cases.outcomes(m.week - WEEKS_PER_YEAR + 1)
+        return {
             "incarcerated": incarcerated,
-            "incarceration_per_100k": safe_ratio(incarcerated * 1e5, people),
+            "incarceration_per_100k": safe_ratio(incarcerated * 1e5, m.people_alive),
             "prison_occupancy": justice.occupancy(m),
-            "arrests": arrests,
+            "arrests": w["arrests"],
             "arrests_non_member": w["arrests_non_member"],
-            "arrests_non_member_share": safe_ratio(w["arrests_non_member"], arrests),
+            "arrests_non_member_share": safe_ratio(w["arrests_non_member"], w["arrests"]),
+            "sweep_arrests": w["sweep_arrests"],
+            "sweep_arrests_non_member": w["sweep_arrests_non_member"],
             "cleared": w["cleared"],
             "convicted": w["convicted"],
-            "clearance_rate": float("nan"),
-            "conviction_rate": float("nan"),
+            "clearance_rate": clearance,
+            "conviction_rate": conviction,
+        }
+
+    def _residents(self) -> dict:
+        m, w = self.model, self._week
+        res = m.residents
+        return {
             "contacts_just": w["contacts_just"],
             "contacts_abusive": w["contacts_abusive"],
             "trust_mean": float(res.trust[res.alive].mean()),
             "reporting_rate": float(res.report_prob[res.alive].mean()),
             "collective_efficacy_mean": _population_weighted(m, m.city.collective_efficacy),
-            "violence_exposure_mean": _population_weighted(m, m.city.violence_exposure),
-            "entered": w["entered"],
-            "aged_out": w["aged_out"],
-            "killed_total": m.killed,
-            "sweep_arrests": w["sweep_arrests"],
-            "sweep_arrests_non_member": w["sweep_arrests_non_member"],
-            "policy_cost": self.policy_cost,
-            "prison_cost": incarcerated * m.p.prison.week_cost,
         }
+
+    def _costs(self) -> dict:
+        m = self.model
+        return {
+            "policy_cost": self.policy_cost,
+            "prison_cost": int(m.youths.incarcerated.sum()) * m.p.prison.week_cost,
+        }
+
+    def _policies(self) -> dict:
+        """The measures policies declare: counted, set as levels, or observed."""
+        m, w = self.model, self._week
         observed: dict = {}
         for observe in self._observers:
             observed.update(observe(m))
+        out = {}
         for measure in self._policy_measures:
             if measure.record == "count":
-                row[measure.name] = w[measure.name]
+                out[measure.name] = w[measure.name]
             elif measure.record == "level":
-                row[measure.name] = self._levels[measure.name]
+                out[measure.name] = self._levels[measure.name]
             else:
-                row[measure.name] = observed[measure.name]
-        self.rows.append(row)
-        # Share of the trailing year's homicides cleared / convicted so far.
-        row["clearance_rate"], row["conviction_rate"] = m.cases.outcomes(m.week - WEEKS_PER_YEAR + 1)
-        self._week = defaultdict(int)
-        return row
+                out[measure.name] = observed[measure.name]
+        return out
 
     def timeseries(self) -> list[dict]:
         columns = timeseries_columns()

@@ -129,74 +129,108 @@ def rival_of_block(model: CityModel) -> np.ndarray:
 
 
 def confrontations(model: CityModel) -> None:
-    """Draw this week's confrontations and homicides; update exposure and grievance."""
-    city, p, yth = model.city, model.p.violence, model.youths
-    # One number per block for each count: a block's count changes only when its own
-    # rate crosses its number (common random numbers across policies).
-    rng = model.stream("confrontations")
-    u_gang, u_youth = rng.random(city.n_blocks), rng.random(city.n_blocks)
-    rng = model.stream("lethality")
-    u_gang_kill, u_youth_kill = rng.random(city.n_blocks), rng.random(city.n_blocks)
-    decay = np.exp(-1.0 / p.grievance_memory_weeks)
-    model.grievance *= decay
-    n_b = city.n_blocks
-    police = city.police_presence
-    efficacy = city.collective_efficacy
+    """This week's violence (ODD 7.7): grievance fades; confrontations between rival
+    gangs and among non-members; violence exposure; homicides and their consequences.
 
+    Each block has one number for each count (confrontations between gangs, among
+    non-members, and killings of each), so a block's count changes only when its own
+    rate crosses its number (common random numbers across policies).
+    """
+    n_b = model.city.n_blocks
+    rng = model.stream("confrontations")
+    u_gang, u_youth = rng.random(n_b), rng.random(n_b)
+    rng = model.stream("lethality")
+    u_gang_kill, u_youth_kill = rng.random(n_b), rng.random(n_b)
+    model.grievance *= np.exp(-1.0 / model.p.violence.grievance_memory_weeks)
+    gang_conf, rival = gang_confrontations(model, u_gang)
+    youth_conf = youth_confrontations(model, u_youth)
+    model.ledger.count("confrontations", int((gang_conf + youth_conf).sum()))
+    update_exposure(model, gang_conf + youth_conf)
+    homicides(model, gang_conf, youth_conf, rival, u_gang_kill, u_youth_kill)
+
+
+def gang_confrontations(model: CityModel, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Confrontations between rival gangs in each contested block (drawn at the
+    block's number in ``u``), and the rival of each block (-1 where none)."""
+    city, p, yth = model.city, model.p.violence, model.youths
+    n_b = city.n_blocks
     gang_conf = np.zeros(n_b, dtype=np.int64)
     rival = np.full(n_b, -1, dtype=np.int64)
-    if len(model.gangs) >= 2:
-        counts = member_counts(model)
-        owner = city.gang_owner
-        rival = rival_of_block(model)
-        contested = np.flatnonzero(rival >= 0)
-        own_near = city.near_members(counts, owner, p.reach)[contested]
-        rival_near = city.near_members(counts, rival, p.reach)[contested]
-        members = yth.free & (yth.gang >= 0)
-        n_g = len(model.gangs)
-        prop_g = np.bincount(yth.gang[members], weights=yth.propensity[members], minlength=n_g) / np.maximum(
-            np.bincount(yth.gang[members], minlength=n_g), 1
-        )
-        org_g = model.gangs.organisation
-        risk = perceived_risk(model.p.youth, yth.perceived_certainty[members], perceived_severity(model))
-        risk_g = np.bincount(yth.gang[members], weights=risk, minlength=n_g) / np.maximum(
-            np.bincount(yth.gang[members], minlength=n_g), 1
-        )
-        g, h = owner[contested], rival[contested]
-        # Each pair's grievance is spread over the blocks where the two gangs meet,
-        # in proportion to how many of their members live there.
-        closeness = np.sqrt(own_near * rival_near)
-        pair = np.minimum(g, h) * n_g + np.maximum(g, h)
-        pair_total = np.bincount(pair, weights=closeness, minlength=n_g * n_g)[pair]
-        block_share = np.divide(closeness, pair_total, out=np.zeros(len(pair)), where=pair_total > 0)
-        rate = gang_confrontation_rate(
-            p,
-            own=own_near,
-            rival=rival_near,
-            propensity=(prop_g[g] + prop_g[h]) / 2,
-            grievance=(model.grievance[g, h] + model.grievance[h, g]) * block_share,
-            police=police[contested],
-            efficacy=efficacy[contested],
-            organisation=(org_g[g] + org_g[h]) / 2,
-            sanction=(risk_g[g] + risk_g[h]) / 2,
-        )
-        gang_conf[contested] = streams.poisson(u_gang[contested], rate)
+    if len(model.gangs) < 2:
+        return gang_conf, rival
+    counts = member_counts(model)
+    owner = city.gang_owner
+    rival = rival_of_block(model)
+    contested = np.flatnonzero(rival >= 0)
+    own_near = city.near_members(counts, owner, p.reach)[contested]
+    rival_near = city.near_members(counts, rival, p.reach)[contested]
+    members = yth.free & (yth.gang >= 0)
+    n_g = len(model.gangs)
+    prop_g = np.bincount(yth.gang[members], weights=yth.propensity[members], minlength=n_g) / np.maximum(
+        np.bincount(yth.gang[members], minlength=n_g), 1
+    )
+    org_g = model.gangs.organisation
+    risk = perceived_risk(model.p.youth, yth.perceived_certainty[members], perceived_severity(model))
+    risk_g = np.bincount(yth.gang[members], weights=risk, minlength=n_g) / np.maximum(
+        np.bincount(yth.gang[members], minlength=n_g), 1
+    )
+    g, h = owner[contested], rival[contested]
+    # Each pair's grievance is spread over the blocks where the two gangs meet,
+    # in proportion to how many of their members live there.
+    closeness = np.sqrt(own_near * rival_near)
+    pair = np.minimum(g, h) * n_g + np.maximum(g, h)
+    pair_total = np.bincount(pair, weights=closeness, minlength=n_g * n_g)[pair]
+    block_share = np.divide(closeness, pair_total, out=np.zeros(len(pair)), where=pair_total > 0)
+    rate = gang_confrontation_rate(
+        p,
+        own=own_near,
+        rival=rival_near,
+        propensity=(prop_g[g] + prop_g[h]) / 2,
+        grievance=(model.grievance[g, h] + model.grievance[h, g]) * block_share,
+        police=city.police_presence[contested],
+        efficacy=city.collective_efficacy[contested],
+        organisation=(org_g[g] + org_g[h]) / 2,
+        sanction=(risk_g[g] + risk_g[h]) / 2,
+    )
+    gang_conf[contested] = streams.poisson(u[contested], rate)
+    return gang_conf, rival
 
+
+def youth_confrontations(model: CityModel, u: np.ndarray) -> np.ndarray:
+    """Confrontations among free non-members in each block (drawn at the block's
+    number in ``u``)."""
+    city, yth = model.city, model.youths
     nonmember = yth.free & (yth.gang < 0)
-    psum = np.bincount(yth.block[nonmember], weights=yth.propensity[nonmember] ** 2, minlength=n_b)
-    youth_rate = youth_confrontation_rate(p, propensity_sum=psum, police=police, efficacy=efficacy)
-    youth_conf = streams.poisson(u_youth, youth_rate)
+    psum = np.bincount(yth.block[nonmember], weights=yth.propensity[nonmember] ** 2, minlength=city.n_blocks)
+    rate = youth_confrontation_rate(
+        model.p.violence, propensity_sum=psum, police=city.police_presence, efficacy=city.collective_efficacy
+    )
+    return streams.poisson(u, rate)
 
-    conf = gang_conf + youth_conf
-    model.ledger.count("confrontations", int(conf.sum()))
+
+def update_exposure(model: CityModel, conf: np.ndarray) -> None:
+    """Violence exposure of each block: fades, and grows with confrontations on it and
+    around it."""
+    city, p = model.city, model.p.violence
     exposure_decay = np.exp(-1.0 / p.exposure_memory_weeks)
     spread = city.neighbourhood_sum(conf)
     city.violence_exposure[:] = city.violence_exposure * exposure_decay + p.exposure_per_confrontation * conf + (
         p.exposure_spillover * spread
     )
 
-    gang_kills = streams.binomial(u_gang_kill, gang_conf, p.lethality)
-    youth_kills = streams.binomial(u_youth_kill, youth_conf, p.lethality)
+
+def homicides(
+    model: CityModel,
+    gang_conf: np.ndarray,
+    youth_conf: np.ndarray,
+    rival: np.ndarray,
+    u_gang: np.ndarray,
+    u_youth: np.ndarray,
+) -> None:
+    """Some confrontations kill (``lethality``): who kills whom, grievance, cases."""
+    city, p = model.city, model.p.violence
+    gang_kills = streams.binomial(u_gang, gang_conf, p.lethality)
+    youth_kills = streams.binomial(u_youth, youth_conf, p.lethality)
     # Who kills whom: each killing draws from its own stream (week, block, number).
     for b in np.flatnonzero(gang_kills).tolist():
         for k in range(int(gang_kills[b])):

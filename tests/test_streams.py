@@ -54,10 +54,13 @@ def test_a_count_moves_only_where_its_rate_moves():
 
 
 def _twins(scenario, seed=5, weeks=30):
+    """Two identical cities after ``weeks`` steps, their clocks on the next step."""
     a, b = CityModel(scenario, seed), CityModel(scenario, seed)
     for _ in range(weeks):
         a.step()
         b.step()
+    a.week += 1
+    b.week += 1
     return a, b
 
 
