@@ -67,11 +67,14 @@ class ClassroomModel(mesa.Model):
         seed: int = 1,
         compare: bool = True,
         start_year: float = 1.0,
+        scenario: object = None,
         **choices,
     ):
         """``choices``: for each registered policy ``<name>`` (switch it on; default its
         ``dashboard_on``), ``compare_<name>`` (on in the comparison city) and its
-        controls' levels, ``<name>__<field>`` (default the parameter's)."""
+        controls' levels, ``<name>__<field>`` (default the parameter's). ``scenario`` is
+        Mesa's own (SolaraViz passes one on reset) and is not used: the city's
+        parameters come from the preset and the choices."""
         super().__init__(rng=int(seed))
         if preset not in PRESETS:
             raise ValueError(f"preset must be one of {', '.join(PRESETS)}")
