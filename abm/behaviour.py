@@ -9,6 +9,7 @@ its directions without running a city.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,26 +29,30 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def new_youth_traits(model: CityModel, slots: np.ndarray, rng: np.random.Generator) -> None:
+def new_youth_traits(
+    model: CityModel, slots: np.ndarray, stream: Callable[[str], np.random.Generator]
+) -> None:
     """Draw household SES, schooling, work and traits for youths entering ``slots``.
 
-    Draws are laid out by slot (one number per youth slot, entering or not), so who
-    else enters this week does not change a slot's draws.
+    Each trait has its own stream (``stream(name)``). School and work draws are laid
+    out by slot (one number per youth slot, entering or not), so who else enters this
+    week does not change them; SES and the continuous traits are drawn for the
+    entering youths only (cheaper for large cities).
     """
     yth, p = model.youths, model.p
     n = len(slots)
     blocks = yth.block[slots]
-    yth.ses[slots] = model.city.household_ses(blocks, rng)
+    yth.ses[slots] = model.city.household_ses(blocks, stream("ses"))
     ses = yth.ses[slots]
     age = yth.age_weeks[slots] / WEEKS_PER_YEAR
     # Dropout is about three times as common in the poorest quartile (CEPAL).
     pop, yp = p.population, p.youth
     school_p = np.clip(pop.school_enrolment * (pop.school_ses_base + pop.school_ses_slope * ses), 0, pop.school_max)
-    yth.in_school[slots] = (rng.random(yth.n)[slots] < school_p) & (age < SCHOOL_LEAVING_AGE)
+    yth.in_school[slots] = (stream("school").random(yth.n)[slots] < school_p) & (age < SCHOOL_LEAVING_AGE)
     work_p = employment_equilibrium(pop, ses)
-    yth.employed[slots] = ~yth.in_school[slots] & (rng.random(yth.n)[slots] < work_p)
-    yth.self_control[slots] = rng.beta(yp.self_control_shape, yp.self_control_shape, yth.n)[slots]
-    noise = rng.normal(0, yp.propensity_initial_sd, yth.n)[slots]
+    yth.employed[slots] = ~yth.in_school[slots] & (stream("work").random(yth.n)[slots] < work_p)
+    yth.self_control[slots] = stream("self_control").beta(yp.self_control_shape, yp.self_control_shape, n)
+    noise = stream("propensity").normal(0, yp.propensity_initial_sd, n)
     yth.propensity[slots] = np.clip(yp.propensity_self_control * (1 - yth.self_control[slots]) + noise, 0, 1)
     yth.gang[slots] = -1
     yth.joined_step[slots] = -1
@@ -130,10 +135,13 @@ def ageing(model: CityModel) -> None:
     # A stationary cohort: as many enter as left, living where youths live.
     city = model.city
     weights = city.density_weights(model.p.city.poor_density)
-    homes = model.stream("entry_homes").choice(city.n_blocks, size=yth.n, p=weights / weights.sum())
-    yth.block[free_slots] = homes[free_slots]
+    # One number per youth slot; a block by inverting the density's distribution
+    # (what Generator.choice does, for the entering slots only).
+    u = model.stream("entry_homes").random(yth.n)[free_slots]
+    cdf = np.cumsum(weights / weights.sum())
+    yth.block[free_slots] = np.searchsorted(cdf / cdf[-1], u, side="right")
     yth.age_weeks[free_slots] = YOUTH_ENTRY_AGE * WEEKS_PER_YEAR
-    new_youth_traits(model, free_slots, model.stream("entry_traits"))
+    new_youth_traits(model, free_slots, lambda name: model.stream("entry_" + name))
     for slot in free_slots.tolist():
         model.add_youth(slot)
     build_peer_network(model, free_slots, model.stream("entry_peers"))

@@ -181,6 +181,8 @@ def arrest(
         mode: duty of the arresting officer (see :mod:`abm.policing`), kept on the inmate.
         stream: name of the random stream (each arresting mechanism has its own).
     """
+    if len(slots) == 0:
+        return
     yth, p = model.youths, model.p.justice
     yth.arrests[slots] += 1
     rng = model.stream(stream)

@@ -119,7 +119,7 @@ class CityModel(mesa.Model):
             p.adult_employment * (p.adult_employment_ses_base + p.adult_employment_ses_slope * res.ses), 0, 1
         )
         yth.age_weeks[:] = rng.integers(YOUTH_ENTRY_AGE * WEEKS_PER_YEAR, YOUTH_EXIT_AGE * WEEKS_PER_YEAR, yth.n)
-        behaviour.new_youth_traits(self, np.arange(yth.n), self.streams.get("traits_initial"))
+        behaviour.new_youth_traits(self, np.arange(yth.n), lambda name: self.streams.get("initial_" + name))
         city.population[:] = np.bincount(res.block, minlength=city.n_blocks) + np.bincount(
             yth.block, minlength=city.n_blocks
         )

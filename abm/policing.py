@@ -44,6 +44,10 @@ class Officer(mesa.Agent):
         return (b % self.model.city.width, b // self.model.city.width)
 
 
+# What each stop decides, each with its own random number.
+STOP_DECISIONS = ("who is stopped", "conduct", "arrest", "force")
+
+
 class DutyMode(IntEnum):
     """What an officer is doing this week (``model.duty.mode``); ``CRACKDOWN`` marks
     youths arrested in a focused-deterrence crackdown (``youths.jailed_by``)."""
@@ -127,18 +131,17 @@ def contacts(model: CityModel) -> None:
         return
     # Stops happen where officers are, among free youths living there.
     duty = model.duty
-    stops_per_officer = streams.poisson(model.stream("stop_counts").random(n_off), duty.stops)
+    rng = model.stream("stops")
+    stops_per_officer = streams.poisson(rng.random(n_off), duty.stops)
     blocks = np.repeat(model.officer_block, stops_per_officer)
     officer = np.repeat(np.arange(n_off), stops_per_officer)
-    # The k-th stop of each officer has its own numbers: row k of a (stops, officers)
-    # table, so a change in one officer's stops does not shift another's.
+    # The k-th stop of each officer has its own numbers (STOP_DECISIONS): row k of a
+    # (stops, decisions, officers) table drawn after the counts, so
+    # a change in one officer's stops does not shift another's, and more stops only
+    # add rows at the end.
     nth = np.arange(len(officer)) - np.repeat(np.cumsum(stops_per_officer) - stops_per_officer, stops_per_officer)
-    most = int(stops_per_officer.max(initial=0))
-
-    def per_stop(name: str) -> np.ndarray:
-        return model.stream(name).random((most, n_off))[nth, officer]
-
-    u_pick, u_conduct, u_arrest, u_force = (per_stop(n) for n in ("stop_pick", "stop_conduct", "arrest", "force"))
+    table = rng.random((int(stops_per_officer.max(initial=0)), len(STOP_DECISIONS), n_off))
+    u_pick, u_conduct, u_arrest, u_force = (table[nth, j, officer] for j in range(len(STOP_DECISIONS)))
     order = np.argsort(yth.block[free], kind="stable")
     sorted_blocks = yth.block[free][order]
     lo = np.searchsorted(sorted_blocks, blocks, side="left")

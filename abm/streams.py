@@ -19,14 +19,41 @@ count only when the rate crosses that block's uniform.
 from __future__ import annotations
 
 import zlib
+from statistics import NormalDist
 
 import numpy as np
 
 
-# Above these, counts come from scipy's exact (slower) inverse distribution functions.
+# Above these, counts come from a table of the whole distribution function (exact;
+# fine for the few large counts of a week, such as sentence lengths); beyond the
+# table's reach, from the normal approximation.
 LARGE = 30.0
 LARGE_TRIALS = 50
+TABLE_MAX = 20_000
 MAX_COUNT = 2**62
+_LOG_FACTORIAL = np.zeros(1)
+
+
+def log_factorial(k: np.ndarray) -> np.ndarray:
+    """log(k!) for whole numbers ``k`` (a table grown as needed)."""
+    global _LOG_FACTORIAL
+    top = int(np.max(k, initial=0))
+    if top >= len(_LOG_FACTORIAL):
+        size = max(top + 1, 2 * len(_LOG_FACTORIAL))
+        _LOG_FACTORIAL = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, size)))])
+    return _LOG_FACTORIAL[k]
+
+
+def _invert_table(u: np.ndarray, log_pmf: np.ndarray) -> np.ndarray:
+    """The smallest k whose distribution function reaches u, from a table of log pmf
+    (one row per unit, one column per count)."""
+    cdf = np.cumsum(np.exp(log_pmf), axis=1)
+    return np.minimum((cdf < u[:, None]).sum(axis=1), log_pmf.shape[1] - 1)
+
+
+def _normal_quantile(u: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    z = np.array([NormalDist().inv_cdf(min(max(x, 1e-300), 1 - 1e-16)) for x in u.tolist()])
+    return np.clip(np.floor(mean + sd * z + 0.5), 0, MAX_COUNT).astype(np.int64)
 
 
 def name_key(name: str) -> int:
@@ -62,9 +89,7 @@ def poisson(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     k = np.zeros(u.shape, dtype=np.int64)
     large = rate > LARGE
     if large.any():
-        from scipy.stats import poisson as poisson_law
-
-        k[large] = np.minimum(poisson_law.ppf(u[large], rate[large]), MAX_COUNT).astype(np.int64)
+        k[large] = _poisson_large(u[large], rate[large])
     pmf = np.where(large, 0.0, np.exp(-rate))
     cdf = pmf.copy()
     todo = np.flatnonzero(~large & (u > cdf))
@@ -93,9 +118,7 @@ def binomial(u: np.ndarray, trials: np.ndarray, p: float | np.ndarray) -> np.nda
     live = ~certain & (p > 0) & (trials > 0)
     large = live & (trials > LARGE_TRIALS)
     if large.any():
-        from scipy.stats import binom
-
-        k[large] = binom.ppf(u[large], trials[large], p[large]).astype(np.int64)
+        k[large] = _binomial_large(u[large], trials[large], p[large])
         live &= ~large
     idx = np.flatnonzero(live)
     if len(idx) == 0:
@@ -113,3 +136,37 @@ def binomial(u: np.ndarray, trials: np.ndarray, p: float | np.ndarray) -> np.nda
         k[idx[todo]] = j
         todo = todo[(u[idx[todo]] > cdf[todo]) & (j < n[todo])]
     return k
+
+
+def _poisson_large(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    out = np.empty(len(u), dtype=np.int64)
+    table = rate <= TABLE_MAX
+    if table.any():
+        lam = rate[table]
+        top = int(np.ceil(lam.max() + 12 * np.sqrt(lam.max()) + 12))
+        ks = np.arange(top + 1)
+        log_pmf = ks[None, :] * np.log(lam)[:, None] - lam[:, None] - log_factorial(ks)[None, :]
+        out[table] = _invert_table(u[table], log_pmf)
+    if (~table).any():
+        out[~table] = _normal_quantile(u[~table], rate[~table], np.sqrt(rate[~table]))
+    return out
+
+
+def _binomial_large(u: np.ndarray, trials: np.ndarray, p: np.ndarray) -> np.ndarray:
+    out = np.empty(len(u), dtype=np.int64)
+    table = trials <= TABLE_MAX
+    if table.any():
+        n, q = trials[table], p[table]
+        ks = np.arange(int(n.max()) + 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_pmf = (
+                log_factorial(n)[:, None] - log_factorial(ks)[None, :]
+                - log_factorial(np.maximum(n[:, None] - ks[None, :], 0))
+                + ks[None, :] * np.log(q)[:, None] + (n[:, None] - ks[None, :]) * np.log1p(-q)[:, None]
+            )
+        log_pmf = np.where(ks[None, :] <= n[:, None], log_pmf, -np.inf)
+        out[table] = _invert_table(u[table], log_pmf)
+    if (~table).any():
+        n, q = trials[~table], p[~table]
+        out[~table] = np.minimum(_normal_quantile(u[~table], n * q, np.sqrt(n * q * (1 - q))), n)
+    return out

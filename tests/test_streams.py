@@ -67,7 +67,7 @@ def _twins(scenario, seed=5, weeks=30):
 def test_one_youth_leaving_the_candidates_does_not_change_who_else_joins(classroom):
     from abm import behaviour
 
-    scenario = classroom.replace(**{"youth.join_base": -2.0})  # many joins in one week
+    scenario = classroom.replace(**{"youth.join_base": 0.0})  # many joins in one week
     a, b = _twins(scenario)
     yth = b.youths
     local = b.city.gang_owner[yth.block]
