@@ -6,14 +6,16 @@ scheduling"); each mechanism is one vectorized pass in its own module.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mesa
 import networkx as nx
 import numpy as np
 
 from abm import behaviour, gangs, justice, policies, policing, residents, violence
 from abm.city import City
-from abm.config import Scenario
-from abm.metrics import Ledger
+from abm.config import Scenario, load_scenario
+from abm.metrics import Ledger, timeseries_columns
 from abm.streams import Streams
 from abm.population import (
     WEEKS_PER_YEAR,
@@ -27,14 +29,32 @@ from abm.population import (
 )
 
 
+YOUTH_REPORTERS = {name: name for name in ("block", "gang", "propensity", "in_school", "employed", "incarcerated")}
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """A scenario, or a scenario file to load (so that ``mesa.batch_run`` can pass a path:
+    ``batch_run(CityModel, {"scenario": "configs/classroom.toml"}, rng=[1, 2])``)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    return load_scenario(Path(scenario))
+
+
+def _reporter(name: str):
+    return lambda model: model.ledger.rows[-1][name]
+
+
 class CityModel(mesa.Model):
     """A segregated city with youths, gangs, police and residents.
 
     Args:
-        scenario: validated parameters (see :mod:`abm.config`).
-        seed: the run's seed (>= 0). Every random number comes from a stream derived
-            from it and the name of the decision that draws it (:mod:`abm.streams`):
-            ``model.stream(name)`` for this week's draws.
+        scenario: validated parameters (see :mod:`abm.config`), or a scenario file.
+        seed: the run's seed (>= 0; None draws one, kept in ``model.seed``). Every
+            random number comes from a stream derived from it and the name of the
+            decision that draws it (:mod:`abm.streams`): ``model.stream(name)`` for
+            this week's draws.
+        collect_agents: also collect each youth's main state every week in
+            ``model.datacollector`` (memory grows with people x weeks).
 
     Attributes:
         city: blocks, districts and cell fields (:class:`abm.city.City`).
@@ -47,7 +67,10 @@ class CityModel(mesa.Model):
         ledger: per-step measures (see :mod:`abm.metrics`).
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0):
+    def __init__(self, scenario: Scenario | str | Path, seed: int | None = 0, collect_agents: bool = False):
+        scenario = as_scenario(scenario)
+        if seed is None:  # as Mesa does for rng=None: a fresh seed, kept so the run can be repeated
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
         streams = Streams(seed)
         super().__init__(rng=streams.get("mesa"))
         self.streams = streams
@@ -100,6 +123,12 @@ class CityModel(mesa.Model):
         residents.initialise(self)
 
         self.ledger = Ledger(self)
+        # Mesa's data collection: the weekly measures (the columns of timeseries.csv),
+        # and, when asked, each youth's main state.
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in timeseries_columns()},
+            agenttype_reporters={Youth: YOUTH_REPORTERS} if collect_agents else None,
+        )
         self.policies = policies.build(scenario.policies, self)
         self.events: list[dict] = []
         self.entered = 0
@@ -146,6 +175,8 @@ class CityModel(mesa.Model):
         self.policy_hook("community")          # beat officers work with residents
         self.ledger.policy_cost = float(sum(pol.cost(self) for pol in self.active_policies()))
         self.ledger.record()                   # this week's measures
+        self.datacollector.collect(self)
+        self.running = self.week < self.p.run.steps
 
     def run(self, steps: int | None = None, progress=None) -> None:
         """Run ``steps`` weeks (default: the scenario's), calling ``progress(1)`` after each."""
