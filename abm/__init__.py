@@ -6,7 +6,7 @@ cities, for comparing citizen-security policies.
     result.summary["homicide_rate_per_100k"]
 
 The names below are imported when first used (PEP 562), so that reading and analysing
-result files (:mod:`abm.analysis`, :mod:`abm.measures`, :mod:`abm.io`) never loads the
+result files (:mod:`abm.results`, :mod:`abm.analysis`, :mod:`abm.measures`, :mod:`abm.io`) never loads the
 model.
 """
 
@@ -24,9 +24,10 @@ _LAZY = {
     "load_scenario": "abm.config",
     "RunResult": "abm.simulate",
     "simulate": "abm.simulate",
+    "load_results": "abm.results",
 }
 
-__all__ = ["ConfigError", "RunResult", "Scenario", "load_scenario", "simulate", "__version__"]
+__all__ = ["ConfigError", "RunResult", "Scenario", "load_results", "load_scenario", "simulate", "__version__"]
 
 
 def __getattr__(name: str):

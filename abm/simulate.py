@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from abm.config import Scenario
 from abm.io import provenance, write_csv, write_json
 from abm.metrics import calibration, summary_columns, timeseries_columns
@@ -57,6 +59,18 @@ class RunResult:
     @property
     def calibration(self) -> list[dict]:
         return calibration(self.summary)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The run's tables as pandas DataFrames, with the columns of its files:
+        ``timeseries``, ``summary`` (one row), ``blocks`` and ``events``."""
+        return {
+            "timeseries": pd.DataFrame(self.timeseries, columns=list(timeseries_columns())),
+            "summary": pd.DataFrame([self.summary], columns=list(summary_columns())),
+            "blocks": pd.DataFrame(self.blocks, columns=list(BLOCK_COLUMNS)),
+            "events": pd.DataFrame(self.events, columns=list(EVENT_COLUMNS)).astype(
+                {"kind": str, "victim_type": str}
+            ),
+        }
 
 
 def simulate(

@@ -244,3 +244,14 @@ def test_cost_per_homicide_averted_is_extra_cost_over_homicides_averted():
     assert row["ci_low"] <= row["mean"] <= row["ci_high"]
     worse = {(0, r): run(110, 2000.0) for r in range(5)}
     assert math.isnan(cost_per_homicide_averted("x", "all", worse, base, sorted(worse), seed=1)["mean"])
+
+
+def test_an_experiment_folder_loads_as_dataframes(smoke_run):
+    from abm import load_results
+
+    out, _ = smoke_run
+    results = load_results(out)
+    assert results.kind == "experiment"
+    assert len(results.runs) == len(rows(out / "runs.csv"))
+    assert {"arm", "replicate", "seed", "homicide_rate_per_100k"} <= set(results.runs.columns)
+    assert results.comparison is not None and results.manifest

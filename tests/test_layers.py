@@ -21,7 +21,7 @@ def loaded_after(code: str) -> set[str]:
 
 def test_analysis_and_report_import_no_model_code():
     loaded = loaded_after(
-        "import abm, abm.analysis, abm.analysis.comparison, abm.analysis.plots, abm.analysis.report, "
+        "import abm, abm.results, abm.analysis, abm.analysis.comparison, abm.analysis.plots, abm.analysis.report, "
         "abm.analysis.sensitivity, abm.analysis.statistics, abm.measures, abm.io, abm.cli"
     )
     assert not loaded & set(MODEL_MODULES), sorted(loaded & set(MODEL_MODULES))

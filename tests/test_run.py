@@ -71,3 +71,29 @@ def test_api_simulate_is_usable_from_python(tiny):
     assert result.summary["people"] == 6400
     assert len(result.timeseries) == tiny.run.steps
     assert {t["metric"] for t in result.calibration} >= {"homicide_rate_per_100k", "conviction_rate"}
+
+
+def test_results_come_back_as_dataframes_in_memory_and_from_the_folder(tiny, tmp_path):
+    from abm import load_results
+
+    result = simulate(tiny, 5)
+    frames = result.frames()
+    assert len(frames["timeseries"]) == tiny.run.steps and len(frames["summary"]) == 1
+    assert frames["timeseries"]["homicides"].sum() == sum(r["homicides"] for r in result.timeseries)
+    write_run(result, tmp_path / "run")
+    loaded = load_results(tmp_path / "run")
+    assert loaded.kind == "run" and loaded.manifest["seed"] == 5
+    assert list(loaded.timeseries.columns) == list(frames["timeseries"].columns)
+    assert loaded.timeseries["homicides"].tolist() == frames["timeseries"]["homicides"].tolist()
+    assert len(loaded.events) == len(frames["events"])
+
+
+def test_loading_a_folder_without_results_is_one_clear_error(tmp_path):
+    import pytest
+
+    from abm import ConfigError, load_results
+
+    with pytest.raises(ConfigError, match="no such result folder"):
+        load_results(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="holds no result file"):
+        load_results(tmp_path)
