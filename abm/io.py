@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import platform
 import subprocess
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 
@@ -58,18 +60,37 @@ def write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _git(*args: str) -> str | None:
+def project_checkout() -> Path | None:
+    """The project's own git checkout, when the package runs from one (not an installed
+    copy, which may sit inside some other repository): the package's parent folder,
+    holding this project's ``pyproject.toml`` and the top of a git work tree."""
+    root = Path(__file__).resolve().parent.parent
+    pyproject = root / "pyproject.toml"
     try:
-        out = subprocess.run(
-            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
-        )
+        ours = pyproject.is_file() and 'name = "abm"' in pyproject.read_text()
+    except OSError:
+        return None
+    if not ours or not (root / ".git").exists():
+        return None
+    top = _git_in(root, "rev-parse", "--show-toplevel")
+    return root if top is not None and Path(top).resolve() == root else None
+
+
+def _git_in(folder: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def _git(*args: str) -> str | None:
+    root = project_checkout()
+    return None if root is None else _git_in(root, *args)
+
+
 def git_commit() -> str | None:
-    """The package's git commit, when it runs from a checkout."""
+    """The project's git commit, only when the package runs from its own checkout."""
     return _git("rev-parse", "HEAD") or None
 
 
@@ -81,7 +102,22 @@ def git_dirty() -> bool | None:
 
 def provenance() -> dict:
     """What every manifest starts with: package, version, git commit and whether the
-    checkout had uncommitted changes."""
+    checkout had uncommitted changes (None outside the project's own checkout), and the
+    versions of Python and of the libraries that decide the numbers."""
     from abm import __version__
 
-    return {"package": "abm", "version": __version__, "git_commit": git_commit(), "git_dirty": git_dirty()}
+    return {
+        "package": "abm",
+        "version": __version__,
+        "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "python": platform.python_version(),
+        "libraries": {name: _version(name) for name in ("mesa", "numpy", "networkx", "pydantic", "pandas")},
+    }
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None

@@ -97,3 +97,21 @@ def test_loading_a_folder_without_results_is_one_clear_error(tmp_path):
         load_results(tmp_path / "missing")
     with pytest.raises(ConfigError, match="holds no result file"):
         load_results(tmp_path)
+
+
+def test_a_copy_of_the_package_inside_another_repository_records_no_commit(tmp_path):
+    import shutil
+
+    from .conftest import ROOT
+
+    other = tmp_path / "other_project"
+    shutil.copytree(ROOT / "abm", other / "abm", ignore=shutil.ignore_patterns("__pycache__"))
+    (other / "pyproject.toml").write_text('[project]\nname = "something-else"\n')
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    subprocess.run(["git", "-C", str(other), "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True)
+    probe = "import json; from abm.io import provenance; print(json.dumps(provenance()))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=other, capture_output=True, text=True, check=True)
+    found = json.loads(out.stdout)
+    assert found["git_commit"] is None and found["git_dirty"] is None
+    assert found["python"] and found["libraries"]["numpy"] and found["libraries"]["mesa"]

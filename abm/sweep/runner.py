@@ -243,6 +243,7 @@ def run_experiment(
         "seconds": time.perf_counter() - t0,
         "workers": workers,
         "executor": "dask" if (dask or scheduler) else "local",
+        "scheduler": scheduler,
     }
     write_manifest(exp, out, replications or exp.spec.replications, started, summary)
     return summary
@@ -269,5 +270,6 @@ def write_manifest(exp: Experiment, out: Path, replications: int, started: str, 
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "runs": summary["runs"],
         "failed": summary["failed"],
+        "executor": {"kind": summary["executor"], "workers": summary["workers"], "scheduler": summary["scheduler"]},
     }
     write_json(out / "manifest.json", manifest)
