@@ -42,3 +42,11 @@ def test_mean_interval_widens_with_fewer_replicates():
     m, lo, hi = mean_interval(x)
     m2, lo2, hi2 = mean_interval(np.tile(x, 4))
     assert m == m2 and (hi - lo) > (hi2 - lo2)
+
+
+def test_t_quantiles_are_the_tabulated_values():
+    from abm.analysis.statistics import t_quantile
+
+    assert math.isclose(t_quantile(5), 2.5706, abs_tol=1e-4)
+    assert math.isclose(t_quantile(30), 2.0423, abs_tol=1e-4)  # not 1.96
+    assert math.isclose(t_quantile(10**6), 1.9600, abs_tol=1e-4)
