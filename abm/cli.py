@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--force", action="store_true", help="start again in a folder that already holds results")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    dash = sub.add_parser("dashboard", help="the classroom dashboard in a browser (Solara, works offline)")
+    dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
+                 'pip install "abm[dashboard]")')
+    dash = sub.add_parser("dashboard", help=dash_help, description=dash_help)
     dash.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
     dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
 
@@ -289,13 +291,22 @@ def analyse_folder(exp, out: Path) -> str:
 
 def cmd_dashboard(args) -> int:
     """Serve the dashboard with Solara: production mode, no browser opened, no telemetry."""
+    import importlib.util
     import os
     import shutil
 
     app = Path(__file__).resolve().parent / "viz" / "app.py"
+    def lacks(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is None
+        except (ImportError, ValueError):
+            return True
+
+    missing = [m for m in ("solara", "ipyvuetify", "altair") if lacks(m)]
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which("solara")
-    if solara is None:
-        raise ConfigError("solara is not installed: reinstall the package (pip install -e .)")
+    if missing or solara is None:
+        raise ConfigError(f"the dashboard needs {', '.join(missing) or 'the solara command'}, which this "
+                          'installation lacks: pip install "abm[dashboard]"')
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
     print(f"abm dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production"]

@@ -167,6 +167,23 @@ def test_core_commands_import_no_dashboard_packages():
     assert proc.stdout.strip() == "[]"
 
 
+def test_dashboard_without_its_extra_says_what_to_install(tmp_path):
+    # Hide the dashboard packages from a child process: each import of them fails.
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import importlib.abc, sys\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('solara', 'ipyvuetify', 'ipyvue', 'altair'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n")
+    env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "abm", "dashboard"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and 'pip install "abm[dashboard]"' in proc.stderr
+
+
 @pytest.mark.slow
 def test_the_wheel_carries_the_presets(tmp_path):
     # Built as pip builds it for an install (in an isolated environment: needs the network
@@ -183,3 +200,8 @@ def test_the_wheel_carries_the_presets(tmp_path):
     for name in EXPERIMENT_NAMES:
         assert f"abm/presets/experiments/{name}.toml" in names
     assert "abm/presets/__init__.py" in names
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    core = [line for line in text.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    assert core and not any("solara" in line for line in core)
+    assert "Provides-Extra: dashboard" in text
