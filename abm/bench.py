@@ -79,7 +79,20 @@ def _child(kind: str, *args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_bench(presets: list[str], years: list[float] | None, configs: Path) -> int:
+def preset_file(name: str, configs: Path | None) -> Path:
+    """A preset's file: from the folder ``configs`` if given, else by path or bundled name."""
+    from abm.config import ConfigError
+    from abm.presets import resolve_scenario
+
+    if configs is None:
+        return resolve_scenario(name)
+    path = configs / f"{name}.toml"
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found (preset {name!r})")
+    return path
+
+
+def run_bench(presets: list[str], years: list[float] | None, configs: Path | None = None) -> int:
     from abm.config import ConfigError
 
     if years and len(years) not in (1, len(presets)):
@@ -88,9 +101,7 @@ def run_bench(presets: list[str], years: list[float] | None, configs: Path) -> i
     print(f"{'preset':<20}{'people':>10}{'steps':>7}{'build s':>9}{'s/sim-year':>12}"
           f"{'agent-steps/s':>15}{'peak MiB':>10}  target")
     for i, name in enumerate(presets):
-        path = configs / f"{name}.toml"
-        if not path.exists():
-            raise ConfigError(f"{path}: file not found (preset {name!r})")
+        path = preset_file(name, configs)
         y = (years[i] if len(years) > 1 else years[0]) if years else DEFAULT_YEARS.get(name, 1.0)
         r = _child("measure_preset", str(path), y)
         rows.append(r)
@@ -127,7 +138,7 @@ name = "baseline"
 """
 
 
-def run_sweep_bench(configs: Path, reps: int = 16) -> int:
+def run_sweep_bench(configs: Path | None = None, reps: int = 16) -> int:
     """Runs per minute of one sweep with 1 and 2 local workers and a local Dask cluster."""
     import tempfile
 
@@ -136,7 +147,7 @@ def run_sweep_bench(configs: Path, reps: int = 16) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.toml"
-        path.write_text(SWEEP_FILE.format(scenario=(configs / "classroom.toml").resolve(), reps=reps))
+        path.write_text(SWEEP_FILE.format(scenario=preset_file("classroom", configs).resolve(), reps=reps))
         exp = load_experiment(path)
         print(f"sweep of {reps} classroom runs (10 years each)")
         print(f"{'executor':<24}{'seconds':>9}{'runs/min':>10}")

@@ -56,23 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one scenario and write its result files")
-    run.add_argument("config", help="scenario file, e.g. configs/baseline.toml")
+    run.add_argument("config", help="scenario: a bundled name (abm list), e.g. classroom, or a file")
     run.add_argument("--seed", type=seed_int, default=1, help="random seed (default 1)")
     run.add_argument("--steps", type=positive_int, help="weeks to run (default: the scenario's run.steps)")
     run.add_argument("--out", type=Path, help="output folder (default results/<scenario>/seed-<seed>)")
-    run.add_argument("--policy", dest="layers", action="append", default=[], metavar="FILE",
-                     help="merge a policy file over the scenario, e.g. configs/policies/cbt.toml (repeatable)")
+    run.add_argument("--policy", dest="layers", action="append", default=[], metavar="NAME|FILE",
+                     help="merge a policy over the scenario: a bundled name, e.g. cbt, or a file (repeatable)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="change any field by dotted path, e.g. --set police.officers=400 (repeatable)")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no closing table")
 
     val = sub.add_parser("validate", help="check a scenario file and print its parameters")
-    val.add_argument("config")
-    val.add_argument("--policy", dest="layers", action="append", default=[], metavar="FILE")
+    val.add_argument("config", help="scenario: a bundled name or a file")
+    val.add_argument("--policy", dest="layers", action="append", default=[], metavar="NAME|FILE",
+                     help="a policy merged over it: a bundled name or a file (repeatable)")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     exp = sub.add_parser("experiment", help="run an experiment file: arms x replications, compare, plot")
-    exp.add_argument("file", help="experiment file, e.g. experiments/policy_comparison.toml")
+    exp.add_argument("file", help="experiment: a bundled name, e.g. policy_comparison or smoke, or a file")
     exp.add_argument("--reps", type=positive_int, help="replications per arm (default: the file's)")
     exp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
     exp.add_argument("--out", type=Path, help="output folder (default results/<experiment>)")
@@ -82,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--force", action="store_true", help="start again in a folder that already holds results")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    dash = sub.add_parser("dashboard", help="the classroom dashboard in a browser (Solara, works offline)")
+    dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
+                 'pip install "abm[dashboard]")')
+    dash = sub.add_parser("dashboard", help=dash_help, description=dash_help)
     dash.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
     dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
 
@@ -90,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("folder", type=Path)
 
     cal = sub.add_parser("calibrate", help="distance from the calibration targets over many seeds")
-    cal.add_argument("config")
+    cal.add_argument("config", help="scenario: a bundled name, e.g. baseline, or a file")
     cal.add_argument("--seeds", type=positive_int, default=10, help="number of seeds, 1..N (default 10)")
     cal.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
     cal.add_argument("--steps", type=positive_int, help="weeks to run (default: the scenario's)")
@@ -98,12 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure speed and memory of the presets beside Mesa's Epstein example")
     bench.add_argument("--presets", nargs="+", default=["classroom", "district", "city"],
-                       help="preset names in configs/ (default: classroom district city)")
+                       help="bundled scenario names, or files (default: classroom district city)")
     bench.add_argument("--years", type=float, nargs="+",
                        help="simulated years per preset (default: 10 10 1)")
-    bench.add_argument("--configs", type=Path, default=Path("configs"), help="folder of the preset files")
+    bench.add_argument("--configs", type=Path, help="folder to take the --presets from (default: the bundled presets)")
     bench.add_argument("--sweep", action="store_true",
                        help="instead, measure sweep throughput with 1 and 2 workers and with Dask")
+    lst = sub.add_parser("list", help="the bundled scenarios, policies and experiments, one line each")
+    lst.add_argument("--paths", action="store_true", help="show each preset's file")
+
+    init = sub.add_parser("init", help="copy the bundled configs/ and experiments/ into a folder, for editing")
+    init.add_argument("folder", type=Path)
+    init.add_argument("--force", action="store_true", help="overwrite files that already exist")
+
     par = sub.add_parser("params", help="list every parameter: default, range, unit, evidence grade, source")
     par.add_argument("--markdown", action="store_true", help="Markdown tables grouped by section")
     par.add_argument("--section", metavar="NAME",
@@ -142,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.sweep:
                 return run_sweep_bench(args.configs)
             return run_bench(args.presets, args.years, args.configs)
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "init":
+            return cmd_init(args)
     except ConfigError as exc:
         print(f"abm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -166,10 +180,45 @@ def cmd_params(args) -> int:
     return 0
 
 
+def cmd_list(args) -> int:
+    from abm import presets
+
+    found = presets.bundled()
+    width = max((len(p.name) for p in found), default=0)
+    titles = {"scenario": "Scenarios (abm run NAME)", "policy": "Policies (abm run SCENARIO --policy NAME)",
+              "experiment": "Experiments (abm experiment NAME)"}
+    lines = []
+    for kind in presets.KINDS:
+        lines.append(titles[kind])
+        for p in (p for p in found if p.kind == kind):
+            lines.append(f"  {p.name:<{width}}  {p.description}" + (f"  [{p.path}]" if args.paths else ""))
+        lines.append("")
+    lines.append("Copy them for editing: abm init FOLDER")
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_init(args) -> int:
+    from abm import presets
+
+    copied = presets.copy_to(args.folder, force=args.force)
+    print(f"{args.folder}: copied {len(copied)} files into configs/ and experiments/; "
+          f"run them by path, e.g. abm run {args.folder / 'configs' / 'classroom.toml'}")
+    return 0
+
+
+def scenario_args(args) -> tuple[Path, list[Path]]:
+    """The scenario and policy files a command names, by path or bundled name."""
+    from abm.presets import resolve_policy, resolve_scenario
+
+    return resolve_scenario(args.config), [resolve_policy(p) for p in getattr(args, "layers", [])]
+
+
 def cmd_validate(args) -> int:
     from abm.config import load_scenario, parse_overrides
 
-    scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)
+    path, layers = scenario_args(args)
+    scenario = load_scenario(path, parse_overrides(args.overrides), layers)
     print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
     return 0
 
@@ -178,7 +227,9 @@ def cmd_experiment(args) -> int:
     from abm.sweep.experiment import load_experiment
     from abm.sweep.runner import run_experiment
 
-    exp = load_experiment(args.file)
+    from abm.presets import resolve_experiment
+
+    exp = load_experiment(resolve_experiment(args.file))
     out = args.out or Path("results") / exp.name
     if (out / "runs.csv").exists() and not (args.resume or args.force):
         raise ConfigError(f"--out {out}: already holds results (runs.csv); add --resume to finish them "
@@ -240,13 +291,22 @@ def analyse_folder(exp, out: Path) -> str:
 
 def cmd_dashboard(args) -> int:
     """Serve the dashboard with Solara: production mode, no browser opened, no telemetry."""
+    import importlib.util
     import os
     import shutil
 
     app = Path(__file__).resolve().parent / "viz" / "app.py"
+    def lacks(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is None
+        except (ImportError, ValueError):
+            return True
+
+    missing = [m for m in ("solara", "ipyvuetify", "altair") if lacks(m)]
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which("solara")
-    if solara is None:
-        raise ConfigError("solara is not installed: reinstall the package (pip install -e .)")
+    if missing or solara is None:
+        raise ConfigError(f"the dashboard needs {', '.join(missing) or 'the solara command'}, which this "
+                          'installation lacks: pip install "abm[dashboard]"')
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
     print(f"abm dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production"]
@@ -258,10 +318,11 @@ def cmd_calibrate(args) -> int:
     from abm.calibration import format_report, report, run_seeds
     from abm.config import load_scenario, parse_overrides
 
+    path, _ = scenario_args(args)
     overrides = parse_overrides(args.overrides)
     if args.steps:
         overrides["run.steps"] = args.steps
-    scenario = load_scenario(args.config, overrides)
+    scenario = load_scenario(path, overrides)
     seeds = list(range(1, args.seeds + 1))
     print(format_report(scenario, seeds, report(run_seeds(scenario, seeds, args.workers))))
     return 0
@@ -273,14 +334,15 @@ def cmd_run(args) -> int:
     from abm.config import load_scenario, parse_overrides
     from abm.simulate import simulate, write_run
 
-    scenario = load_scenario(args.config, parse_overrides(args.overrides), args.layers)
+    path, layers = scenario_args(args)
+    scenario = load_scenario(path, parse_overrides(args.overrides), layers)
     steps = args.steps or scenario.run.steps
     out = args.out or Path("results") / scenario.name / f"seed-{args.seed}"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
     with tqdm(total=steps, unit="week", desc=scenario.name, delay=2, disable=args.quiet, leave=False) as bar:
         result = simulate(scenario, args.seed, steps=args.steps, progress=bar.update)
-    write_run(result, out, str(args.config))
+    write_run(result, out, str(path))
     if not args.quiet:
         print(closing_table(result, out))
     return 0

@@ -10,15 +10,13 @@ not chance.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mesa
 
 from abm import policies
 from abm.config import load_scenario
 from abm.model import CityModel
+from abm.presets import resolve_scenario
 
-CONFIGS = Path(__file__).resolve().parent.parent.parent / "configs"
 PRESETS = ("classroom", "district")
 
 
@@ -92,7 +90,7 @@ class ClassroomModel(mesa.Model):
         start_step = round(start_year * 52)
         # The dashboard measures from the start, and policies start at start_year.
         base = {"run.burn_in": 0, "run.steps": 5200}
-        path = CONFIGS / f"{preset}.toml"
+        path = resolve_scenario(preset)
         self.start_step = start_step
         self.cities: list[tuple[str, CityModel]] = [
             (arm_label(chosen), CityModel(load_scenario(path, {**base, **policy_overrides(chosen, levels, start_step)}),
