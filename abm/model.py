@@ -12,7 +12,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from abm import behaviour, gangs, justice, policies, policing, residents, violence
+from abm import behaviour, gangs, justice, policies, policing, presets, residents, violence
 from abm.city import City
 from abm.config import Scenario, load_scenario
 from abm.metrics import Ledger, timeseries_columns
@@ -33,11 +33,12 @@ YOUTH_REPORTERS = {name: name for name in ("block", "gang", "propensity", "in_sc
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
-    """A scenario, or a scenario file to load (so that ``mesa.batch_run`` can pass a path:
-    ``batch_run(CityModel, {"scenario": "configs/classroom.toml"}, rng=[1, 2])``)."""
+    """A scenario, or a bundled scenario's name or a scenario file to load (so that
+    ``mesa.batch_run`` can pass one: ``batch_run(CityModel, {"scenario": "classroom"},
+    rng=[1, 2])``)."""
     if isinstance(scenario, Scenario):
         return scenario
-    return load_scenario(Path(scenario))
+    return load_scenario(presets.resolve_scenario(scenario))
 
 
 def _reporter(name: str):
@@ -48,7 +49,8 @@ class CityModel(mesa.Model):
     """A segregated city with youths, gangs, police and residents.
 
     Args:
-        scenario: validated parameters (see :mod:`abm.config`), or a scenario file.
+        scenario: validated parameters (see :mod:`abm.config`), or a bundled scenario's
+            name or a scenario file.
         seed: the run's seed (>= 0; None draws one, kept in ``model.seed``). Every
             random number comes from a stream derived from it and the name of the
             decision that draws it (:mod:`abm.streams`): ``model.stream(name)`` for

@@ -50,6 +50,11 @@ def test_batch_run_takes_a_scenario_file_and_seeds_and_matches_simulate(tiny, tm
         assert r["homicides"] == expected["homicides"] and np.isclose(r["trust_mean"], expected["trust_mean"])
 
 
+def test_a_bundled_scenario_can_be_named():
+    model = CityModel("classroom", seed=1)
+    assert model.p.name == "classroom" and model.people_start == 6400
+
+
 def test_a_run_without_a_seed_draws_one_and_keeps_it(tiny):
     model = CityModel(tiny, seed=None)
     again = CityModel(tiny, seed=model.seed)
