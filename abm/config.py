@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from abm import policies
+from abm import presets
 from abm.policies import PoliciesParams
 from abm.schema import ConfigError, NonNeg, Section, Share, param
 
@@ -656,7 +657,7 @@ def load_scenario(
     """Read, merge and validate a scenario file.
 
     Args:
-        path: the scenario file.
+        path: the scenario file, or a bundled scenario's name (``"classroom"``).
         overrides: dotted paths to values, applied last (``{"police.officers": 400}``).
         layers: further files merged over it in order, e.g. policy files
             (``configs/policies/cbt.toml``); each is checked on its own first, so that
@@ -665,10 +666,11 @@ def load_scenario(
     Raises:
         ConfigError: naming the file, the field path and the problem.
     """
-    path = Path(path)
+    path = presets.resolve_scenario(path)  # a file, or a bundled scenario's name
     data = load_raw(path)
     for layer in layers:
-        layer_data = load_raw(Path(layer))
+        layer = presets.resolve_policy(layer)
+        layer_data = load_raw(layer)
         validate(layer_data, str(layer))
         data = merge(data, layer_data)
     for key, value in (overrides or {}).items():

@@ -51,8 +51,11 @@ def test_batch_run_takes_a_scenario_file_and_seeds_and_matches_simulate(tiny, tm
 
 
 def test_a_bundled_scenario_can_be_named():
+    from abm import load_scenario
+
     model = CityModel("classroom", seed=1)
     assert model.p.name == "classroom" and model.people_start == 6400
+    assert load_scenario("classroom", layers=["cbt"]).policies.cbt is not None
 
 
 def test_a_run_without_a_seed_draws_one_and_keeps_it(tiny):
