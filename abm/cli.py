@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
-                 'pip install "abm[dashboard]")')
+                 'from a checkout, pip install ".[dashboard]")')
     dash = sub.add_parser("dashboard", help=dash_help, description=dash_help)
     dash.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
     dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
@@ -306,7 +306,8 @@ def cmd_dashboard(args) -> int:
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which("solara")
     if missing or solara is None:
         raise ConfigError(f"the dashboard needs {', '.join(missing) or 'the solara command'}, which this "
-                          'installation lacks: pip install "abm[dashboard]"')
+                          "installation lacks: install the dashboard extra "
+                          '(from a checkout, pip install ".[dashboard]")')
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
     print(f"abm dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production"]

@@ -181,7 +181,7 @@ def test_dashboard_without_its_extra_says_what_to_install(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "abm", "dashboard"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and 'pip install "abm[dashboard]"' in proc.stderr
+    assert proc.stderr.count("\n") == 1 and 'pip install ".[dashboard]"' in proc.stderr
 
 
 @pytest.mark.slow
