@@ -338,11 +338,16 @@ def cmd_run(args) -> int:
     path, layers = scenario_args(args)
     scenario = load_scenario(path, parse_overrides(args.overrides), layers)
     steps = args.steps or scenario.run.steps
+    burn_in = None
+    if args.steps and args.steps <= scenario.run.burn_in:
+        burn_in = 0
+        print(f"note: --steps {args.steps} is within the burn-in ({scenario.run.burn_in} weeks): "
+              "measuring from the first week (run.burn_in = 0)", file=sys.stderr)
     out = args.out or Path("results") / scenario.name / f"seed-{args.seed}"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
     with tqdm(total=steps, unit="week", desc=scenario.name, delay=2, disable=args.quiet, leave=False) as bar:
-        result = simulate(scenario, args.seed, steps=args.steps, progress=bar.update)
+        result = simulate(scenario, args.seed, steps=args.steps, progress=bar.update, burn_in=burn_in)
     write_run(result, out, str(path))
     if not args.quiet:
         print(closing_table(result, out))

@@ -529,7 +529,21 @@ class Scenario(Section):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def replace(self, **dotted: Any) -> Scenario:
-        """A copy with fields changed by dotted path: ``s.replace(**{"police.officers": 400})``."""
+        """A copy with fields changed by dotted path: ``s.replace(**{"police.officers": 400})``.
+
+        Raises:
+            ConfigError: naming the changes and the problem, in one line.
+        """
+        try:
+            return self.replaced(**dotted)
+        except ValidationError as exc:
+            changes = ", ".join(f"{k}={v!r}" for k, v in dotted.items())
+            problems = "; ".join(describe_error(e) for e in exc.errors())
+            raise ConfigError(f"{self.name} with {changes}: {problems}") from None
+
+    def replaced(self, **dotted: Any) -> Scenario:
+        """:meth:`replace`, raising pydantic's ``ValidationError`` for callers that name
+        the source of the changes themselves."""
         data = self.model_dump()
         for key, value in dotted.items():
             set_dotted(data, key, value)

@@ -79,22 +79,24 @@ def simulate(
     steps: int | None = None,
     progress: Callable[[int], object] | None = None,
     windows: dict[str, tuple[int, int]] | None = None,
+    burn_in: int | None = None,
 ) -> RunResult:
     """Build a city from ``scenario``, run it with ``seed``, return its measures.
 
     Args:
         scenario: validated parameters.
-        seed: seed of the model's random generator.
-        steps: weeks to run (default ``scenario.run.steps``); burn-in stays as configured.
+        seed: the run's seed (every random stream derives from it).
+        steps: weeks to run (default ``scenario.run.steps``).
+        burn_in: weeks before measuring (default ``scenario.run.burn_in``); it must be
+            smaller than ``steps``, as in a scenario file (a ConfigError otherwise).
         progress: called with 1 after each week (for a progress bar).
         windows: name -> (first, last) steps (inclusive, 1-based) whose window
             measures the result should hold (:attr:`RunResult.windows`).
     """
     started = dt.datetime.now(dt.UTC)
-    if steps is not None and steps <= scenario.run.burn_in:
-        scenario = scenario.replace(**{"run.steps": steps, "run.burn_in": 0})
-    elif steps is not None:
-        scenario = scenario.replace(**{"run.steps": steps})
+    changes = {key: value for key, value in (("run.steps", steps), ("run.burn_in", burn_in)) if value is not None}
+    if changes:
+        scenario = scenario.replace(**changes)
     model = CityModel(scenario, seed)
     model.run(progress=progress)
     finished = dt.datetime.now(dt.UTC)

@@ -115,3 +115,16 @@ def test_a_copy_of_the_package_inside_another_repository_records_no_commit(tmp_p
     found = json.loads(out.stdout)
     assert found["git_commit"] is None and found["git_dirty"] is None
     assert found["python"] and found["libraries"]["numpy"] and found["libraries"]["mesa"]
+
+
+def test_a_run_shorter_than_its_burn_in_is_refused_unless_burn_in_is_given(tiny):
+    import pytest
+
+    from abm import ConfigError
+
+    with pytest.raises(ConfigError, match=r"run.burn_in \(20\) must be smaller than run.steps \(10\)"):
+        simulate(tiny, 1, steps=10)
+    result = simulate(tiny, 1, steps=10, burn_in=0)
+    assert result.scenario.run.burn_in == 0 and len(result.timeseries) == 10
+    with pytest.raises(ConfigError, match="police.officers: must be >= 0"):
+        tiny.replace(**{"police.officers": -1})

@@ -133,7 +133,7 @@ class Experiment:
         if not values:
             return self.scenarios[arm]
         try:
-            return self.scenarios[arm].replace(**values)
+            return self.scenarios[arm].replaced(**values)
         except ValidationError as exc:
             problems = "; ".join(describe_error(e) for e in exc.errors())
             raise ConfigError(f"{self.path}: design point {point} ({values}): {problems}") from None
@@ -230,7 +230,7 @@ def load_experiment(path: str | Path) -> Experiment:
         for name, p in spec.design.parameters.items():
             for value in ([p.low, p.high] if p.values is None else p.values):
                 try:
-                    scenarios[spec.baseline].replace(**{name: int(value) if p.integer else value})
+                    scenarios[spec.baseline].replaced(**{name: int(value) if p.integer else value})
                 except ValidationError as exc:
                     problems = "; ".join(describe_error(e) for e in exc.errors())
                     raise ConfigError(f"{path}: design.parameters.{name}: {problems}") from None
