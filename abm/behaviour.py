@@ -266,7 +266,7 @@ def perceive_sanction(model: CityModel) -> np.ndarray:
     certainty = p.certainty_police * (1 - np.exp(-p.certainty_police_slope * police_near)) + (
         p.certainty_clearance * justice.recent_clearance(model, p.prior_clearance)
     )
-    collective = np.append(model.collective_certainty, 0.0)[yth.gang]  # gang -1 -> 0
+    collective = model.gangs.of(model.collective_certainty, yth.gang)  # 0 for non-members
     certainty = np.maximum(certainty, collective)
     yth.perceived_certainty[:] = certainty
     return certainty

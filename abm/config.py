@@ -612,19 +612,19 @@ def valid_keys_hint(parent: tuple, root: type[BaseModel]) -> str:
         field = model.model_fields.get(str(part))
         if field is None:
             return ""
-        inner = _table_type(field.annotation)
+        inner = table_type(field.annotation)
         if inner is None:
             return ""
         model = inner
     return "; valid keys: " + ", ".join(model.model_fields)
 
 
-def _table_type(annotation) -> type[BaseModel] | None:
+def table_type(annotation) -> type[BaseModel] | None:
     """The table (model) type inside ``X``, ``X | None`` or ``list[X]``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()) or ():
-        found = _table_type(arg)
+        found = table_type(arg)
         if found is not None:
             return found
     return None

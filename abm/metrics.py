@@ -102,23 +102,20 @@ class Ledger:
         if self.model.in_measurement:
             self.block_homicides[block] += 1
 
-    def recent(self, name: str, weeks: int = WEEKS_PER_YEAR) -> int:
-        return sum(row[name] for row in self.rows[-weeks:])
-
-
     def record(self) -> dict:
         """This week's row of the time series (ODD 7.12): the week's counts and the
-        state at its end, by submodel."""
+        state at its end, by submodel (each part may read what earlier parts put in the
+        row, such as the number of people)."""
         m = self.model
         row = {"step": m.week, "year": round(m.week / WEEKS_PER_YEAR, 4)}
         for part in (self._people, self._violence, self._gangs, self._justice, self._residents, self._costs,
                      self._policies):
-            row.update(part())
+            row.update(part(row))
         self.rows.append(row)
         self._week = defaultdict(int)
         return row
 
-    def _people(self) -> dict:
+    def _people(self, row: dict) -> dict:
         m, w = self.model, self._week
         return {
             "people": m.people_alive,
@@ -128,12 +125,11 @@ class Ledger:
             "aged_out": w["aged_out"],
         }
 
-    def _violence(self) -> dict:
+    def _violence(self, row: dict) -> dict:
         m, w = self.model, self._week
-        people = m.people_alive
         return {
             "homicides": w["homicides"],
-            "homicide_rate_per_100k": safe_ratio(w["homicides"] * WEEKS_PER_YEAR * 1e5, people),
+            "homicide_rate_per_100k": safe_ratio(w["homicides"] * WEEKS_PER_YEAR * 1e5, row["people"]),
             "police_killings": w["police_killings"],
             "confrontations": w["confrontations"],
             "contested_blocks": int((rival_of_block(m) >= 0).sum()),
@@ -141,27 +137,27 @@ class Ledger:
             "killed_total": m.killed,
         }
 
-    def _gangs(self) -> dict:
+    def _gangs(self, row: dict) -> dict:
         m, w = self.model, self._week
         yth = m.youths
         return {
             "recruits": w["recruits"],
             "prison_recruits": w["prison_recruits"],
-            "recruitment_per_1000_youth": safe_ratio(w["recruits"] * WEEKS_PER_YEAR * 1000, int(yth.alive.sum())),
+            "recruitment_per_1000_youth": safe_ratio(w["recruits"] * WEEKS_PER_YEAR * 1000, row["youths"]),
             "desisted": w["desisted"],
             "gang_members": int(((yth.gang >= 0) & yth.alive).sum()),
             "gangs_active": int((m.gangs.members > 0).sum()),
             "organisation_mean": float(np.mean(m.gangs.organisation)) if len(m.gangs) else 0.0,
         }
 
-    def _justice(self) -> dict:
+    def _justice(self, row: dict) -> dict:
         m, w = self.model, self._week
         incarcerated = int(m.youths.incarcerated.sum())
         # Share of the trailing year's homicides cleared / convicted so far.
         clearance, conviction = m.cases.outcomes(m.week - WEEKS_PER_YEAR + 1)
         return {
             "incarcerated": incarcerated,
-            "incarceration_per_100k": safe_ratio(incarcerated * 1e5, m.people_alive),
+            "incarceration_per_100k": safe_ratio(incarcerated * 1e5, row["people"]),
             "prison_occupancy": justice.occupancy(m),
             "arrests": w["arrests"],
             "arrests_non_member": w["arrests_non_member"],
@@ -174,7 +170,7 @@ class Ledger:
             "conviction_rate": conviction,
         }
 
-    def _residents(self) -> dict:
+    def _residents(self, row: dict) -> dict:
         m, w = self.model, self._week
         res = m.residents
         return {
@@ -185,14 +181,13 @@ class Ledger:
             "collective_efficacy_mean": _population_weighted(m, m.city.collective_efficacy),
         }
 
-    def _costs(self) -> dict:
-        m = self.model
+    def _costs(self, row: dict) -> dict:
         return {
             "policy_cost": self.policy_cost,
-            "prison_cost": int(m.youths.incarcerated.sum()) * m.p.prison.week_cost,
+            "prison_cost": row["incarcerated"] * self.model.p.prison.week_cost,
         }
 
-    def _policies(self) -> dict:
+    def _policies(self, row: dict) -> dict:
         """The measures policies declare: counted, set as levels, or observed."""
         m, w = self.model, self._week
         observed: dict = {}

@@ -16,7 +16,6 @@ from abm import behaviour, gangs, justice, policies, policing, presets, resident
 from abm.city import City
 from abm.config import Scenario, load_scenario
 from abm.metrics import Ledger, timeseries_columns
-from abm.streams import Streams
 from abm.population import (
     WEEKS_PER_YEAR,
     YOUTH_ENTRY_AGE,
@@ -27,6 +26,7 @@ from abm.population import (
     Youth,
     Youths,
 )
+from abm.streams import Streams
 
 
 YOUTH_REPORTERS = {name: name for name in ("block", "gang", "propensity", "in_school", "employed", "incarcerated")}

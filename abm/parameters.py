@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from abm.config import Scenario, _table_type
+from abm.config import Scenario, table_type
 from abm.policies import PoliciesParams
 from abm.schema import ConfigError, Grade
 
@@ -54,9 +54,9 @@ def sections() -> list[tuple[str, type[BaseModel]]]:
     out = []
     for name, field in Scenario.model_fields.items():
         if name not in METADATA:
-            out.append((name, _table_type(field.annotation)))
+            out.append((name, table_type(field.annotation)))
     for name, field in PoliciesParams.model_fields.items():
-        out.append((f"policies.{name}", _table_type(field.annotation)))
+        out.append((f"policies.{name}", table_type(field.annotation)))
     return out
 
 

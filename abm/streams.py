@@ -81,8 +81,9 @@ class Streams:
 def poisson(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Poisson counts at ``rate``, one per uniform in ``u`` (inverse distribution function).
 
-    Exact for any rate; the loop runs once per possible count, so it suits the small
-    weekly rates of the model (it stops as soon as every unit is placed).
+    Small rates (the weekly rates of confrontations and stops) sum the distribution
+    count by count, stopping as soon as every unit is placed; rates above ``LARGE``
+    (sentence lengths) invert a table of the whole distribution.
     """
     u = np.asarray(u, dtype=float)
     rate = np.broadcast_to(np.asarray(rate, dtype=float), u.shape)
