@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="merge a policy over the scenario: a bundled name, e.g. cbt, or a file (repeatable)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="change any field by dotted path, e.g. --set police.officers=400 (repeatable)")
+    run.add_argument("--force", action="store_true", help="replace the results already in --out")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no closing table")
 
     val = sub.add_parser("validate", help="check a scenario file and print its parameters")
@@ -77,10 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--reps", type=positive_int, help="replications per arm (default: the file's)")
     exp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
     exp.add_argument("--out", type=Path, help="output folder (default results/<experiment>)")
-    exp.add_argument("--resume", action="store_true", help="finish a sweep that was stopped, keeping finished runs")
+    exp.add_argument("--resume", action="store_true",
+                     help="finish a sweep that was stopped, keeping finished runs (or add replicates with --reps); "
+                          "refused if the experiment changed")
+    exp.add_argument("--retry-failed", action="store_true", help="with --resume: run failed runs again")
     exp.add_argument("--dask", action="store_true", help="run on a local Dask cluster of --workers processes")
     exp.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
-    exp.add_argument("--force", action="store_true", help="start again in a folder that already holds results")
+    exp.add_argument("--force", action="store_true",
+                     help="start again; the folder's results are replaced whole when the new sweep completes")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
@@ -224,37 +229,38 @@ def cmd_validate(args) -> int:
 
 
 def cmd_experiment(args) -> int:
+    from abm.presets import resolve_experiment
     from abm.sweep.experiment import load_experiment
     from abm.sweep.runner import run_experiment
 
-    from abm.presets import resolve_experiment
-
     exp = load_experiment(resolve_experiment(args.file))
     out = args.out or Path("results") / exp.name
-    if (out / "runs.csv").exists() and not (args.resume or args.force):
-        raise ConfigError(f"--out {out}: already holds results (runs.csv); add --resume to finish them "
-                          "or --force to start again")
+    report: list[str] = []
+    again = (f"abm experiment {args.file} --out {out} --resume" + (f" --reps {args.reps}" if args.reps else ""))
     try:
         summary = run_experiment(exp, out, args.reps, args.workers, resume=args.resume, progress=not args.quiet,
-                                 dask=args.dask, scheduler=args.scheduler)
+                                 dask=args.dask, scheduler=args.scheduler, force=args.force,
+                                 retry_failed=args.retry_failed,
+                                 analyse=lambda stage: report.append(analyse_folder(exp, stage, out)))
     except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
     except KeyboardInterrupt:
-        print(f"abm: interrupted; finished runs are in {out}/runs.csv. Finish with: "
-              f"abm experiment {args.file} --out {out} --resume" + (f" --reps {args.reps}" if args.reps else ""),
-              file=sys.stderr)
+        print(f"abm: interrupted; finished runs are kept in {out}.partial. Finish with: {again}", file=sys.stderr)
         return 130
     print(f"{exp.name}: {summary['done']} runs ({summary['ran_now']} now, {summary['failed']} failed) "
           f"on {summary['workers']} {summary['executor']} workers in {summary['seconds']:.0f} s")
-    print(analyse_folder(exp, out))
+    print("\n".join(report))
     if summary["failed"]:
-        print(f"abm: {summary['failed']} runs failed; their errors are in runs.csv (status, error)", file=sys.stderr)
+        print(f"abm: {summary['failed']} runs failed; their errors are in {out}/runs.csv (status, error); "
+              f"run them again with: abm experiment {args.file} --out {out} --resume --retry-failed",
+              file=sys.stderr)
         return 1
     return 0
 
 
-def analyse_folder(exp, out: Path) -> str:
-    """Comparison, sensitivity indices and figures of a finished experiment; a short text."""
+def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
+    """Comparison, sensitivity indices and figures of a finished experiment in ``out``;
+    a short text naming its files as in ``shown`` (where the folder will be)."""
     from abm.analysis.comparison import compare, read_runs, table, write_comparison
     from abm.analysis.plots import all_figures, has_rows
     from abm.analysis.sensitivity import run_sensitivity
@@ -277,13 +283,14 @@ def analyse_folder(exp, out: Path) -> str:
                          key=lambda r: -r[key])
             lines.append(f"  {output}: " + ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5]))
         lines.append("")
-    figures = all_figures(out, rows)
+    shown = shown or out
+    figures = [shown / p.name for p in all_figures(out, rows)]
     files = ["runs.csv", "comparison.csv", "manifest.json"] + [f for f in ("timeseries.csv", "blocks.csv")
                                                                 if has_rows(out / f)]
     if sens:
         files.append("sensitivity.csv")
-        figures.append(out / "sensitivity.png")
-    lines.append(f"files: {out}/" + ", ".join(files))
+        figures.append(shown / "sensitivity.png")
+    lines.append(f"files: {shown}/" + ", ".join(files))
     if figures:
         lines.append("figures: " + ", ".join(str(p) for p in figures))
     return "\n".join(lines)
@@ -333,6 +340,7 @@ def cmd_run(args) -> int:
     from tqdm import tqdm
 
     from abm.config import load_scenario, parse_overrides
+    from abm.folders import check_replaceable
     from abm.simulate import simulate, write_run
 
     path, layers = scenario_args(args)
@@ -344,11 +352,10 @@ def cmd_run(args) -> int:
         print(f"note: --steps {args.steps} is within the burn-in ({scenario.run.burn_in} weeks): "
               "measuring from the first week (run.burn_in = 0)", file=sys.stderr)
     out = args.out or Path("results") / scenario.name / f"seed-{args.seed}"
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder")
+    check_replaceable(out, args.force, "run")  # before the run, not after it
     with tqdm(total=steps, unit="week", desc=scenario.name, delay=2, disable=args.quiet, leave=False) as bar:
         result = simulate(scenario, args.seed, steps=args.steps, progress=bar.update, burn_in=burn_in)
-    write_run(result, out, str(path))
+    write_run(result, out, str(path), force=args.force)
     if not args.quiet:
         print(closing_table(result, out))
     return 0

@@ -8,7 +8,10 @@ cell format. This module imports no model code.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -38,26 +41,42 @@ def write_rows(handle, columns: list[str], rows: Iterable[dict], header: bool = 
 
 def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: Iterable[dict]) -> None:
     """Write rows atomically: a temporary file renamed over ``path``."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
+    with atomic(path) as handle:
         write_rows(handle, list(columns), rows)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def write_json(path: Path, data) -> None:
     """Write JSON (indented, with a final newline) atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    with atomic(path) as handle:
+        handle.write(json.dumps(data, indent=2) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:
     """Write text atomically."""
+    with atomic(path) as handle:
+        handle.write(text)
+
+
+@contextlib.contextmanager
+def atomic(path: Path):
+    """A text handle on a temporary file that replaces ``path`` when the block ends.
+
+    If writing fails (a full disk, a folder we may not write), the temporary file is
+    removed, ``path`` keeps what it held, and the ``OSError`` names ``path``."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def project_checkout() -> Path | None:
@@ -100,6 +119,22 @@ def git_dirty() -> bool | None:
     return None if status is None else bool(status)
 
 
+@functools.cache
+def source_hash() -> str:
+    """A hash of the Python source that makes the numbers, whether it runs from a
+    checkout (committed or not) or from an installed copy: the whole package but the
+    analysis (tables, figures, reports) and the dashboard, which read results and
+    write none of their rows."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] in ("analysis", "viz"):
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def provenance() -> dict:
     """What every manifest starts with: package, version, git commit and whether the
     checkout had uncommitted changes (None outside the project's own checkout), and the
@@ -111,6 +146,7 @@ def provenance() -> dict:
         "version": __version__,
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
+        "source_hash": source_hash(),
         "python": platform.python_version(),
         "libraries": {name: _version(name) for name in ("mesa", "numpy", "networkx", "pydantic", "pandas")},
     }

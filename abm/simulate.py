@@ -137,14 +137,39 @@ def block_rows(model: CityModel) -> list[dict]:
     ]
 
 
-def write_run(result: RunResult, out: Path, config_path: str | None = None) -> None:
-    """Write the five files of a run into ``out`` (created if needed)."""
-    out.mkdir(parents=True, exist_ok=True)
+def write_run(result: RunResult, out: Path, config_path: str | None = None, force: bool = False) -> None:
+    """Write the five files of a run into the folder ``out``.
+
+    The files are written beside it and moved into place when all are written
+    (:class:`abm.folders.ResultsFolder`): a failed write leaves what ``out`` held
+    before. A folder that already holds results is replaced only with ``force``.
+
+    Raises:
+        ConfigError: ``out`` holds results (without ``force``) or other files, or
+            another process is writing it.
+        OSError: a file could not be written; its name is the error's filename.
+    """
+    from abm.folders import ResultsFolder
+
+    with ResultsFolder(Path(out), "run") as folder:
+        folder.check_replaceable(force)
+        stage = folder.start()
+        try:
+            write_run_files(result, stage, config_path)
+        except BaseException:
+            folder.discard()
+            raise
+        folder.commit()
+
+
+def write_run_files(result: RunResult, out: Path, config_path: str | None) -> None:
     write_csv(out / "timeseries.csv", timeseries_columns(), result.timeseries)
     write_csv(out / "summary.csv", summary_columns(), [result.summary])
     write_csv(out / "blocks.csv", BLOCK_COLUMNS, result.blocks)
     write_csv(out / "events.csv", EVENT_COLUMNS, result.events)
     manifest = {
+        "kind": "run",
+        "status": "complete",
         **provenance(),
         "config": config_path,
         "scenario": result.scenario.name,

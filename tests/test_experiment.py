@@ -83,9 +83,10 @@ def test_replicated_grid_sweep_gives_the_same_rows_on_one_worker_two_workers_and
 
 def test_a_killed_sweep_resumes_to_the_same_results(smoke_run, tmp_path):
     out, _ = smoke_run
-    cmd = [sys.executable, "-m", "abm", "experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "1", "--quiet"]
+    target = tmp_path / "out"
+    cmd = [sys.executable, "-m", "abm", "experiment", str(SMOKE), "--out", str(target), "--workers", "1", "--quiet"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runs = tmp_path / "runs.csv"
+    runs = tmp_path / "out.partial" / "runs.csv"  # rows are written beside the target until the sweep completes
     deadline = time.time() + 120
     while time.time() < deadline:
         if runs.exists() and len(runs.read_text().splitlines()) >= 3:  # header + 2 runs
@@ -95,10 +96,12 @@ def test_a_killed_sweep_resumes_to_the_same_results(smoke_run, tmp_path):
     proc.wait()
     done = len(runs.read_text().splitlines()) - 1
     assert 2 <= done < 12, f"kill came too late to test anything ({done} runs done)"
-    again = abm("experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "2", "--quiet", "--resume")
+    assert not target.exists()
+    again = abm("experiment", str(SMOKE), "--out", str(target), "--workers", "2", "--quiet", "--resume")
     assert again.returncode == 0, again.stderr
-    assert runs.read_bytes() == (out / "runs.csv").read_bytes()
-    assert (tmp_path / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes()
+    assert not runs.exists()
+    assert (target / "runs.csv").read_bytes() == (out / "runs.csv").read_bytes()
+    assert (target / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes()
 
 
 def test_an_existing_result_folder_is_not_overwritten_by_accident(smoke_run):

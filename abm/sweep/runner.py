@@ -21,15 +21,20 @@ Files in the output folder:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import shutil
+import socket
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
 
+from abm.folders import COMPLETE, RUNNING, ResultsFolder, is_empty, kind_of, read_manifest
 from abm.io import provenance, write_json
 from abm.metrics import window_columns
 from abm.simulate import simulate
@@ -45,6 +50,8 @@ SERIES = [
     "arrests_non_member_share", "trust_mean", "reporting_rate", "collective_efficacy_mean", "policy_cost",
 ]
 WINDOWS = ("all", "short", "long")
+# What a resumed folder keeps; everything else (tables, figures, reports) is made again.
+ROW_FILES = ("runs.csv", "timeseries.csv", "blocks.csv", "manifest.json")
 
 
 def run_columns(parameters: list[str]) -> list[str]:
@@ -93,6 +100,12 @@ def run_job(job: dict) -> dict:
         return {"row": dict(info, status="failed", error=detail), "series": [], "blocks": []}
 
 
+def run_key(row: dict) -> tuple[str, int, int, int]:
+    """What identifies a run's rows: arm, design point, replicate and seed (its content,
+    not its position in the experiment)."""
+    return (str(row["arm"]), int(row["point"]), int(row["replicate"]), int(row["seed"]))
+
+
 class Results:
     """The three row files of an experiment folder."""
 
@@ -101,22 +114,42 @@ class Results:
         self.series = RowLog(out / "timeseries.csv", ["run_id", "arm", "point", "replicate", "step", *SERIES])
         self.blocks = RowLog(out / "blocks.csv", ["run_id", "arm", "point", "replicate", "block", "x", "y",
                                                   "homicides"])
+        self.done: set[tuple] = set()
 
-    def open(self, resume: bool) -> set[str]:
-        """Prepare the files; resuming, return the ids of runs already done."""
-        done = {r["run_id"] for r in self.runs.open(resume)}
+    def open(self, resume: bool, retry_failed: bool = False) -> set[tuple]:
+        """Prepare the files; resuming, return the keys (:func:`run_key`) of runs done.
+
+        With ``retry_failed`` the rows of failed runs are dropped, so they run again."""
+        rows = self.runs.open(resume)
+        if retry_failed and any(r["status"] != "ok" for r in rows):
+            self.runs.keep_only(lambda r: r["status"] == "ok")
+            rows = [r for r in rows if r["status"] == "ok"]
+        keys = [run_key(r) for r in rows]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{self.runs.path}: holds the same run twice; start again with --force")
+        self.done = set(keys)
+        ids = {r["run_id"] for r in rows}
         self.series.open(resume)
         self.blocks.open(resume)
         if resume:
             # Rows of runs that were cut off before their runs.csv row are redone.
-            self.series.keep_only(lambda r: r["run_id"] in done)
-            self.blocks.keep_only(lambda r: r["run_id"] in done)
-        return done
+            self.series.keep_only(lambda r: r["run_id"] in ids)
+            self.blocks.keep_only(lambda r: r["run_id"] in ids)
+        return set(self.done)
 
-    def add(self, result: dict) -> None:
+    def add(self, result: dict) -> bool:
+        """Append a finished run's rows, unless that run is already there. True if added."""
+        key = run_key(result["row"])
+        if key in self.done:
+            return False
         self.series.append(result["series"])
         self.blocks.append(result["blocks"])
         self.runs.append([result["row"]])  # last: the run counts as done once this is written
+        self.done.add(key)
+        return True
+
+    def count(self) -> int:
+        return len(self.done)
 
     def finalize(self) -> None:
         self.runs.finalize(lambda r: r["run_id"])
@@ -149,45 +182,178 @@ def worker_context():
 
 
 def local_results(pending: list[dict], workers: int):
-    """Results of ``pending`` jobs as they finish, on ``workers`` local processes."""
+    """Results of ``pending`` jobs as they finish, on ``workers`` local processes.
+
+    When the consumer stops early (an interrupt, a termination, an error), the
+    workers are stopped at once, not left to finish their runs: nothing outlives the
+    sweep, and finished runs are already written."""
     if workers == 1:
         for job in pending:
             yield run_job(job)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-        running = {pool.submit(run_job, j) for j in pending}
-        try:
-            while running:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        finally:
-            for future in running:
-                future.cancel()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
+    running = {pool.submit(run_job, j) for j in pending}
+    completed = False
+    try:
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+        completed = True
+    finally:
+        if completed:
+            pool.shutdown(wait=True)
+        else:
+            stop_pool(pool)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now."""
+    processes = list((pool._processes or {}).values())  # the executor offers no public way to end them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def dask_results(pending: list[dict], workers: int, scheduler: str | None):
     """Results as they finish on Dask: an existing cluster at ``scheduler``, or a local
     cluster of ``workers`` single-threaded processes. A run lost with its worker is
     retried (twice) by Dask."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise RuntimeError("Dask is not installed: install the dask extra (from a checkout, pip install '.[dask]'), or dask[distributed]") from None
+    from dask.distributed import Client, LocalCluster, as_completed
+
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = Client(scheduler, timeout="10s")
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
+    futures = []
     try:
         futures = [client.submit(run_job, j, key=f"run-{j['run_id']}", pure=False, retries=2) for j in pending]
         for future in as_completed(futures):
             yield future.result()
     finally:
+        if scheduler:
+            client.cancel([f for f in futures if not f.done()])
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def identity(exp: Experiment, columns: list[str]) -> dict:
+    """Everything that defines an experiment's rows, but how many replicates it has:
+    rows with equal identities belong to one experiment, and more replicates extend
+    it. A resumed folder must hold the same identity."""
+    from abm.io import source_hash
+    from abm import __version__
+
+    points = json.dumps(exp.points, sort_keys=True)
+    return {
+        "experiment": exp.name,
+        "root_seed": exp.spec.root_seed,
+        "seeds": exp.spec.seeds,
+        "baseline": exp.spec.baseline,
+        "arms": [{"name": arm, "policies": exp.policies[arm], "scenario_hash": exp.scenarios[arm].digest()}
+                 for arm in exp.arms],
+        "design": exp.spec.design.model_dump(mode="json") if exp.spec.design else None,
+        "design_points": hashlib.sha256(points.encode()).hexdigest()[:16],
+        "windows": {k: list(v) for k, v in exp.windows().items()},
+        "keep": exp.spec.keep.model_dump(mode="json"),
+        "columns": hashlib.sha256("\n".join(columns).encode()).hexdigest()[:16],
+        "code": {"version": __version__, "source_hash": source_hash()},
+    }
+
+
+def fingerprint(ident: dict) -> str:
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
+
+
+IDENTITY_WORDS = {
+    "experiment": "the experiment's name",
+    "root_seed": "root_seed",
+    "seeds": "seeds (common or independent)",
+    "baseline": "the baseline arm",
+    "arms": "the arms (names, order, policies, or their scenarios' parameters)",
+    "design": "the design",
+    "design_points": "the design's points",
+    "windows": "the windows",
+    "keep": "what is kept (keep.timeseries, keep.blocks)",
+    "columns": "the result columns",
+    "code": "the model's code",
+}
+
+
+def identity_changes(old: dict, new: dict) -> list[str]:
+    """What differs between two identities, in words."""
+    changes = []
+    for key, words in IDENTITY_WORDS.items():
+        if old.get(key) == new.get(key):
+            continue
+        if key == "arms" and isinstance(old.get(key), list):
+            before = {a.get("name"): a for a in old[key] if isinstance(a, dict)}
+            after = {a["name"]: a for a in new[key]}
+            if list(before) == list(after):
+                changed = [n for n in after if before[n] != after[n]]
+                changes.append(f"the parameters or policies of arm {', '.join(changed)}")
+                continue
+        if key in ("root_seed", "seeds", "baseline", "experiment"):
+            changes.append(f"{words} ({old.get(key)} -> {new.get(key)})")
+        else:
+            changes.append(words)
+    return changes
+
+
+def preflight(exp: Experiment, jobs: list[dict], out: Path, dask: bool, scheduler: str | None) -> None:
+    """What can be checked before any folder is made: every run's scenario (built by
+    :func:`jobs_for`), the executor, and room on the disk."""
+    if dask or scheduler:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise RuntimeError("Dask is not installed: install the dask extra (from a checkout, "
+                               "pip install '.[dask]'), or dask[distributed]") from None
+    if scheduler:
+        reach_scheduler(scheduler)
+    need = estimated_bytes(exp, len(jobs))
+    parent = out.parent if out.parent.exists() else Path(".")
+    free = shutil.disk_usage(parent.resolve()).free
+    if need > free:
+        raise RuntimeError(f"--out {out}: the results need about {need / 2**20:,.0f} MiB and the disk has "
+                           f"{free / 2**20:,.0f} MiB free")
+
+
+def reach_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Raise unless something listens at a Dask scheduler's address."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise RuntimeError(f"--scheduler {address}: not an address like tcp://host:8786")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise RuntimeError(f"--scheduler {address}: cannot reach it ({exc.strerror or exc})") from None
+
+
+def estimated_bytes(exp: Experiment, runs: int) -> int:
+    """A generous estimate of the bytes an experiment's result files take."""
+    base = exp.scenarios[exp.spec.baseline]
+    per_run = 16 * len(run_columns(exp.parameters))
+    if exp.spec.keep.timeseries:
+        per_run += base.run.steps * 16 * (5 + len(SERIES))
+    if exp.spec.keep.blocks:
+        per_run += base.city.width * base.city.height * 60
+    return 2 * per_run * runs  # twice: the files are rewritten sorted when the sweep ends
 
 
 def run_experiment(
@@ -199,26 +365,110 @@ def run_experiment(
     progress: bool = True,
     dask: bool = False,
     scheduler: str | None = None,
+    force: bool = False,
+    retry_failed: bool = False,
+    analyse: Callable[[Path], None] | None = None,
 ) -> dict:
     """Run every run not yet done, writing rows as runs finish. Returns counts and times.
 
     Runs go to local processes (``workers``, default the number of cores), or to Dask
     (``dask=True`` for a local Dask cluster of ``workers`` processes, ``scheduler`` for
     an existing cluster). Rows are the same whatever the executor, worker count or
-    completion order. Interrupting (Ctrl-C, or a kill) loses no finished run; run it
-    again with ``resume=True`` to finish it.
+    completion order.
+
+    The folder ``out`` (:class:`abm.folders.ResultsFolder`) only ever holds one
+    experiment, complete: rows are written into ``out.partial`` beside it, which
+    replaces ``out`` when every run is done and ``analyse(folder)`` (tables and
+    figures) has run. An interrupted sweep (Ctrl-C, a termination, a kill) keeps its
+    finished runs there; ``resume=True`` finishes it, and also adds replicates to a
+    complete folder. Resuming refuses, naming the difference, rows of another
+    experiment: another root seed, arms, design, windows or model code. A folder
+    holding results is replaced only with ``force=True``. ``retry_failed`` runs failed
+    runs again.
     """
+    out = Path(out)
+    all_jobs = jobs_for(exp, replications)  # builds every run's scenario: bad design points fail here
+    preflight(exp, all_jobs, out, dask, scheduler)
+    columns = run_columns(exp.parameters)
+    ident = identity(exp, columns)
+    with ResultsFolder(out, "experiment") as folder:
+        stage, fresh, manifest = prepare(folder, ident, resume, force)
+        reps = replications or (manifest or {}).get("replications") or exp.spec.replications
+        if reps != (replications or exp.spec.replications):
+            all_jobs = jobs_for(exp, reps)
+        results = Results(stage, exp.parameters)
+        try:
+            done = results.open(not fresh, retry_failed)
+            beyond = sorted({k[2] for k in done} - set(range(reps)))
+            if beyond:
+                raise ValueError(f"--out {out}: holds replicates up to {max(beyond) + 1}; --reps {reps} "
+                                 "would leave them out: give --reps of at least that, or --force to start again")
+            pending = [j for j in all_jobs if run_key(j) not in done]
+            workers = max(1, workers or os.cpu_count() or 1)
+            started = (manifest or {}).get("started") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            executor = {"kind": "dask" if (dask or scheduler) else "local", "workers": workers,
+                        "scheduler": scheduler}
+            write_manifest(exp, stage, ident, reps, started, RUNNING, executor)
+            summary = execute(exp, results, all_jobs, pending, workers, progress, dask, scheduler)
+            results.finalize()
+        except BaseException:
+            if fresh and results.count() == 0:
+                folder.discard()  # nothing was done: leave nothing behind
+            raise
+        rows = results.runs.read()
+        summary.update(runs=len(all_jobs), done=len(rows), failed=sum(1 for r in rows if r["status"] != "ok"),
+                       workers=workers, executor=executor["kind"], scheduler=scheduler)
+        write_manifest(exp, stage, ident, reps, started, COMPLETE, executor, summary)
+        if analyse is not None:
+            analyse(stage)
+        folder.commit()
+    return summary
+
+
+def prepare(folder: ResultsFolder, ident: dict, resume: bool, force: bool) -> tuple[Path, bool, dict | None]:
+    """The staging folder to write into, whether it starts empty, and the manifest of
+    the rows it already holds (None when fresh)."""
+    out = folder.target
+    hint = "or --resume to add to them"
+    if folder.staging.exists() and not force:
+        if not resume:
+            raise ValueError(f"--out {out}: an interrupted sweep left its finished runs in {folder.staging}; "
+                             "add --resume to finish it, or --force to start again")
+        manifest = read_manifest(folder.staging)
+        check_identity(folder.staging, manifest, ident)
+        for path in folder.staging.iterdir():  # tables and figures of a cut-off analysis are made again
+            if path.name not in ROW_FILES:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        return folder.staging, False, manifest
+    if resume and not is_empty(out) and not force:
+        manifest = read_manifest(out)
+        if kind_of(out) != "experiment":
+            folder.check_replaceable(False)  # not results at all, or a run's: refused with the reason
+        check_identity(out, manifest, ident)
+        stage = folder.start()
+        stage.rmdir()
+        shutil.copytree(out, stage, ignore=lambda _, names: [n for n in names if n not in ROW_FILES])
+        return stage, False, manifest
+    folder.check_replaceable(force, hint)
+    return folder.start(), True, None
+
+
+def check_identity(where: Path, manifest: dict | None, ident: dict) -> None:
+    """Refuse to add rows to a folder that holds another experiment's."""
+    old = (manifest or {}).get("identity")
+    if not isinstance(old, dict):
+        raise ValueError(f"{where}: its manifest does not say which experiment its rows belong to; "
+                         "use --force to start again, or another --out")
+    if fingerprint(old) != fingerprint(ident):
+        changes = identity_changes(old, ident) or ["its identity"]
+        raise ValueError(f"{where}: holds rows of another experiment (changed: {'; '.join(changes)}); "
+                         "use --force to start again, or another --out")
+
+
+def execute(exp, results: Results, all_jobs, pending, workers, progress, dask, scheduler) -> dict:
+    """Run the pending jobs, appending each finished run's rows."""
     from tqdm import tqdm
 
-    out.mkdir(parents=True, exist_ok=True)
-    results = Results(out, exp.parameters)
-    done = results.open(resume)
-    all_jobs = jobs_for(exp, replications)
-    pending = [j for j in all_jobs if j["run_id"] not in done]
-    workers = max(1, workers or os.cpu_count() or 1)
-    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    if resume and (out / "manifest.json").exists():  # a resumed sweep started when it first started
-        started = json.loads((out / "manifest.json").read_text()).get("started", started)
     failed = 0
     t0 = time.perf_counter()
     bar = tqdm(total=len(all_jobs), initial=len(all_jobs) - len(pending), unit="run", desc=exp.name,
@@ -233,24 +483,16 @@ def run_experiment(
     finally:
         source.close()
         bar.close()
-    results.finalize()
-    rows = results.runs.read()
-    summary = {
-        "runs": len(all_jobs),
-        "done": len(rows),
-        "failed": sum(1 for r in rows if r["status"] != "ok"),
-        "ran_now": len(pending),
-        "seconds": time.perf_counter() - t0,
-        "workers": workers,
-        "executor": "dask" if (dask or scheduler) else "local",
-        "scheduler": scheduler,
-    }
-    write_manifest(exp, out, replications or exp.spec.replications, started, summary)
-    return summary
+    return {"ran_now": len(pending), "seconds": time.perf_counter() - t0}
 
 
-def write_manifest(exp: Experiment, out: Path, replications: int, started: str, summary: dict) -> None:
+def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, started: str, status: str,
+                   executor: dict, summary: dict | None = None) -> None:
+    summary = summary or {}
     manifest = {
+        "kind": "experiment",
+        "status": status,
+        "fingerprint": fingerprint(ident),
         **provenance(),
         "experiment": exp.name,
         "experiment_file": str(exp.path),
@@ -267,9 +509,10 @@ def write_manifest(exp: Experiment, out: Path, replications: int, started: str, 
         "grid": [exp.scenarios[exp.spec.baseline].city.width, exp.scenarios[exp.spec.baseline].city.height],
         "windows": {k: list(v) for k, v in exp.windows().items()},
         "started": started,
-        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "runs": summary["runs"],
-        "failed": summary["failed"],
-        "executor": {"kind": summary["executor"], "workers": summary["workers"], "scheduler": summary["scheduler"]},
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if status == COMPLETE else None,
+        "runs": summary.get("runs", len(exp.arms) * len(exp.points) * replications),
+        "failed": summary.get("failed"),
+        "executor": executor,
+        "identity": ident,
     }
     write_json(out / "manifest.json", manifest)
