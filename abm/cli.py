@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
     exp.add_argument("--force", action="store_true",
                      help="start again; the folder's results are replaced whole when the new sweep completes")
+    exp.add_argument("--format", choices=["csv", "parquet"],
+                     help="csv (default) or parquet: time series and blocks as Parquet datasets, runs also as "
+                          "runs.parquet (needs the parquet extra); a resumed folder keeps its format")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
@@ -240,7 +243,7 @@ def cmd_experiment(args) -> int:
     try:
         summary = run_experiment(exp, out, args.reps, args.workers, resume=args.resume, progress=not args.quiet,
                                  dask=args.dask, scheduler=args.scheduler, force=args.force,
-                                 retry_failed=args.retry_failed,
+                                 retry_failed=args.retry_failed, fmt=args.format,
                                  analyse=lambda stage: report.append(analyse_folder(exp, stage, out)))
     except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
@@ -264,6 +267,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     from abm.analysis.comparison import compare, read_runs, table, write_comparison
     from abm.analysis.plots import all_figures, has_rows
     from abm.analysis.sensitivity import run_sensitivity
+    from abm.results import table_path
 
     runs = read_runs(out / "runs.csv")
     rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed)
@@ -285,8 +289,10 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
         lines.append("")
     shown = shown or out
     figures = [shown / p.name for p in all_figures(out, rows)]
-    files = ["runs.csv", "comparison.csv", "manifest.json"] + [f for f in ("timeseries.csv", "blocks.csv")
-                                                                if has_rows(out / f)]
+    files = ["runs.csv", "comparison.csv", "manifest.json"] + [
+        table_path(out, name).name + ("/" if table_path(out, name).is_dir() else "")
+        for name in ("runs", "timeseries", "blocks")
+        if has_rows(out / f"{name}.csv") and table_path(out, name).name != "runs.csv"]
     if sens:
         files.append("sensitivity.csv")
         figures.append(shown / "sensitivity.png")

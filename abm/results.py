@@ -11,6 +11,7 @@ or on another machine::
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +58,7 @@ def load_results(folder: str | Path) -> Results:
         raise ConfigError(f"{path}: no such result folder")
     results = Results(path)
     for name in TABLES:
-        csv = path / f"{name}.csv"
-        if csv.exists():
-            setattr(results, name, pd.read_csv(csv))
+        setattr(results, name, read_table(path, name))
     manifest = path / "manifest.json"
     if manifest.exists():
         try:
@@ -69,3 +68,40 @@ def load_results(folder: str | Path) -> Results:
     if not results.tables():
         raise ConfigError(f"{path}: holds no result file ({', '.join(n + '.csv' for n in TABLES)})")
     return results
+
+
+def table_path(folder: Path, name: str) -> Path | None:
+    """Where a folder keeps a table: ``NAME.parquet``, a Parquet dataset ``NAME/``, or
+    ``NAME.csv`` (None if nowhere)."""
+    for path in (folder / f"{name}.parquet", folder / name, folder / f"{name}.csv"):
+        if path.is_file() or (path.is_dir() and any(path.glob("*.parquet"))):
+            return path
+    return None
+
+
+def read_table(folder: str | Path, name: str) -> pd.DataFrame | None:
+    """A table of a result folder as a DataFrame, from Parquet or CSV; None if absent."""
+    path = table_path(Path(folder), name)
+    if path is None:
+        return None
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    try:
+        return pd.read_parquet(path)
+    except ImportError:
+        raise ConfigError(f"{path}: reading Parquet needs pyarrow: install the parquet extra "
+                          '(from a checkout, pip install ".[parquet]")') from None
+
+
+def table_rows(folder: str | Path, name: str) -> list[dict]:
+    """A table's rows as CSV reads them, every value a string (missing ones empty),
+    whether the folder holds it as CSV or as Parquet."""
+    path = table_path(Path(folder), name)
+    if path is None:
+        return []
+    if path.suffix == ".csv":
+        with path.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+    frame = read_table(folder, name)
+    return [{k: "" if v is None or v != v else str(v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]

@@ -258,3 +258,37 @@ def test_an_experiment_folder_loads_as_dataframes(smoke_run):
     assert len(results.runs) == len(rows(out / "runs.csv"))
     assert {"arm", "replicate", "seed", "homicide_rate_per_100k"} <= set(results.runs.columns)
     assert results.comparison is not None and results.manifest
+
+
+def test_a_parquet_sweep_holds_the_same_rows_as_csv_with_units_and_manifest(smoke_run, tmp_path):
+    pytest.importorskip("pyarrow")
+    import json
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from abm import load_results
+
+    out, _ = smoke_run
+    proc = abm("experiment", str(SMOKE), "--out", str(tmp_path / "pq"), "--workers", "2", "--quiet",
+               "--format", "parquet")
+    assert proc.returncode == 0, proc.stderr
+    pq_dir = tmp_path / "pq"
+    assert (pq_dir / "timeseries").is_dir() and not (pq_dir / "timeseries.csv").exists()
+    csv_series = pd.read_csv(out / "timeseries.csv")
+    pq_series = pd.read_parquet(pq_dir / "timeseries").sort_values(["run_id", "step"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(csv_series, pq_series, check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "blocks.csv"),
+                                  pd.read_parquet(pq_dir / "blocks").sort_values(["run_id", "block"])
+                                  .reset_index(drop=True), check_dtype=False)
+    runs = pd.read_parquet(pq_dir / "runs.parquet")
+    assert runs["seed"].dtype.kind == "i" and runs["homicide_rate_per_100k__long"].dtype.kind == "f"
+    assert (runs["homicide_rate_per_100k"].to_numpy() == pd.read_csv(out / "runs.csv")["homicide_rate_per_100k"]
+            .to_numpy()).all()
+    schema = pq.read_schema(pq_dir / "runs.parquet")
+    assert json.loads(schema.metadata[b"abm.manifest"])["experiment"] == "smoke"
+    assert schema.field("homicide_rate_per_100k__long").metadata[b"unit"] == b"homicides/100k/year"
+    assert pq.read_schema(next((pq_dir / "timeseries").glob("*.parquet"))).field("trust_mean").metadata
+    loaded = load_results(pq_dir)
+    assert len(loaded.timeseries) == len(csv_series) and len(loaded.runs) == 12
+    assert (pq_dir / "maps.png").exists() and (pq_dir / "trajectories.png").exists()

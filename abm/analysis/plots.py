@@ -14,7 +14,6 @@ Reads only the result files.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import math
@@ -29,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from abm import measures  # noqa: E402
 from abm.analysis.statistics import half_width  # noqa: E402
+from abm.results import table_path, table_rows  # noqa: E402
 
 
 ROLL = 13
@@ -40,8 +40,8 @@ def _colors(arms: list[str]) -> dict[str, tuple]:
 
 
 def _read(path: Path) -> list[dict]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+    """The rows of ``FOLDER/NAME.csv``, or of the folder's Parquet ``NAME`` table."""
+    return table_rows(path.parent, path.name.removesuffix(".csv"))
 
 
 def trajectories(out: Path, arms: list[str], start: int, burn_in: int) -> Path:
@@ -188,10 +188,14 @@ def maps(out: Path, arms: list[str], width: int, height: int) -> Path:
 
 
 def has_rows(path: Path) -> bool:
-    """Whether a CSV file exists and holds more than its header."""
-    if not path.exists():
+    """Whether ``FOLDER/NAME.csv`` holds more than its header, or the folder's Parquet
+    ``NAME`` table holds a file."""
+    found = table_path(path.parent, path.name.removesuffix(".csv"))
+    if found is None:
         return False
-    with path.open() as handle:
+    if found.suffix != ".csv":
+        return True
+    with found.open() as handle:
         return len(list(itertools.islice(handle, 2))) > 1
 
 

@@ -39,7 +39,7 @@ from abm.io import provenance, write_json
 from abm.metrics import window_columns
 from abm.simulate import simulate
 from abm.sweep.experiment import Experiment
-from abm.sweep.store import RowLog
+from abm.sweep.store import PartLog, RowLog, arrow_schema, require_pyarrow
 from abm.violence import HomicideKind
 
 ID_COLUMNS = ["run_id", "arm", "point", "replicate", "seed", "policies", "overrides", "scenario_hash", "status",
@@ -50,8 +50,28 @@ SERIES = [
     "arrests_non_member_share", "trust_mean", "reporting_rate", "collective_efficacy_mean", "policy_cost",
 ]
 WINDOWS = ("all", "short", "long")
+KEYS = {"run_id": "string", "arm": "string", "point": "int64", "replicate": "int64"}
+SERIES_TYPES = {**KEYS, "step": "int64", **{name: "float64" for name in SERIES}}
+BLOCK_TYPES = {**KEYS, "block": "int64", "x": "int64", "y": "int64", "homicides": "int64"}
+FORMATS = ("csv", "parquet")
 # What a resumed folder keeps; everything else (tables, figures, reports) is made again.
-ROW_FILES = ("runs.csv", "timeseries.csv", "blocks.csv", "manifest.json")
+ROW_FILES = ("runs.csv", "timeseries.csv", "blocks.csv", "timeseries", "blocks", "manifest.json")
+
+
+def units(columns) -> dict[str, str]:
+    """The unit of each column that is a measure (window columns share their measure's)."""
+    from abm import measures
+
+    found = {}
+    for column in columns:
+        name = column.split("__")[0]
+        for step in (True, False):
+            try:
+                found[column] = measures.get(name, step=step).unit
+                break
+            except KeyError:
+                continue
+    return found
 
 
 def run_columns(parameters: list[str]) -> list[str]:
@@ -107,13 +127,17 @@ def run_key(row: dict) -> tuple[str, int, int, int]:
 
 
 class Results:
-    """The three row files of an experiment folder."""
+    """The three row files of an experiment folder: ``runs.csv`` always, and the time
+    series and block counts as CSV files or (``fmt="parquet"``) Parquet datasets."""
 
-    def __init__(self, out: Path, parameters: list[str]):
+    def __init__(self, out: Path, parameters: list[str], fmt: str = "csv"):
         self.runs = RowLog(out / "runs.csv", run_columns(parameters))
-        self.series = RowLog(out / "timeseries.csv", ["run_id", "arm", "point", "replicate", "step", *SERIES])
-        self.blocks = RowLog(out / "blocks.csv", ["run_id", "arm", "point", "replicate", "block", "x", "y",
-                                                  "homicides"])
+        if fmt == "parquet":
+            self.series = PartLog(out / "timeseries", arrow_schema(SERIES_TYPES, units(SERIES_TYPES)))
+            self.blocks = PartLog(out / "blocks", arrow_schema(BLOCK_TYPES, units(BLOCK_TYPES)))
+        else:
+            self.series = RowLog(out / "timeseries.csv", list(SERIES_TYPES))
+            self.blocks = RowLog(out / "blocks.csv", list(BLOCK_TYPES))
         self.done: set[tuple] = set()
 
     def open(self, resume: bool, retry_failed: bool = False) -> set[tuple]:
@@ -246,7 +270,7 @@ def dask_results(pending: list[dict], workers: int, scheduler: str | None):
             cluster.close()
 
 
-def identity(exp: Experiment, columns: list[str]) -> dict:
+def identity(exp: Experiment, columns: list[str], fmt: str = "csv") -> dict:
     """Everything that defines an experiment's rows, but how many replicates it has:
     rows with equal identities belong to one experiment, and more replicates extend
     it. A resumed folder must hold the same identity."""
@@ -265,6 +289,7 @@ def identity(exp: Experiment, columns: list[str]) -> dict:
         "design_points": hashlib.sha256(points.encode()).hexdigest()[:16],
         "windows": {k: list(v) for k, v in exp.windows().items()},
         "keep": exp.spec.keep.model_dump(mode="json"),
+        "format": fmt,
         "columns": hashlib.sha256("\n".join(columns).encode()).hexdigest()[:16],
         "code": {"version": __version__, "source_hash": source_hash()},
     }
@@ -284,6 +309,7 @@ IDENTITY_WORDS = {
     "design_points": "the design's points",
     "windows": "the windows",
     "keep": "what is kept (keep.timeseries, keep.blocks)",
+    "format": "the file format",
     "columns": "the result columns",
     "code": "the model's code",
 }
@@ -302,16 +328,21 @@ def identity_changes(old: dict, new: dict) -> list[str]:
                 changed = [n for n in after if before[n] != after[n]]
                 changes.append(f"the parameters or policies of arm {', '.join(changed)}")
                 continue
-        if key in ("root_seed", "seeds", "baseline", "experiment"):
+        if key in ("root_seed", "seeds", "baseline", "experiment", "format"):
             changes.append(f"{words} ({old.get(key)} -> {new.get(key)})")
         else:
             changes.append(words)
     return changes
 
 
-def preflight(exp: Experiment, jobs: list[dict], out: Path, dask: bool, scheduler: str | None) -> None:
+def preflight(exp: Experiment, jobs: list[dict], out: Path, dask: bool, scheduler: str | None,
+              fmt: str = "csv") -> None:
     """What can be checked before any folder is made: every run's scenario (built by
-    :func:`jobs_for`), the executor, and room on the disk."""
+    :func:`jobs_for`), the file format, the executor, and room on the disk."""
+    if fmt not in FORMATS:
+        raise ValueError(f"--format {fmt}: unknown; choose {' or '.join(FORMATS)}")
+    if fmt == "parquet":
+        require_pyarrow()
     if dask or scheduler:
         try:
             import dask.distributed  # noqa: F401
@@ -368,6 +399,7 @@ def run_experiment(
     force: bool = False,
     retry_failed: bool = False,
     analyse: Callable[[Path], None] | None = None,
+    fmt: str | None = None,
 ) -> dict:
     """Run every run not yet done, writing rows as runs finish. Returns counts and times.
 
@@ -385,18 +417,26 @@ def run_experiment(
     experiment: another root seed, arms, design, windows or model code. A folder
     holding results is replaced only with ``force=True``. ``retry_failed`` runs failed
     runs again.
+
+    ``fmt`` is ``csv`` (the default) or ``parquet``: then the time series and block
+    counts are Parquet datasets (folders ``timeseries/`` and ``blocks/``) and the runs
+    table is also written as ``runs.parquet``, with units and the manifest in its
+    metadata. A resumed folder keeps its format.
     """
     out = Path(out)
+    if fmt is None:  # a resumed folder keeps its format
+        held = resume and not force and (read_manifest(out.with_name(out.name + ".partial")) or read_manifest(out))
+        fmt = ((held or {}).get("identity") or {}).get("format", "csv")
     all_jobs = jobs_for(exp, replications)  # builds every run's scenario: bad design points fail here
-    preflight(exp, all_jobs, out, dask, scheduler)
+    preflight(exp, all_jobs, out, dask, scheduler, fmt)
     columns = run_columns(exp.parameters)
-    ident = identity(exp, columns)
+    ident = identity(exp, columns, fmt)
     with ResultsFolder(out, "experiment") as folder:
         stage, fresh, manifest = prepare(folder, ident, resume, force)
         reps = replications or (manifest or {}).get("replications") or exp.spec.replications
         if reps != (replications or exp.spec.replications):
             all_jobs = jobs_for(exp, reps)
-        results = Results(stage, exp.parameters)
+        results = Results(stage, exp.parameters, fmt)
         try:
             done = results.open(not fresh, retry_failed)
             beyond = sorted({k[2] for k in done} - set(range(reps)))
@@ -418,7 +458,9 @@ def run_experiment(
         rows = results.runs.read()
         summary.update(runs=len(all_jobs), done=len(rows), failed=sum(1 for r in rows if r["status"] != "ok"),
                        workers=workers, executor=executor["kind"], scheduler=scheduler)
-        write_manifest(exp, stage, ident, reps, started, COMPLETE, executor, summary)
+        manifest = write_manifest(exp, stage, ident, reps, started, COMPLETE, executor, summary)
+        if fmt == "parquet":
+            write_runs_parquet(stage, manifest)
         if analyse is not None:
             analyse(stage)
         folder.commit()
@@ -435,7 +477,7 @@ def prepare(folder: ResultsFolder, ident: dict, resume: bool, force: bool) -> tu
             raise ValueError(f"--out {out}: an interrupted sweep left its finished runs in {folder.staging}; "
                              "add --resume to finish it, or --force to start again")
         manifest = read_manifest(folder.staging)
-        check_identity(folder.staging, manifest, ident)
+        check_identity(f"--out {out} (its unfinished sweep in {folder.staging})", manifest, ident)
         for path in folder.staging.iterdir():  # tables and figures of a cut-off analysis are made again
             if path.name not in ROW_FILES:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -444,16 +486,17 @@ def prepare(folder: ResultsFolder, ident: dict, resume: bool, force: bool) -> tu
         manifest = read_manifest(out)
         if kind_of(out) != "experiment":
             folder.check_replaceable(False)  # not results at all, or a run's: refused with the reason
-        check_identity(out, manifest, ident)
+        check_identity(f"--out {out}", manifest, ident)
         stage = folder.start()
         stage.rmdir()
-        shutil.copytree(out, stage, ignore=lambda _, names: [n for n in names if n not in ROW_FILES])
+        shutil.copytree(out, stage, ignore=lambda folder, names: [n for n in names if n not in ROW_FILES]
+                        if Path(folder) == out else [])
         return stage, False, manifest
     folder.check_replaceable(force, hint)
     return folder.start(), True, None
 
 
-def check_identity(where: Path, manifest: dict | None, ident: dict) -> None:
+def check_identity(where: str, manifest: dict | None, ident: dict) -> None:
     """Refuse to add rows to a folder that holds another experiment's."""
     old = (manifest or {}).get("identity")
     if not isinstance(old, dict):
@@ -516,3 +559,22 @@ def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, s
         "identity": ident,
     }
     write_json(out / "manifest.json", manifest)
+    return manifest
+
+
+def write_runs_parquet(out: Path, manifest: dict) -> None:
+    """``runs.csv`` as ``runs.parquet``: typed columns, units and the manifest in its metadata."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = ["run_id", "arm", "policies", "overrides", "scenario_hash", "status", "error"]
+    frame = pd.read_csv(out / "runs.csv", dtype={c: str for c in text}, keep_default_na=False,
+                        na_values={c: [""] for c in set(pd.read_csv(out / "runs.csv", nrows=0).columns) - set(text)})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    found = units(frame.columns)
+    fields = [f.with_metadata({"unit": found[f.name]}) if f.name in found else f for f in table.schema]
+    schema = pa.schema(fields, metadata={"abm.units": json.dumps(found), "abm.manifest": json.dumps(manifest)})
+    tmp = out / "runs.parquet.tmp"
+    pq.write_table(table.cast(schema), tmp)
+    os.replace(tmp, out / "runs.parquet")
