@@ -67,8 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace the results already in --out")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no closing table")
 
-    val = sub.add_parser("validate", help="check a scenario file and print its parameters")
-    val.add_argument("config", help="scenario: a bundled name or a file")
+    val_help = ("check a scenario and print every parameter (value, default, unit, range, evidence, source), "
+                "or check an experiment and print its plan")
+    val = sub.add_parser("validate", help=val_help, description=val_help)
+    val.add_argument("config", help="scenario or experiment: a bundled name or a file")
+    val.add_argument("--quiet", action="store_true", help="only the one line saying the file is valid")
     val.add_argument("--policy", dest="layers", action="append", default=[], metavar="NAME|FILE",
                      help="a policy merged over it: a bundled name or a file (repeatable)")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -89,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["csv", "parquet"],
                      help="csv (default) or parquet: time series and blocks as Parquet datasets, runs also as "
                           "runs.parquet (needs the parquet extra); a resumed folder keeps its format")
+    exp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="change a field of every arm's scenario, e.g. --set police.officers=270 (repeatable); "
+                          "recorded in the manifest")
+    exp.add_argument("--dry-run", action="store_true",
+                     help="check the file and print the plan (runs, windows, columns, estimated time); run nothing")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
@@ -123,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite files that already exist")
 
     par = sub.add_parser("params", help="list every parameter: default, range, unit, evidence grade, source")
+    par.add_argument("name", nargs="?", help="one parameter, e.g. residents.trust_abuse: its meaning and evidence")
     par.add_argument("--markdown", action="store_true", help="Markdown tables grouped by section")
     par.add_argument("--section", metavar="NAME",
                      help="one section, e.g. youth, policies.cbt (or cbt), policies for all policies")
@@ -183,6 +192,9 @@ def cmd_params(args) -> int:
         changed = parameters.update_odd(args.update_odd)
         print(f"{args.update_odd}: " + (f"updated {', '.join(changed)}" if changed else "tables up to date"))
         return 0
+    if args.name:
+        print(parameters.describe(args.name))
+        return 0
     found = parameters.parameters(args.section, args.grade)
     print(parameters.markdown(found) if args.markdown else parameters.text_table(found))
     return 0
@@ -223,20 +235,43 @@ def scenario_args(args) -> tuple[Path, list[Path]]:
 
 
 def cmd_validate(args) -> int:
+    """Check a scenario (and print its parameters) or an experiment (and print its plan)."""
+    from abm import parameters
     from abm.config import load_scenario, parse_overrides
+    from abm.presets import resolve_experiment, resolve_scenario
+    from abm.sweep.experiment import is_experiment_file, load_experiment
 
+    overrides = parse_overrides(args.overrides)
+    path = None
+    try:
+        path = resolve_scenario(args.config)
+    except ConfigError:
+        path = resolve_experiment(args.config)
+    if is_experiment_file(path):
+        from abm.sweep.runner import plan
+
+        exp = load_experiment(path, overrides)
+        print(f"{args.config}: valid experiment '{exp.name}'")
+        print(plan(exp, timing=False))
+        return 0
     path, layers = scenario_args(args)
-    scenario = load_scenario(path, parse_overrides(args.overrides), layers)
+    scenario = load_scenario(path, overrides, layers)
     print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
+    if not args.quiet:
+        print(parameters.scenario_table(scenario))
     return 0
 
 
 def cmd_experiment(args) -> int:
     from abm.presets import resolve_experiment
     from abm.sweep.experiment import load_experiment
-    from abm.sweep.runner import run_experiment
+    from abm.config import parse_overrides
+    from abm.sweep.runner import plan, run_experiment
 
-    exp = load_experiment(resolve_experiment(args.file))
+    exp = load_experiment(resolve_experiment(args.file), parse_overrides(args.overrides))
+    if args.dry_run:
+        print(plan(exp, args.reps, args.workers))
+        return 0
     out = args.out or Path("results") / exp.name
     report: list[str] = []
     again = (f"abm experiment {args.file} --out {out} --resume" + (f" --reps {args.reps}" if args.reps else ""))

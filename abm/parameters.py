@@ -217,3 +217,68 @@ def update_odd(path: str | Path) -> list[str]:
     if new != text:
         path.write_text(new, encoding="utf-8")
     return changed
+
+
+# -- one scenario's values, and one parameter ----------------------------------------
+
+
+def values(scenario: Scenario) -> list[tuple[Parameter, Any]]:
+    """Each parameter with its value in ``scenario``: every section of the city, and the
+    sections of the policies it switches on."""
+    data = scenario.model_dump(mode="python")
+    out = []
+    for p in parameters():
+        node: Any = data
+        for part in p.name.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if node is None and p.section.startswith("policies."):
+            continue  # a policy the scenario does not switch on
+        out.append((p, node))
+    return out
+
+
+def differs(value: Any, default: Any) -> bool:
+    if isinstance(value, float) or isinstance(default, float):
+        try:
+            return float(value) != float(default)
+        except (TypeError, ValueError):
+            return True
+    return value != default
+
+
+def scenario_table(scenario: Scenario) -> str:
+    """Every parameter of a scenario: value, default, unit, range, grade and source; a
+    ``*`` marks values that differ from the default."""
+    found = values(scenario)
+    rows = [("", "Parameter", "Value", "Default", "Unit", "Range", "Grade", "Source")]
+    for p, value in found:
+        rows.append(("*" if differs(value, p.default) else "", p.name, format_value(value), format_value(p.default),
+                     p.unit, p.range, p.grade, p.source))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() + "  " + row[-1]
+             for row in rows]
+    changed = sum(1 for p, v in found if differs(v, p.default))
+    lines.append(f"{len(found)} parameters; {changed} differ from the defaults (marked *). "
+                 "Meaning and evidence of one: abm params NAME")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def describe(name: str) -> str:
+    """One parameter: its meaning, default, range, unit, evidence grade and source."""
+    known = {p.name: p for p in parameters()}
+    if name not in known:
+        close = [n for n in known if name in n] or sorted(known, key=lambda n: -_overlap(n, name))[:5]
+        raise ConfigError(f"{name}: no such parameter; did you mean: {', '.join(close[:8])}")
+    p = known[name]
+    return "\n".join([
+        p.name,
+        f"  {p.description}",
+        f"  default {format_value(p.default)}, range {p.range}, unit {p.unit or '-'}",
+        f"  evidence: {p.grade}; source: {p.source}",
+    ])
+
+
+def _overlap(a: str, b: str) -> int:
+    return len(set(a.split(".")[-1].split("_")) & set(b.split(".")[-1].split("_")))

@@ -121,6 +121,7 @@ class Experiment:
         self.policies = policies
         self.file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         self.points = spec.design.points(spec.root_seed) if spec.design else [{}]
+        self.overrides: dict[str, Any] = {}  # given on the command line (--set), for every arm
 
     @property
     def parameters(self) -> list[str]:
@@ -186,8 +187,18 @@ class Experiment:
         return {"all": (base.run.burn_in + 1, steps), "short": short, "long": long}
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def is_experiment_file(path: str | Path) -> bool:
+    """Whether a TOML file is an experiment (it names a scenario file, or has arms)
+    rather than a scenario."""
+    data = read_toml(Path(path))
+    return "arms" in data or isinstance(data.get("scenario"), str)
+
+
+def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> Experiment:
     """Read and validate an experiment file and every arm's scenario.
+
+    ``overrides`` (dotted paths to values, as ``--set`` gives them) apply to every arm,
+    after the file's ``set`` and the arm's own.
 
     Raises:
         ConfigError: naming the file, the field and the problem.
@@ -217,13 +228,14 @@ def load_experiment(path: str | Path) -> Experiment:
                     + (f"; known policies: {', '.join(known)}" if known else "")
                 )
             layers.append(layer)
-        overrides = {**spec.set, **arm.set}
+        merged = {**spec.set, **arm.set, **(overrides or {})}
         try:
-            scenarios[arm.name] = load_scenario(scenario_path, overrides, layers)
+            scenarios[arm.name] = load_scenario(scenario_path, merged, layers)
         except ConfigError as exc:
             raise ConfigError(f"{path}: arms[{i}] ({arm.name}): {exc}") from None
         policies[arm.name] = names
     exp = Experiment(path, spec, scenarios, policies)
+    exp.overrides = dict(overrides or {})
     if spec.design:
         # Check each parameter's range once, at its ends, so that bad ranges are
         # refused before any run.

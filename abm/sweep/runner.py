@@ -192,7 +192,8 @@ def jobs_for(exp: Experiment, replications: int | None) -> list[dict]:
         if key not in scenarios:
             scenarios[key] = exp.scenario(*key)
         jobs.append(dict(run, scenario=scenarios[key], windows=windows, policy_start=start, keep=exp.spec.keep,
-                         policies=exp.policies[run["arm"]], overrides={**exp.spec.set, **arms[run["arm"]].set}))
+                         policies=exp.policies[run["arm"]],
+                         overrides={**exp.spec.set, **arms[run["arm"]].set, **exp.overrides}))
     return jobs
 
 
@@ -387,6 +388,55 @@ def estimated_bytes(exp: Experiment, runs: int) -> int:
     return 2 * per_run * runs  # twice: the files are rewritten sorted when the sweep ends
 
 
+def plan(exp: Experiment, replications: int | None = None, workers: int | None = None,
+         timing: bool = True) -> str:
+    """What an experiment would run, as text: arms x design points x replicates, the
+    number of runs, steps and windows, the columns of ``runs.csv``, and (with
+    ``timing``) a time estimate from a short timed run of the baseline."""
+    reps = replications or exp.spec.replications
+    jobs = jobs_for(exp, reps)  # builds every run's scenario: a bad design point fails here
+    base = exp.scenarios[exp.spec.baseline]
+    workers = max(1, workers or os.cpu_count() or 1)
+    lines = [
+        f"{exp.name}: {len(exp.arms)} arms x {len(exp.points)} design points x {reps} replicates = "
+        f"{len(jobs)} runs of {base.run.steps} weeks ({base.run.burn_in} of burn-in) on a "
+        f"{base.city.width}x{base.city.height} city",
+        "arms: " + ", ".join(f"{arm} ({'+'.join(exp.policies[arm]) or 'no policy'})" for arm in exp.arms),
+    ]
+    if exp.spec.design:
+        lines.append(f"design: {exp.spec.design.method} over " + ", ".join(exp.parameters))
+    if exp.overrides:
+        lines.append("overrides (--set): " + ", ".join(f"{k}={v}" for k, v in exp.overrides.items()))
+    lines.append("windows: " + ", ".join(f"{name} steps {a}-{b}" for name, (a, b) in exp.windows().items())
+                 + f"; policies start after step {exp.policy_start()}")
+    measures = list(window_columns())
+    lines.append(f"runs.csv columns: {len(run_columns(exp.parameters))} (ids, parameters, and {len(measures)} "
+                 "measures for each window: " + ", ".join(measures[:6]) + ", ...)")
+    if timing:
+        # Two timed runs of the baseline separate building the city from running a week.
+        short, long = min(8, base.run.steps), min(40, base.run.steps)
+        seconds = []
+        for weeks in (short, long):
+            t0 = time.perf_counter()
+            simulate(base, exp.seed(0), steps=weeks, burn_in=0)
+            seconds.append(time.perf_counter() - t0)
+        per_week = max(0.0, seconds[1] - seconds[0]) / max(1, long - short)
+        setup = max(0.0, seconds[0] - short * per_week)
+        per_run = setup + per_week * base.run.steps
+        total = per_run * len(jobs) / min(workers, len(jobs))
+        lines.append(f"estimated time: about {duration(total)} on {workers} workers ({per_run:.1f} s a run, "
+                     f"from timed runs of {short} and {long} weeks of the baseline)")
+    return "\n".join(lines)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def run_experiment(
     exp: Experiment,
     out: Path,
@@ -540,6 +590,7 @@ def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, s
         "experiment": exp.name,
         "experiment_file": str(exp.path),
         "experiment_hash": exp.file_hash,
+        "overrides": exp.overrides,
         "root_seed": exp.spec.root_seed,
         "replications": replications,
         "design": exp.spec.design.model_dump(mode="json") if exp.spec.design else None,
