@@ -299,20 +299,31 @@ def cmd_experiment(args) -> int:
 def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     """Comparison, sensitivity indices and figures of a finished experiment in ``out``;
     a short text naming its files as in ``shown`` (where the folder will be)."""
-    from abm.analysis.comparison import compare, read_runs, table, write_comparison
+    from abm.analysis.comparison import POOLED, compare, point_label, points, read_runs, table, write_comparison
     from abm.analysis.plots import all_figures, has_rows
     from abm.analysis.sensitivity import run_sensitivity
     from abm.results import table_path
 
     runs = read_runs(out / "runs.csv")
-    rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed)
-    write_comparison(out / "comparison.csv", rows)
+    rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed, parameters=exp.parameters,
+                   pool=exp.pools_points)
+    write_comparison(out / "comparison.csv", rows, exp.parameters)
     lines = [""]
     if len(exp.arms) > 1:
         first, last = exp.windows()["long"]
-        lines += [f"Long window (steps {first}-{last}): mean, and change against baseline in % with 95% interval",
-                  table(rows, "long", ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean",
-                                       "incarceration_per_100k", "cost_per_homicide_averted")), ""]
+        lines.append(f"Long window (steps {first}-{last}): mean, and change against baseline in % with 95% "
+                     "interval, paired by replicate")
+        for point in points(rows):
+            sub = [r for r in rows if r["point"] == point]
+            n = min((r["n"] for r in sub if r["metric"] == "homicide_rate_per_100k" and r["window"] == "long"),
+                    default=0)
+            if exp.parameters or point == POOLED:
+                where = point_label(rows, point, exp.parameters)
+                if point == POOLED:
+                    where += f" ({len(exp.points)} points sampled by {exp.spec.design.method})"
+                lines.append(f"{where}: {n} runs per arm")
+            lines += [table(sub, "long", ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean",
+                                          "incarceration_per_100k", "cost_per_homicide_averted")), ""]
     sens = run_sensitivity(exp, out)
     if sens:
         key = "ST" if sens[0]["method"] == "sobol" else "mu_star"

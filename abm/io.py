@@ -24,7 +24,7 @@ from pathlib import Path
 def csv_cell(value):
     """A value as written to every CSV file: floats to 10 decimals, text on one line."""
     if isinstance(value, float):
-        return repr(round(value, 10))
+        return repr(round(float(value), 10))
     if isinstance(value, str):
         return value.replace("\r", " ").replace("\n", " | ")
     return value

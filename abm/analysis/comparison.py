@@ -10,6 +10,14 @@ carries the baseline mean's own uncertainty. The cost per homicide averted is th
 interval (replicates resampled with a fixed seed); it is empty when no homicides are
 averted on average.
 
+Arms are compared within each design point: a design's points are different
+conditions (e.g. police force sizes), and pooling them would count the differences
+between conditions as chance. Each row names its point and the point's parameter
+values; ``n`` says how many replicates it holds. Pooling over points is done only on
+request (``pool=True``), and such rows say ``point = pooled``: the natural summary
+of a design whose points are random draws from ranges (random, lhs, sobol, morris),
+where the pooled change is the average effect over those ranges.
+
 Reads only ``runs.csv``, so it works on results made elsewhere.
 """
 
@@ -32,8 +40,9 @@ from abm.measures import COMPARED
 
 METRICS = COMPARED  # the window measures compared (abm.measures), in the table's order
 WINDOWS = ("short", "long", "all")
+POOLED = "pooled"
 COLUMNS = (
-    "arm", "metric", "window", "n", "mean", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high",
+    "arm", "point", "metric", "window", "n", "mean", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high",
     "change_pct", "change_pct_ci_low", "change_pct_ci_high",
 )
 BOOTSTRAP = 2000
@@ -55,13 +64,29 @@ def interval(x: np.ndarray) -> tuple[float, float, float]:
     return mean_interval([float(v) for v in x])
 
 
-def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed: int = 0) -> list[dict]:
-    """One row per arm, metric and window."""
+def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed: int = 0,
+            parameters: list[str] | tuple = (), pool: bool = False) -> list[dict]:
+    """One row per arm, design point, metric and window: the arm against the baseline
+    at the same point, paired by replicate (the same seed and parameters). With
+    ``pool``, one row per arm, metric and window over every point (``point =
+    "pooled"``), pairs being (point, replicate). Rows carry the point's values of
+    ``parameters``."""
+    groups: dict[object, list[dict]] = {}
+    for r in runs:
+        groups.setdefault(POOLED if pool else int(r.get("point") or 0), []).append(r)
+    arms = arms or sorted({r["arm"] for r in runs})
+    out = []
+    for point in sorted(groups, key=str) if pool else sorted(groups):
+        values = {} if pool else {p: groups[point][0].get(p, "") for p in parameters}
+        for row in compare_point(groups[point], baseline, arms, seed):
+            out.append({**row, "point": point, **values})
+    return out
+
+
+def compare_point(runs: list[dict], baseline: str, arms: list[str], seed: int) -> list[dict]:
     by_arm: dict[str, dict[tuple[int, int], dict]] = {}
     for r in runs:
-        # Runs pair on design point and replicate: the same seed and parameters.
         by_arm.setdefault(r["arm"], {})[(int(r.get("point") or 0), int(r["replicate"]))] = r
-    arms = arms or sorted(by_arm)
     base = by_arm.get(baseline, {})
     out = []
     for arm in arms:
@@ -84,6 +109,19 @@ def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed
     return out
 
 
+def points(rows: list[dict]) -> list:
+    """The design points of comparison rows, in order."""
+    return list(dict.fromkeys(r["point"] for r in rows))
+
+
+def point_label(rows: list[dict], point, parameters: list[str] | tuple) -> str:
+    """``police.officers = 135`` for a point's rows; ``pooled over N points`` for pooled rows."""
+    if point == POOLED:
+        return "pooled over every design point"
+    row = next(r for r in rows if r["point"] == point)
+    return ", ".join(f"{p} = {row.get(p, '')}" for p in parameters) or f"point {point}"
+
+
 def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
     row = {k: math.nan for k in COLUMNS}
     row.update(arm=arm, metric="cost_per_homicide_averted", window=window, n=len(paired))
@@ -99,12 +137,14 @@ def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
     return row
 
 
-def write_comparison(path: Path, rows: list[dict]) -> None:
-    write_csv(path, COLUMNS, rows)
+def write_comparison(path: Path, rows: list[dict], parameters: list[str] | tuple = ()) -> None:
+    """``comparison.csv``: arm, point, the point's parameter values, then the measures."""
+    write_csv(path, [*COLUMNS[:2], *parameters, *COLUMNS[2:]], rows)
 
 
 def table(rows: list[dict], window: str, metrics: tuple[str, ...]) -> str:
-    """A Markdown table of change_pct (with interval) per arm for some metrics."""
+    """A Markdown table of change_pct (with interval) per arm for some metrics, of
+    the rows of one design point."""
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     index = {(r["arm"], r["metric"], r["window"]): r for r in rows}
     head = "| arm | " + " | ".join(metrics) + " |"

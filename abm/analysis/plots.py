@@ -88,12 +88,28 @@ def trajectories(out: Path, arms: list[str], start: int, burn_in: int) -> Path:
 WINDOW_LABELS = {"short": "after the policies start", "long": "at the end"}
 
 
+def _entries(comparison: list[dict], arms: list[str]) -> list[tuple[str, str, object]]:
+    """(label, arm, point) of each forest row: each arm but the baseline, at each
+    design point (named by its parameter values when there are several)."""
+    from abm.analysis.comparison import COLUMNS
+
+    pts = list(dict.fromkeys(r["point"] for r in comparison))
+    params = [k for k in (comparison[0] if comparison else {}) if k not in COLUMNS]
+    if len(pts) <= 1:
+        return [(arm, arm, pts[0] if pts else 0) for arm in arms[1:]]
+    first = {}
+    for r in comparison:
+        first.setdefault(r["point"], r)
+    return [(f"{arm} @ " + ", ".join(f"{p.split('.')[-1]}={first[pt].get(p)}" for p in params), arm, pt)
+            for arm in arms[1:] for pt in pts]
+
+
 def _forest(ax, comparison: list[dict], arms: list[str], metric: str, title: str) -> None:
-    index = {(r["arm"], r["metric"], r["window"]): r for r in comparison}
-    shown = [a for a in arms[1:]]
+    index = {(r["arm"], r["point"], r["metric"], r["window"]): r for r in comparison}
+    shown = _entries(comparison, arms)
     for j, (window, marker, color) in enumerate((("short", "o", "tab:orange"), ("long", "s", "tab:blue"))):
-        for i, arm in enumerate(shown):
-            r = index.get((arm, metric, window))
+        for i, (_, arm, point) in enumerate(shown):
+            r = index.get((arm, point, metric, window))
             if r is None or _nan(r["change_pct"]):
                 continue
             y = len(shown) - 1 - i + (0.15 if j == 0 else -0.15)
@@ -104,10 +120,58 @@ def _forest(ax, comparison: list[dict], arms: list[str], metric: str, title: str
                     label=WINDOW_LABELS[window] if i == 0 else None)
     ax.axvline(0, color="0.3", lw=1)
     ax.set_yticks(range(len(shown)))
-    ax.set_yticklabels(list(reversed(shown)))
+    ax.set_yticklabels([label for label, _, _ in reversed(shown)])
     ax.set_title(title)
     ax.set_xlabel("change against baseline, % (95% interval)")
     ax.grid(axis="x", alpha=0.3)
+
+
+def effects_by_point(out: Path, comparison: list[dict], arms: list[str], window: str = "long") -> Path | None:
+    """The change against baseline (absolute and in %) along each swept parameter, with
+    95% intervals: one line per arm (and per value of the other parameters)."""
+    from abm.analysis.comparison import COLUMNS
+
+    params = [k for k in (comparison[0] if comparison else {}) if k not in COLUMNS]
+    if not params or len({r["point"] for r in comparison}) < 2:
+        return None
+    metrics = (("homicide_rate_per_100k", "homicides per 100,000 a year"),
+               ("recruitment_per_1000_youth", "recruits per 1,000 youths a year"))
+    colors = _colors(arms)
+    fig, axes = plt.subplots(2 * len(metrics), len(params), figsize=(max(8.0, 5.5 * len(params) + 1), 11),
+                             squeeze=False, sharex="col")
+    for col, param in enumerate(params):
+        others = [p for p in params if p != param]
+        for row_i, (metric, label) in enumerate(metrics):
+            for k, (key, suffix, unit) in enumerate((("change", "", label), ("change_pct", "_pct", "%"))):
+                ax = axes[2 * row_i + k, col]
+                for arm in arms[1:]:
+                    rows = [r for r in comparison if r["arm"] == arm and r["metric"] == metric
+                            and r["window"] == window]
+                    for combo in sorted({tuple(str(r.get(o)) for o in others) for r in rows}):
+                        line = sorted((r for r in rows if tuple(str(r.get(o)) for o in others) == combo),
+                                      key=lambda r: float(r[param]))
+                        x = np.array([float(r[param]) for r in line])
+                        y = np.array([float(r[key]) for r in line])
+                        lo = np.array([float(r[f"change{suffix}_ci_low"]) for r in line])
+                        hi = np.array([float(r[f"change{suffix}_ci_high"]) for r in line])
+                        name = arm + ("" if not others else " (" + ", ".join(
+                            f"{o.split('.')[-1]}={v}" for o, v in zip(others, combo, strict=True)) + ")")
+                        ax.errorbar(x, y, yerr=[np.abs(y - lo), np.abs(hi - y)], fmt="o-", capsize=4,
+                                    color=colors[arm], label=name if (row_i, k) == (0, 0) else None)
+                ax.axhline(0, color="0.3", lw=1)
+                ax.grid(alpha=0.3)
+                ax.set_ylabel(f"change in {unit}" if k == 0 else f"change in {label.split(' per')[0]}, %",
+                              fontsize=9)
+                if 2 * row_i + k == 2 * len(metrics) - 1:
+                    ax.set_xlabel(param)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=min(4, len(arms)), frameon=False)
+    fig.suptitle(f"Effect against baseline at each design point\n({window} window; 95% intervals, "
+                 "paired by replicate)", fontsize=12)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.96))
+    path = out / "effects_by_point.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def _nan(v) -> bool:
@@ -115,7 +179,8 @@ def _nan(v) -> bool:
 
 
 def effects(out: Path, comparison: list[dict], arms: list[str]) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.6 * len(arms) + 2), sharey=True)
+    rows = len(_entries(comparison, arms)) + 1
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.6 * rows + 2), sharey=True)
     _forest(axes[0], comparison, arms, "homicide_rate_per_100k", "Homicide rate")
     _forest(axes[1], comparison, arms, "recruitment_per_1000_youth", "Gang recruitment")
     handles, labels = axes[0].get_legend_handles_labels()
@@ -137,7 +202,8 @@ def side_effects(out: Path, comparison: list[dict], arms: list[str]) -> Path:
         ("police_killings", "Killings by police"),
         ("total_cost", "Cost (programmes + prison)"),
     )
-    fig, axes = plt.subplots(2, 3, figsize=(13, 0.35 * len(arms) * 2 + 3.5), sharey=True)
+    rows = len(_entries(comparison, arms)) + 1
+    fig, axes = plt.subplots(2, 3, figsize=(13, 0.35 * rows * 2 + 3.5), sharey=True)
     for ax, (metric, title) in zip(axes.ravel(), metrics, strict=True):
         _forest(ax, comparison, arms, metric, title)
         ax.set_xlabel("change, %")
@@ -212,6 +278,9 @@ def all_figures(out: Path, comparison: list[dict]) -> list[Path]:
         paths.append(trajectories(out, arms, manifest["policy_start_step"], manifest["windows"]["all"][0] - 1))
     if len(arms) > 1:
         paths += [effects(out, comparison, arms), side_effects(out, comparison, arms)]
+        by_point = effects_by_point(out, comparison, arms)
+        if by_point is not None:
+            paths.append(by_point)
     if has_rows(out / "blocks.csv") and "grid" in manifest:
         paths.append(maps(out, arms, *manifest["grid"]))
     return paths

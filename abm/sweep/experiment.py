@@ -140,6 +140,13 @@ class Experiment:
             raise ConfigError(f"{self.path}: design point {point} ({values}): {problems}") from None
 
     @property
+    def pools_points(self) -> bool:
+        """Whether arms are compared over all design points together: for designs whose
+        points are draws from ranges (random, lhs, sobol, morris), not for a grid, whose
+        points are distinct conditions compared one by one."""
+        return self.spec.design is not None and self.spec.design.method != "grid"
+
+    @property
     def name(self) -> str:
         return self.spec.name
 
