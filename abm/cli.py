@@ -488,9 +488,11 @@ def analyse_folder(exp, out: Path) -> str:
 
 
 LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "ip6-loopback")
-# Solara's settings for a server that never contacts anything outside this machine: no
-# usage reports, and no fetch of a missing asset from a CDN (every asset ships with
-# solara-assets). The check for a newer Solara is off by `--no-check-version`.
+# Solara's settings for a server that contacts nothing outside this machine: no usage
+# reports (telemetry), and `solara run --no-check-version` below (no look-up of a newer
+# Solara on the package index). Every asset the page loads ships with solara-assets, so
+# none is fetched from a CDN. tests/test_dashboard.py runs the server with the network
+# blocked and asserts that it tried nothing.
 SOLARA_OFFLINE = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
 
 
