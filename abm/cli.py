@@ -71,12 +71,12 @@ class Number:
         return scenario_field_bounds(self.field)
 
     def describe(self) -> str:
-        low, high = self.bounds
+        low, high = (None if b is None else f"{b:d}" if self.kind is int else f"{b:g}" for b in self.bounds)
         what = "a whole number" if self.kind is int else "a number"
         if low is not None and high is not None:
-            return f"{what} from {low:g} to {high:g}" if not self.low_open else f"{what} above {low:g}, up to {high:g}"
+            return f"{what} from {low} to {high}" if not self.low_open else f"{what} above {low}, up to {high}"
         if low is not None:
-            return f"{what} {'above' if self.low_open else 'of at least'} {low:g}"
+            return f"{what} {'above' if self.low_open else 'of at least'} {low}"
         return what
 
     def __call__(self, text: str):
