@@ -147,7 +147,8 @@ def existing_folder(text: str) -> Path:
     path = _path(text)
     kind = _kind(path)
     if kind != "folder":
-        raise argparse.ArgumentTypeError(f"{_shown(text)}: " + ("no such folder" if kind == "missing" else "not a folder"))
+        problem = "no such folder" if kind == "missing" else "not a folder"
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: {problem}")
     return path
 
 
@@ -156,7 +157,8 @@ def existing_file(text: str) -> Path:
     path = _path(text)
     kind = _kind(path)
     if kind != "file":
-        raise argparse.ArgumentTypeError(f"{_shown(text)}: " + ("no such file" if kind == "missing" else "not a file"))
+        problem = "no such file" if kind == "missing" else "not a file"
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: {problem}")
     return path
 
 

@@ -291,6 +291,7 @@ def test_a_signal_during_a_run_ends_it_with_its_status_and_one_line(tmp_path, si
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         os.read(proc.stderr.fileno(), 1)  # the progress bar: the run has started
+        time.sleep(0.5)  # not while the bar is first drawn
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=60)
     finally:
