@@ -75,7 +75,8 @@ def _child(kind: str, *args: str) -> dict:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        raise RuntimeError(f"benchmark of {args} failed:\n{proc.stderr}")
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"benchmark {kind}{tuple(args)} failed (exit status {proc.returncode}): {last}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -93,16 +94,22 @@ def preset_file(name: str, configs: Path | None) -> Path:
 
 
 def run_bench(presets: list[str], years: list[float] | None, configs: Path | None = None) -> int:
-    from abm.config import ConfigError
+    from abm.config import ConfigError, load_scenario
 
     if years and len(years) not in (1, len(presets)):
         raise ConfigError(f"--years: give one value or one per preset ({len(presets)}), got {len(years)}")
-    rows = []
-    print(f"{'preset':<20}{'people':>10}{'steps':>7}{'build s':>9}{'s/sim-year':>12}"
-          f"{'agent-steps/s':>15}{'peak MiB':>10}  target")
+    plan = []  # every preset is read and checked before the first is measured
     for i, name in enumerate(presets):
         path = preset_file(name, configs)
         y = (years[i] if len(years) > 1 else years[0]) if years else DEFAULT_YEARS.get(name, 1.0)
+        scenario = load_scenario(path)
+        steps = max(1, round(y * 52))
+        scenario.replace(**{"run.steps": steps, "run.burn_in": min(scenario.run.burn_in, steps - 1)})
+        plan.append((path, y))
+    rows = []
+    print(f"{'preset':<20}{'people':>10}{'steps':>7}{'build s':>9}{'s/sim-year':>12}"
+          f"{'agent-steps/s':>15}{'peak MiB':>10}  target")
+    for path, y in plan:
         r = _child("measure_preset", str(path), y)
         rows.append(r)
         print(f"{r['preset']:<20}{r['people']:>10,}{r['steps']:>7}{r['build_s']:>9.1f}{r['s_per_year']:>12.2f}"

@@ -1,5 +1,6 @@
 """The ``abm`` command.
 
+    abm [--debug] COMMAND ...
     abm run CONFIG [--policy FILE ...] [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
     abm validate CONFIG [--set KEY=VALUE ...]
     abm experiment FILE [--reps N] [--workers N] [--out DIR] [--resume]
@@ -9,58 +10,202 @@
     abm bench [--presets NAME ...] [--years N] | abm bench --sweep
     abm params [--markdown] [--section NAME] [--grade GRADE] | abm params --update-odd docs/ODD.md
 
-Bad input (a missing or malformed file, an unknown key, a wrong type, a value out of
-range) ends with one message naming the file, the field and the problem, and exit
-status 2.
+Every command ends with one line on error, and its exit status says how it ended:
+
+    0    done
+    1    a run failed, or an internal error (a bug: ``--debug`` shows its traceback)
+    2    bad input: a bad argument, a missing or malformed file, an unknown key, a wrong
+         type, a value out of range (the line names the file, the field and the problem)
+    130  interrupted (Ctrl-C, SIGINT)
+    143  terminated (SIGTERM; see :mod:`abm.signals`)
+
+``--debug`` (before or after the command) shows the traceback instead of the line.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import math
+import os
 import sys
 from pathlib import Path
 
 from abm.schema import ConfigError, Grade
+from abm.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
 
 # Commands import what they need when they run: `abm report` reads result files and
 # never loads the model.
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+LONGEST_MESSAGE = 2000  # characters of an error line; the rest is cut
+# Errors of paths named on the command line (bad input, exit 2); other OSErrors (a full
+# disk, an I/O error) are failed runs (exit 1).
+PATH_ERRORS = {errno.ENOENT, errno.EEXIST, errno.EISDIR, errno.ENOTDIR, errno.EACCES, errno.EPERM,
+               errno.ENAMETOOLONG, errno.ELOOP, errno.EROFS}
 
 
-def whole_number(minimum: int):
-    """An argparse type: a whole number of at least ``minimum``."""
+def _shown(text: str, limit: int = 60) -> str:
+    """A value as echoed in an error: quoted, and cut if long."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
-    def parse(text: str) -> int:
+
+class Number:
+    """An argparse type: a whole (``int``) or decimal (``float``) number within bounds.
+
+    ``low``/``high`` are included unless ``low_open``; ``field`` takes them instead from
+    a scenario field's declared range (e.g. ``"run.steps"``), read when the option is
+    given, so that commands that do not need the schema do not load it.
+    """
+
+    def __init__(self, kind: type = int, low: float | None = None, high: float | None = None, *,
+                 low_open: bool = False, field: str | None = None):
+        self.kind, self._low, self._high, self.low_open, self.field = kind, low, high, low_open, field
+        self.__name__ = "whole number" if kind is int else "number"  # argparse names the type by it
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        if self.field is None:
+            return self._low, self._high
+        return scenario_field_bounds(self.field)
+
+    def describe(self) -> str:
+        low, high = (None if b is None else f"{b:d}" if self.kind is int else f"{b:g}" for b in self.bounds)
+        what = "a whole number" if self.kind is int else "a number"
+        if low is not None and high is not None:
+            return f"{what} from {low} to {high}" if not self.low_open else f"{what} above {low}, up to {high}"
+        if low is not None:
+            return f"{what} {'above' if self.low_open else 'of at least'} {low}"
+        return what
+
+    def __call__(self, text: str):
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+            value = self.kind(text.strip())
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {self.describe()}, got {_shown(text)}") from None
+        low, high = self.bounds
+        if (not math.isfinite(value) or (low is not None and (value <= low if self.low_open else value < low))
+                or (high is not None and value > high)):
+            source = f" ({self.field})" if self.field else ""
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}{source}, got {_shown(text)}")
         return value
 
-    return parse
+
+def scenario_field_bounds(dotted: str) -> tuple[float | None, float | None]:
+    """The declared range (``ge``, ``le``) of a scenario field, e.g. ``"run.steps"``."""
+    from abm.config import Scenario
+
+    *sections, name = dotted.split(".")
+    model = Scenario
+    for section in sections:
+        model = model.model_fields[section].annotation
+    low = high = None
+    for bound in model.model_fields[name].metadata:
+        low = getattr(bound, "ge", low)
+        high = getattr(bound, "le", high)
+    return low, high
 
 
-positive_int = whole_number(1)
-seed_int = whole_number(0)
+positive_int = Number(int, 1)
+seed_int = Number(int, 0, 2**63 - 1)
+workers_int = Number(int, 1, 1024)
+count_int = Number(int, 1, 100_000)  # replications, seeds: as an experiment file's replications
+steps_int = Number(int, field="run.steps")
+port_int = Number(int, 1, 65535)
+years_float = Number(float, 0, 100, low_open=True)  # run.steps is at most 5200 weeks
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a path cannot hold a NUL character: {_shown(text)}")
+    return Path(text)
+
+
+def _kind(path: Path) -> str:
+    """'folder', 'file', 'other' or 'missing'; OSErrors (a name too long) as argparse errors."""
+    try:
+        if path.is_dir():
+            return "folder"
+        if path.is_file():
+            return "file"
+        return "other" if path.exists() else "missing"
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{_shown(str(path))}: {exc.strerror or exc}") from None
+
+
+def name_or_file(text: str) -> str:
+    """An argparse type: a bundled preset's name or a file (the command reads and checks it)."""
+    _path(text)
+    return text
+
+
+def existing_folder(text: str) -> Path:
+    """An argparse type: a folder that exists."""
+    path = _path(text)
+    kind = _kind(path)
+    if kind != "folder":
+        problem = "no such folder" if kind == "missing" else "not a folder"
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: {problem}")
+    return path
+
+
+def existing_file(text: str) -> Path:
+    """An argparse type: a file that exists."""
+    path = _path(text)
+    kind = _kind(path)
+    if kind != "file":
+        problem = "no such file" if kind == "missing" else "not a file"
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: {problem}")
+    return path
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type: a folder to write into, made if missing (not a file)."""
+    path = _path(text)
+    if _kind(path) not in ("folder", "missing"):
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: exists and is not a folder")
+    return path
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser: an argument it does not know is its error, shown with its own
+    usage (argparse would otherwise report it with the top-level usage)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(_shown(a, 40)[1:-1] for a in extras)}")
+        return namespace, extras
+
+
+DEBUG_HELP = "on error, show the traceback instead of one line"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="abm",
         description="Neighbourhood crime dynamics in a segregated city: run scenarios, compare policies.",
+        epilog="Exit status: 0 done, 1 a run failed (or an internal error), 2 bad input, "
+               "130 interrupted, 143 terminated (SIGTERM).",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=CommandParser)
 
-    run = sub.add_parser("run", help="run one scenario and write its result files")
-    run.add_argument("config", help="scenario: a bundled name (abm list), e.g. classroom, or a file")
-    run.add_argument("--seed", type=seed_int, default=1, help="random seed (default 1)")
-    run.add_argument("--steps", type=positive_int, help="weeks to run (default: the scenario's run.steps)")
-    run.add_argument("--out", type=Path, help="output folder (default results/<scenario>/seed-<seed>)")
-    run.add_argument("--policy", dest="layers", action="append", default=[], metavar="NAME|FILE",
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, **kwargs)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+        return p
+
+    run = command("run", help="run one scenario and write its result files")
+    run.add_argument("config", type=name_or_file,
+                     help="scenario: a bundled name (abm list), e.g. classroom, or a file")
+    run.add_argument("--seed", type=seed_int, default=1, help="random seed, 0 to 2^63-1 (default 1)")
+    run.add_argument("--steps", type=steps_int, help="weeks to run (default: the scenario's run.steps)")
+    run.add_argument("--out", type=output_folder, help="output folder (default results/<scenario>/seed-<seed>)")
+    run.add_argument("--policy", dest="layers", type=name_or_file, action="append", default=[], metavar="NAME|FILE",
                      help="merge a policy over the scenario: a bundled name, e.g. cbt, or a file (repeatable)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="change any field by dotted path, e.g. --set police.officers=400 (repeatable)")
@@ -69,18 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     val_help = ("check a scenario and print every parameter (value, default, unit, range, evidence, source), "
                 "or check an experiment and print its plan")
-    val = sub.add_parser("validate", help=val_help, description=val_help)
-    val.add_argument("config", help="scenario or experiment: a bundled name or a file")
+    val = command("validate", help=val_help, description=val_help)
+    val.add_argument("config", type=name_or_file, help="scenario or experiment: a bundled name or a file")
     val.add_argument("--quiet", action="store_true", help="only the one line saying the file is valid")
-    val.add_argument("--policy", dest="layers", action="append", default=[], metavar="NAME|FILE",
+    val.add_argument("--policy", dest="layers", type=name_or_file, action="append", default=[], metavar="NAME|FILE",
                      help="a policy merged over it: a bundled name or a file (repeatable)")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
-    exp = sub.add_parser("experiment", help="run an experiment file: arms x replications, compare, plot")
-    exp.add_argument("file", help="experiment: a bundled name, e.g. policy_comparison or smoke, or a file")
-    exp.add_argument("--reps", type=positive_int, help="replications per arm (default: the file's)")
-    exp.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
-    exp.add_argument("--out", type=Path, help="output folder (default results/<experiment>)")
+    exp = command("experiment", help="run an experiment file: arms x replications, compare, plot")
+    exp.add_argument("file", type=name_or_file,
+                     help="experiment: a bundled name, e.g. policy_comparison or smoke, or a file")
+    exp.add_argument("--reps", type=count_int, help="replications per arm (default: the file's)")
+    exp.add_argument("--workers", type=workers_int, help="processes (default: the number of cores)")
+    exp.add_argument("--out", type=output_folder, help="output folder (default results/<experiment>)")
     exp.add_argument("--resume", action="store_true",
                      help="finish a sweep that was stopped, keeping finished runs (or add replicates with --reps); "
                           "refused if the experiment changed")
@@ -101,87 +247,141 @@ def build_parser() -> argparse.ArgumentParser:
 
     dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
                  'from a checkout, pip install ".[dashboard]")')
-    dash = sub.add_parser("dashboard", help=dash_help, description=dash_help)
-    dash.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
-    dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    dash = command("dashboard", help=dash_help, description=dash_help)
+    dash.add_argument("--port", type=port_int, default=8765, help="port, 1 to 65535 (default 8765)")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only; any other address "
+                           "lets others on the network use the dashboard)")
 
-    rep = sub.add_parser("report", help="one self-contained HTML page from a results folder")
-    rep.add_argument("folder", type=Path)
+    rep = command("report", help="one self-contained HTML page from a results folder")
+    rep.add_argument("folder", type=existing_folder, help="an experiment's results folder")
 
-    cal = sub.add_parser("calibrate", help="distance from the calibration targets over many seeds")
-    cal.add_argument("config", help="scenario: a bundled name, e.g. baseline, or a file")
-    cal.add_argument("--seeds", type=positive_int, default=10, help="number of seeds, 1..N (default 10)")
-    cal.add_argument("--workers", type=positive_int, help="processes (default: the number of cores)")
-    cal.add_argument("--steps", type=positive_int, help="weeks to run (default: the scenario's)")
+    cal = command("calibrate", help="distance from the calibration targets over many seeds")
+    cal.add_argument("config", type=name_or_file, help="scenario: a bundled name, e.g. baseline, or a file")
+    cal.add_argument("--seeds", type=count_int, default=10, help="number of seeds, 1..N (default 10)")
+    cal.add_argument("--workers", type=workers_int, help="processes (default: the number of cores)")
+    cal.add_argument("--steps", type=steps_int, help="weeks to run (default: the scenario's)")
     cal.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
-    bench = sub.add_parser("bench", help="measure speed and memory of the presets beside Mesa's Epstein example")
-    bench.add_argument("--presets", nargs="+", default=["classroom", "district", "city"],
+    bench = command("bench", help="measure speed and memory of the presets beside Mesa's Epstein example")
+    bench.add_argument("--presets", type=name_or_file, nargs="+", default=["classroom", "district", "city"],
                        help="bundled scenario names, or files (default: classroom district city)")
-    bench.add_argument("--years", type=float, nargs="+",
-                       help="simulated years per preset (default: 10 10 1)")
-    bench.add_argument("--configs", type=Path, help="folder to take the --presets from (default: the bundled presets)")
+    bench.add_argument("--years", type=years_float, nargs="+",
+                       help="simulated years per preset, up to 100 (default: 10 10 1)")
+    bench.add_argument("--configs", type=existing_folder,
+                       help="folder to take the --presets from (default: the bundled presets)")
     bench.add_argument("--sweep", action="store_true",
                        help="instead, measure sweep throughput with 1 and 2 workers and with Dask")
-    lst = sub.add_parser("list", help="the bundled scenarios, policies and experiments, one line each")
+    lst = command("list", help="the bundled scenarios, policies and experiments, one line each")
     lst.add_argument("--paths", action="store_true", help="show each preset's file")
 
-    init = sub.add_parser("init", help="copy the bundled configs/ and experiments/ into a folder, for editing")
-    init.add_argument("folder", type=Path)
+    init = command("init", help="copy the bundled configs/ and experiments/ into a folder, for editing")
+    init.add_argument("folder", type=output_folder)
     init.add_argument("--force", action="store_true", help="overwrite files that already exist")
 
-    par = sub.add_parser("params", help="list every parameter: default, range, unit, evidence grade, source")
+    par = command("params", help="list every parameter: default, range, unit, evidence grade, source")
     par.add_argument("name", nargs="?", help="one parameter, e.g. residents.trust_abuse: its meaning and evidence")
     par.add_argument("--markdown", action="store_true", help="Markdown tables grouped by section")
     par.add_argument("--section", metavar="NAME",
                      help="one section, e.g. youth, policies.cbt (or cbt), policies for all policies")
     par.add_argument("--grade", choices=[str(g) for g in Grade], help="only parameters of this evidence grade")
-    par.add_argument("--update-odd", type=Path, metavar="FILE",
+    par.add_argument("--update-odd", type=existing_file, metavar="FILE",
                      help="rewrite the parameter tables between <!-- params:SECTION --> markers of FILE")
     return parser
 
 
+def one_line(text: str, limit: int = LONGEST_MESSAGE) -> str:
+    """``text`` on one line (line breaks as spaces), cut to ``limit`` characters."""
+    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    if len(line) > limit:
+        line = line[:limit] + f"... ({len(line) - limit:,} more characters)"
+    return line
+
+
+def say(message: str) -> None:
+    """The closing line of a command that did not finish, on stderr."""
+    print(f"abm: {one_line(message)}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` (default ``sys.argv[1:]``); return its exit status.
+
+    Errors end in one line on stderr (``--debug``: raised, with their traceback).
+    Argument errors exit via argparse (status 2, with the command's usage).
+    """
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "run":
-            return cmd_run(args)
-        if args.command == "validate":
-            return cmd_validate(args)
-        if args.command == "experiment":
-            return cmd_experiment(args)
-        if args.command == "dashboard":
-            return cmd_dashboard(args)
-        if args.command == "report":
-            from abm.analysis.report import build_report
+    with sigterm_raises():
+        try:
+            return run_command(args)
+        except ConfigError as exc:
+            if args.debug:
+                raise
+            say(f"error: {exc}")
+            return EXIT_BAD_INPUT
+        except BrokenPipeError:  # `abm params | head`: the reader left; stop quietly
+            if args.debug:
+                raise
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            return EXIT_FAILED
+        except OSError as exc:  # a path that is missing, a file we may not write, a disk that is full
+            if args.debug:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            say(f"error: {where}{exc.strerror or exc}")
+            return EXIT_BAD_INPUT if exc.errno in PATH_ERRORS else EXIT_FAILED
+        except KeyboardInterrupt:
+            if args.debug:
+                raise
+            say("interrupted")
+            return EXIT_INTERRUPTED
+        except Terminated:
+            if args.debug:
+                raise
+            say("terminated")
+            return EXIT_TERMINATED
+        except Exception as exc:
+            if args.debug:
+                raise
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            say(f"internal error: {detail} (run with --debug for the traceback)")
+            return EXIT_FAILED
 
-            if not (args.folder / "manifest.json").exists():
-                raise ConfigError(f"{args.folder}: not a results folder (no manifest.json)")
-            print(build_report(args.folder))
-            return 0
-        if args.command == "calibrate":
-            return cmd_calibrate(args)
-        if args.command == "params":
-            return cmd_params(args)
-        if args.command == "bench":
-            from abm.bench import run_bench, run_sweep_bench
 
-            if args.sweep:
-                return run_sweep_bench(args.configs)
-            return run_bench(args.presets, args.years, args.configs)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "init":
-            return cmd_init(args)
-    except ConfigError as exc:
-        print(f"abm: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:  # a folder that is a file, a disk that is full, a file we may not write
-        print(f"abm: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("abm: interrupted", file=sys.stderr)
-        return 130
+def run_command(args) -> int:
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "validate":
+        return cmd_validate(args)
+    if args.command == "experiment":
+        return cmd_experiment(args)
+    if args.command == "dashboard":
+        return cmd_dashboard(args)
+    if args.command == "report":
+        return cmd_report(args)
+    if args.command == "calibrate":
+        return cmd_calibrate(args)
+    if args.command == "params":
+        return cmd_params(args)
+    if args.command == "bench":
+        from abm.bench import run_bench, run_sweep_bench
+
+        if args.sweep:
+            return run_sweep_bench(args.configs)
+        return run_bench(args.presets, args.years, args.configs)
+    if args.command == "list":
+        return cmd_list(args)
+    if args.command == "init":
+        return cmd_init(args)
+    raise AssertionError(f"no such command: {args.command}")
+
+
+def cmd_report(args) -> int:
+    from abm.analysis.report import build_report
+
+    print(build_report(args.folder))
     return 0
 
 
@@ -282,9 +482,14 @@ def cmd_experiment(args) -> int:
                                  analyse=lambda stage: report.append(analyse_folder(exp, stage, out)))
     except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
-    except KeyboardInterrupt:
-        print(f"abm: interrupted; finished runs are kept in {out}.partial. Finish with: {again}", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as exc:
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        partial = out.with_name(out.name + ".partial")
+        if partial.exists():
+            say(f"{stopped}; finished runs are kept in {partial}. Finish with: {again}")
+        else:
+            say(stopped)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     print(f"{exp.name}: {summary['done']} runs ({summary['ran_now']} now, {summary['failed']} failed) "
           f"on {summary['workers']} {summary['executor']} workers in {summary['seconds']:.0f} s")
     print("\n".join(report))
@@ -348,10 +553,48 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "ip6-loopback")
+# Solara's settings for a server that contacts nothing outside this machine: no usage
+# reports (telemetry), and `solara run --no-check-version` below (no look-up of a newer
+# Solara on the package index). Every asset the page loads ships with solara-assets, so
+# none is fetched from a CDN. tests/test_dashboard.py runs the server with the network
+# blocked and asserts that it tried nothing.
+SOLARA_OFFLINE = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listen(host: str, port: int) -> None:
+    """ConfigError, in one line, unless a server can listen on ``host``:``port``."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"--host {host}: not an address of this machine ({getattr(exc, 'strerror', None) or exc})") \
+            from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"--host {host} --port {port}: cannot listen there: {exc.strerror or exc}") from None
+
+
 def cmd_dashboard(args) -> int:
-    """Serve the dashboard with Solara: production mode, no browser opened, no telemetry."""
+    """Serve the dashboard with Solara: production mode, no browser opened, offline."""
     import importlib.util
-    import os
     import shutil
 
     app = Path(__file__).resolve().parent / "viz" / "app.py"
@@ -367,9 +610,16 @@ def cmd_dashboard(args) -> int:
         raise ConfigError(f"the dashboard needs {', '.join(missing) or 'the solara command'}, which this "
                           "installation lacks: install the dashboard extra "
                           '(from a checkout, pip install ".[dashboard]")')
-    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
-    print(f"abm dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production"]
+    check_listen(args.host, args.port)
+    if not is_loopback(args.host):
+        print(f"abm dashboard: warning: listening on {args.host}: anyone who can reach this machine on port "
+              f"{args.port} can use the dashboard (and make it run simulations); use --host 127.0.0.1 to keep "
+              "it to this machine", file=sys.stderr, flush=True)
+    env = dict(os.environ, **SOLARA_OFFLINE)
+    shown = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
+    print(f"abm dashboard: http://{shown}:{args.port}/  (Ctrl-C to stop)", flush=True)
+    cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production",
+           "--no-check-version"]
     sys.stdout.flush()
     os.execve(solara, cmd, env)  # the server replaces this process: stopping one stops the other
 

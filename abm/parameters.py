@@ -199,7 +199,12 @@ def update_odd(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: file not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (Markdown must be UTF-8)") from None
+    if not _BLOCK.search(text):
+        raise ConfigError(f"{path}: no <!-- params:SECTION --> ... <!-- /params:SECTION --> markers: nothing to update")
     changed = []
     known = set(section_names())
 

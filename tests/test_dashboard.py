@@ -1,5 +1,11 @@
 """The classroom dashboard in a real browser: served offline, the map and charts
-render, a policy switched on shows up, stepping changes the charts.
+render, a policy switched on shows up, stepping changes the charts, a seed typed as
+text is refused in the page.
+
+The server runs with the network outside this machine blocked: a ``sitecustomize``
+on its PYTHONPATH refuses every name lookup and connection that is not loopback and
+logs it, and the proxies point nowhere; the tests assert it logged nothing (no check
+for a newer Solara, no usage report, no asset fetched from a CDN).
 
 Needs Chromium (Debian's package, /usr/bin/chromium; or set ABM_CHROMIUM). Where it is
 missing the test fails with a message saying so; on a developer machine (not in CI,
@@ -16,7 +22,8 @@ import urllib.request
 
 import pytest
 
-from abm.viz.classroom import ClassroomModel
+from abm import cli
+from abm.viz.classroom import MAX_SEED, ClassroomModel, parse_seed
 
 from .conftest import ROOT
 
@@ -37,6 +44,119 @@ def test_classroom_model_runs_two_cities_on_the_same_seed():
     assert repr(a.ledger.rows[-1]) != repr(b.ledger.rows[-1])
 
 
+def test_a_seed_that_is_not_a_whole_number_builds_no_city_and_says_why():
+    assert parse_seed(" 12 ") == 12 and parse_seed(7) == 7 and parse_seed(str(MAX_SEED)) == MAX_SEED
+    for bad in ("abc", "", "1.5", "-1", "1e3", str(MAX_SEED + 1), "9" * 5000, True):
+        with pytest.raises(ValueError, match="refused: type a whole number"):
+            parse_seed(bad)
+    m = ClassroomModel(seed="abc")
+    assert m.cities == [] and not m.running and "'abc' refused" in m.refused
+    m.step()  # nothing to step, nothing raised
+    assert m.week == 0
+    assert ClassroomModel(seed="3", compare=False).refused is None
+
+
+def test_dashboard_host_other_than_loopback_warns_of_the_exposure(monkeypatch, capsys):
+    class Started(BaseException):  # not caught by main(), as the exec it stands for never returns
+        pass
+
+    def execve(path, argv, env):
+        raise Started(argv, env)
+
+    monkeypatch.setattr(os, "execve", execve)
+    port = free_port()
+    with pytest.raises(Started) as started:
+        cli.main(["dashboard", "--host", "0.0.0.0", "--port", str(port)])
+    err = capsys.readouterr().err
+    assert f"anyone who can reach this machine on port {port} can use the dashboard" in err
+    argv, env = started.value.args
+    assert "--no-check-version" in argv and env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    with pytest.raises(Started):
+        cli.main(["dashboard", "--host", "127.0.0.1", "--port", str(port)])
+    assert "warning" not in capsys.readouterr().err
+    assert all(cli.is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"))
+    assert not any(cli.is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.10", "example.org"))
+
+
+# Loaded by every Python process of the server (PYTHONPATH): refuses and logs every name
+# lookup and connection to anything but this machine.
+NETWORK_GUARD = """
+import ipaddress, os, socket
+
+_LOG = os.environ["ABM_NETWORK_LOG"]
+
+
+def _local(host):
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    host = str(host).strip("[]").split("%")[0].lower()
+    if host in ("", "localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse(what):
+    with open(_LOG, "a") as log:
+        log.write(f"{os.getpid()}: {what}\\n")
+
+
+_getaddrinfo = socket.getaddrinfo
+
+
+def getaddrinfo(host, *args, **kwargs):
+    if not _local(host):
+        _refuse(f"name lookup of {host!r}")
+        raise socket.gaierror(socket.EAI_NONAME, "blocked: only this machine may be contacted")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+def _guard(method):
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):
+            _refuse(f"connection to {address!r}")
+            raise OSError(101, "blocked: only this machine may be contacted")
+        return method(self, address)
+    return guarded
+
+
+socket.getaddrinfo = getaddrinfo
+socket.socket.connect = _guard(socket.socket.connect)
+socket.socket.connect_ex = _guard(socket.socket.connect_ex)
+"""
+
+
+def offline_env(folder) -> tuple[dict, object]:
+    """An environment whose Python processes cannot reach outside this machine, and the
+    file where they log each attempt."""
+    (folder / "sitecustomize.py").write_text(NETWORK_GUARD)
+    log = folder / "network.log"
+    log.write_text("")
+    env = dict(os.environ, ABM_NETWORK_LOG=str(log),
+               PYTHONPATH=os.pathsep.join(p for p in (str(folder), str(ROOT), os.environ.get("PYTHONPATH")) if p),
+               HTTP_PROXY="http://192.0.2.1:9", HTTPS_PROXY="http://192.0.2.1:9", ALL_PROXY="http://192.0.2.1:9",
+               NO_PROXY="127.0.0.1,localhost,::1")
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        env[key.lower()] = env[key]
+    return env, log
+
+
+def test_the_network_guard_catches_an_attempt(tmp_path):
+    env, log = offline_env(tmp_path)
+    code = ("import urllib.request\n"
+            "try:\n    urllib.request.urlopen('https://pypi.org/simple/', timeout=3)\nexcept OSError:\n    pass\n"
+            "import requests\n"
+            "try:\n    requests.get('https://pypi.org/pypi/solara/json', timeout=3, proxies={})\n"
+            "except requests.RequestException:\n    pass\n")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    text = log.read_text()
+    assert "192.0.2.1" in text or "pypi.org" in text, text
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,14 +164,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     if not os.path.exists(CHROMIUM):
         if os.environ.get("ABM_SKIP_BROWSER_TESTS") and not os.environ.get("CI"):
             pytest.skip("Chromium not found and ABM_SKIP_BROWSER_TESTS is set")
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium), "
                     "set ABM_CHROMIUM, or set ABM_SKIP_BROWSER_TESTS=1 to skip on a developer machine")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "abm", "dashboard", "--port", str(port)], cwd=ROOT,
+    env, log = offline_env(tmp_path_factory.mktemp("offline"))
+    proc = subprocess.Popen([sys.executable, "-m", "abm", "dashboard", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
@@ -64,7 +185,7 @@ def server():
     else:
         proc.kill()
         pytest.fail(f"dashboard did not start: {proc.stdout.read()[-2000:]}")
-    yield url
+    yield {"url": url, "network_log": log}
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -85,15 +206,11 @@ def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
 
     requests, failed = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1500, "height": 1200})
         page.on("request", lambda r: requests.append(r.url))
         page.on("requestfailed", lambda r: failed.append(r.url))
-        page.goto(server)
+        page.goto(server["url"])
         page.locator("#abm-week").wait_for(timeout=60_000)
         page.wait_for_function("document.querySelectorAll('img').length >= 2", timeout=60_000)
         assert page.get_by_text("Gang territory").count() >= 1
@@ -127,3 +244,44 @@ def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
     assert outside == [], f"the page asked for assets outside this machine: {outside[:5]}"
     assert failed == [], f"requests failed: {failed[:5]}"
     assert end_week > start_week
+    attempts = server["network_log"].read_text()
+    assert attempts == "", f"the server tried to reach outside this machine:\n{attempts}"
+
+
+def launch(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", "--disable-quic"],
+    )
+
+
+def test_a_seed_typed_as_text_is_refused_in_the_page(server):
+    from playwright.sync_api import sync_playwright
+
+    errors = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server["url"])
+        page.locator("#abm-week").wait_for(timeout=60_000)
+        seed = page.get_by_label("Seed: a whole number (same seed, same city)")
+        seed.fill("abc")
+        seed.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        refused = page.locator("#abm-refused")
+        refused.wait_for(timeout=30_000)
+        assert "'abc' refused: type a whole number" in refused.inner_text()
+        assert page.locator("#abm-week").count() == 0
+        assert page.get_by_text("Traceback").count() == 0
+        # A whole number brings the city back.
+        seed.fill("2")
+        seed.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        page.locator("#abm-week").wait_for(timeout=60_000)
+        assert page.locator("#abm-refused").count() == 0 and week(page) == 0
+        browser.close()
+    assert errors == []
+    attempts = server["network_log"].read_text()
+    assert attempts == "", f"the server tried to reach outside this machine:\n{attempts}"

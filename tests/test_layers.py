@@ -31,6 +31,7 @@ def test_abm_report_runs_without_the_model(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"experiment": "x", "arms": {"baseline": {}},
                                                         "baseline": "baseline"}))
     (tmp_path / "comparison.csv").write_text("arm,metric,window,n,mean\nbaseline,homicides,all,1,3\n")
+    (tmp_path / "runs.csv").write_text("arm,replicate,seed,status\nbaseline,0,1,ok\n")
     loaded = loaded_after(
         "from pathlib import Path\nfrom abm import cli\n"
         f"assert cli.main(['report', {str(tmp_path)!r}]) == 0"

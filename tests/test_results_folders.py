@@ -238,7 +238,7 @@ def test_a_run_folder_is_replaced_only_with_force_and_a_failed_write_keeps_the_o
         return real(handle, columns, rows, header)
 
     monkeypatch.setattr(io, "write_rows", full_disk)
-    assert main("run", "classroom", "--steps", "30", "--seed", "2", "--out", out, "--force") == 2
+    assert main("run", "classroom", "--steps", "30", "--seed", "2", "--out", out, "--force") == 1
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("note:")]
     assert len(err) == 1 and "events.csv" in err[0] and "No space left on device" in err[0]
     assert snapshot(out) == before
@@ -246,3 +246,59 @@ def test_a_run_folder_is_replaced_only_with_force_and_a_failed_write_keeps_the_o
     monkeypatch.setattr(io, "write_rows", real)
     assert main("run", "classroom", "--steps", "30", "--seed", "2", "--out", out, "--force") == 0
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
+def test_a_terminated_sweep_stops_its_workers_at_once(tmp_path):
+    path = experiment_file(tmp_path)
+    out = tmp_path / "out"
+    # Runs of 30 simulated years: the workers are mid-run when the signal comes.
+    cmd = [sys.executable, "-m", "abm", "experiment", str(path), "--out", str(out), "--workers", "2", "--quiet",
+           "--set", "run.steps=1560"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    below: set[int] = set()
+    while time.time() < deadline and len(below) < 3:  # the process server and two workers
+        time.sleep(0.2)
+        below = descendants(proc.pid)
+    time.sleep(1.0)
+    below = descendants(proc.pid)
+    signalled = time.time()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert time.time() - signalled < 5, "the sweep waited for its runs to finish"
+    assert len(below) >= 3, f"workers not seen: {below}"
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    deadline = time.time() + 3  # far less than a run takes
+    while time.time() < deadline and any(alive(p) for p in below):
+        time.sleep(0.1)
+    assert not [p for p in below if alive(p)], "processes left behind"
+    assert not out.exists()

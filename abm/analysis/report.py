@@ -18,6 +18,7 @@ from pathlib import Path
 
 from abm import measures
 from abm.io import write_text
+from abm.schema import ConfigError
 
 # Window measures in the page's comparison tables (labels from abm.measures), and the
 # comparison's own cost per homicide averted.
@@ -48,11 +49,61 @@ small{color:#666}
 """
 
 
-def _read(path: Path) -> list[dict]:
+def _read(path: Path, columns: tuple[str, ...]) -> list[dict]:
+    """The rows of a CSV file of the folder (none if it is missing).
+
+    Raises:
+        ConfigError: the file is not text, or lacks one of ``columns``.
+    """
     if not path.exists():
         return []
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ConfigError(f"{path}: not a table written by abm experiment (no column {', '.join(missing)})")
+            return list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{path}: not a table written by abm experiment ({exc})") from None
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of an experiment's results folder, checked for what the page uses.
+
+    Raises:
+        ConfigError: in one line, when the folder is not an experiment's results
+            (no manifest, a malformed one, a single run's, no runs.csv).
+    """
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise ConfigError(f"{folder}: not a results folder (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (JSON must be UTF-8)") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a manifest") from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path}: expected a JSON object, got {type(manifest).__name__}")
+    if "experiment" not in manifest and "scenario" in manifest:
+        raise ConfigError(f"{folder}: holds one run (abm run), not an experiment; abm report needs the folder "
+                          "of abm experiment")
+    expected = {"experiment": str, "arms": dict, "baseline": str}
+    for key, kind in expected.items():
+        if not isinstance(manifest.get(key), kind):
+            problem = "missing" if key not in manifest else f"not a {'text' if kind is str else 'JSON object'}"
+            raise ConfigError(f"{path}: not the manifest of an experiment ('{key}' {problem})")
+    windows = manifest.get("windows", {})
+    if not isinstance(windows, dict) or not all(
+        isinstance(w, list) and len(w) == 2 and all(isinstance(x, int) for x in w) for w in windows.values()
+    ):
+        raise ConfigError(f"{path}: 'windows' must map names to [first, last] steps")
+    if not (folder / "runs.csv").is_file():
+        raise ConfigError(f"{folder}: no runs.csv beside manifest.json (an experiment that wrote no runs)")
+    return manifest
 
 
 def _num(text) -> float:
@@ -88,13 +139,13 @@ def comparison_table(rows: list[dict], window: str, baseline: str) -> str:
             text = _fmt(mean)
             change = _num(r.get("change_pct"))
             if arm != baseline and not math.isnan(change) and metric != "cost_per_homicide_averted":
-                lo, hi = _num(r["change_pct_ci_low"]), _num(r["change_pct_ci_high"])
+                lo, hi = _num(r.get("change_pct_ci_low")), _num(r.get("change_pct_ci_high"))
                 cls = "neg" if hi < 0 else "pos" if lo > 0 else ""
                 text += f'<br><small class="{cls}">{change:+.0f}% [{lo:+.0f}, {hi:+.0f}]</small>'
             elif metric == "cost_per_homicide_averted" and not math.isnan(mean):
-                text += f'<br><small>[{_fmt(_num(r["ci_low"]))}, {_fmt(_num(r["ci_high"]))}]</small>'
+                text += f'<br><small>[{_fmt(_num(r.get("ci_low")))}, {_fmt(_num(r.get("ci_high")))}]</small>'
             cells.append(f"<td>{text}</td>")
-        body.append(f"<tr><td>{html.escape(arm)}</td>{''.join(cells)}</tr>")
+        body.append(f"<tr><td>{html.escape(str(arm))}</td>{''.join(cells)}</tr>")
     return f"<div class='wide'><table><tr><th>arm</th>{head}</tr>{''.join(body)}</table></div>"
 
 
@@ -105,19 +156,22 @@ def sensitivity_table(rows: list[dict]) -> str:
     cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma")
     head = "".join(f"<th>{c}</th>" for c in ("arm", "output", "parameter", *cols))
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(r[c])}</td>" for c in ("arm", "output", "parameter"))
-        + "".join(f"<td>{_fmt(_num(r[c]))}</td>" for c in cols) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(str(r[c] or ''))}</td>" for c in ("arm", "output", "parameter"))
+        + "".join(f"<td>{_fmt(_num(r.get(c)))}</td>" for c in cols) + "</tr>"
         for r in rows
     )
     return f"<h2>Sensitivity ({method})</h2><table><tr>{head}</tr>{body}</table>"
 
 
 def build_report(folder: Path) -> Path:
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"{folder}: no manifest.json (not a results folder of abm experiment)")
-    manifest = json.loads(manifest_path.read_text())
-    comparison = _read(folder / "comparison.csv")
+    """Write ``report.html`` into ``folder`` (an experiment's results); its path.
+
+    Raises:
+        ConfigError: in one line, when the folder is not an experiment's results.
+    """
+    manifest = read_manifest(folder)
+    comparison = _read(folder / "comparison.csv", ("arm", "metric", "window", "mean"))
+    sensitivity = _read(folder / "sensitivity.csv", ("method", "arm", "output", "parameter"))
     baseline = manifest.get("baseline", "baseline")
     parts = [
         f"<h1>{html.escape(manifest.get('experiment', folder.name))}</h1>",
@@ -138,7 +192,7 @@ def build_report(folder: Path) -> Path:
             if window in windows:
                 first, last = windows[window]
                 parts.append(f"<h3>{label} (steps {first}-{last})</h3>" + comparison_table(comparison, window, baseline))
-    parts.append(sensitivity_table(_read(folder / "sensitivity.csv")))
+    parts.append(sensitivity_table(sensitivity))
     for name, title in FIGURES:
         path = folder / name
         if path.exists():

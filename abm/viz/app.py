@@ -102,8 +102,12 @@ def city_image(city_model, which: str, width: int = MAP_WIDTH) -> bytes:
 
 @solara.component
 def CityMaps(model: ClassroomModel):
-    """The city (or both cities), coloured by the chosen layer, with officers and members."""
+    """The city (or both cities), coloured by the chosen layer, with officers and members;
+    or why there is none (a seed the page refused)."""
     update_counter.get()
+    if model.refused:
+        solara.Error(model.refused, attributes={"id": "abm-refused"})
+        return
     solara.ToggleButtonsSingle(value=layer, values=list(LAYERS))
     caption = _layer_colours(model.cities[0][1], layer.value)[1]
     with solara.Row(gap="16px"):
@@ -135,8 +139,9 @@ def Charts(model: ClassroomModel):
     """Homicide, recruitment, trust and incarceration over time, both cities overlaid."""
     update_counter.get()
     key = (id(model), model.week // CHART_EVERY)
-    png = solara.use_memo(lambda: chart_png(model), dependencies=[key])
-    solara.Image(png, format="png")
+    png = solara.use_memo(lambda: chart_png(model) if model.cities else None, dependencies=[key])
+    if png is not None:
+        solara.Image(png, format="png")
 
 
 class ChartFigure:
@@ -191,6 +196,8 @@ def chart_png(model: ClassroomModel) -> bytes:
 def Numbers(model: ClassroomModel):
     """The last year's headline numbers of each city, as a small table."""
     update_counter.get()
+    if not model.cities:
+        return
     head = "".join(f"<th style='padding:4px 10px'>{html.escape(label)}</th>" for label, _ in model.cities)
     lines = []
     measures = (
@@ -235,7 +242,8 @@ def policy_params() -> dict:
 
 model_params = {
     "preset": {"type": "Select", "value": "classroom", "values": list(PRESETS), "label": "City"},
-    "seed": {"type": "InputText", "value": 1, "label": "Seed (same seed, same city)"},
+    # Text, checked by ClassroomModel (parse_seed): anything but a whole number is refused in the page.
+    "seed": {"type": "InputText", "value": 1, "label": "Seed: a whole number (same seed, same city)"},
     "compare": {"type": "Checkbox", "value": True, "label": "Compare on the same seed"},
     "start_year": Slider("Policies start in year", 1.0, 0.0, 5.0, 0.5),
     **policy_params(),

@@ -18,6 +18,27 @@ from abm.model import CityModel
 from abm.presets import resolve_scenario
 
 PRESETS = ("classroom", "district")
+MAX_SEED = 2**63 - 1  # as an experiment's root_seed
+
+
+def parse_seed(value) -> int:
+    """A seed as typed into the page (text) or passed (a whole number): 0 to 2^63-1.
+
+    Raises:
+        ValueError: with a message for the page, for anything else.
+    """
+    text = str(value).strip()
+    if isinstance(value, bool) or len(text) > 40:
+        number = None
+    else:
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+    if number is None or not 0 <= number <= MAX_SEED:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise ValueError(f"Seed {shown!r} refused: type a whole number from 0 to {MAX_SEED}, then press Reset.")
+    return number
 
 
 def control_key(policy: str, field: str) -> str:
@@ -72,8 +93,16 @@ class ClassroomModel(mesa.Model):
         ``dashboard_on``), ``compare_<name>`` (on in the comparison city) and its
         controls' levels, ``<name>__<field>`` (default the parameter's). ``scenario`` is
         Mesa's own (SolaraViz passes one on reset) and is not used: the city's
-        parameters come from the preset and the choices."""
-        super().__init__(rng=int(seed))
+        parameters come from the preset and the choices.
+
+        A ``seed`` that is not a whole number from 0 to 2^63-1 (typed into the page)
+        builds no city: ``refused`` holds the message the page shows instead, and the
+        model does not run."""
+        try:
+            self.seed, self.refused = parse_seed(seed), None
+        except ValueError as exc:
+            self.seed, self.refused = None, str(exc)
+        super().__init__(rng=self.seed if self.seed is not None else 0)
         if preset not in PRESETS:
             raise ValueError(f"preset must be one of {', '.join(PRESETS)}")
         registered = policies.registered()
@@ -84,18 +113,21 @@ class ClassroomModel(mesa.Model):
             raise TypeError(f"ClassroomModel: unknown choices {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         levels.update({k: v for k, v in choices.items() if k in levels})
         self.preset = preset
-        self.seed = int(seed)
+        start_step = round(start_year * 52)
+        self.start_step = start_step
+        self.cities: list[tuple[str, CityModel]] = []
+        if self.refused:
+            self.running = False
+            return
         chosen = {cls.name: bool(choices.get(cls.name, cls.dashboard_on)) for cls in registered}
         other = {cls.name: bool(choices.get(f"compare_{cls.name}", False)) for cls in registered}
-        start_step = round(start_year * 52)
         # The dashboard measures from the start, and policies start at start_year.
         base = {"run.burn_in": 0, "run.steps": 5200}
         path = resolve_scenario(preset)
-        self.start_step = start_step
-        self.cities: list[tuple[str, CityModel]] = [
+        self.cities.append(
             (arm_label(chosen), CityModel(load_scenario(path, {**base, **policy_overrides(chosen, levels, start_step)}),
                                           self.seed)),
-        ]
+        )
         if compare:
             self.cities.append(
                 (arm_label(other), CityModel(load_scenario(path, {**base, **policy_overrides(other, levels, start_step)}),
@@ -110,4 +142,4 @@ class ClassroomModel(mesa.Model):
 
     @property
     def week(self) -> int:
-        return self.cities[0][1].week
+        return self.cities[0][1].week if self.cities else 0
