@@ -43,8 +43,12 @@ WINDOWS = ("short", "long", "all")
 POOLED = "pooled"
 COLUMNS = (
     "arm", "point", "metric", "window", "n", "mean", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high",
-    "change_pct", "change_pct_ci_low", "change_pct_ci_high",
+    "change_pct", "change_pct_ci_low", "change_pct_ci_high", "note",
 )
+# Notes on cost per homicide averted rows.
+BASELINE = "the baseline"
+NO_AVERTED = "no homicides averted on average"
+UNSURE = "the change in homicides may be zero (its interval includes 0)"
 BOOTSTRAP = 2000
 
 
@@ -105,7 +109,11 @@ def compare_point(runs: list[dict], baseline: str, arms: list[str], seed: int) -
                     "change": change, "change_ci_low": clo, "change_ci_high": chi,
                     "change_pct": pct, "change_pct_ci_low": pct_lo, "change_pct_ci_high": pct_hi,
                 })
-            out.append(cost_per_homicide_averted(arm, window, reps, base, paired, seed))
+            if arm == baseline:
+                out.append({**{k: math.nan for k in COLUMNS}, "arm": arm, "metric": "cost_per_homicide_averted",
+                            "window": window, "n": len(paired), "note": BASELINE})
+            else:
+                out.append(cost_per_homicide_averted(arm, window, reps, base, paired, seed))
     return out
 
 
@@ -123,18 +131,59 @@ def point_label(rows: list[dict], point, parameters: list[str] | tuple) -> str:
 
 
 def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
+    """Extra cost (programmes and prison, US$) over homicides averted, paired by
+    replicate, with a bootstrap interval. ``note`` says when the ratio means little:
+    no homicides averted on average (no ratio), or a change in homicides whose
+    interval includes zero (the ratio is kept in the file but not shown as known)."""
     row = {k: math.nan for k in COLUMNS}
-    row.update(arm=arm, metric="cost_per_homicide_averted", window=window, n=len(paired))
+    row.update(arm=arm, metric="cost_per_homicide_averted", window=window, n=len(paired), note="")
     if not paired:
         return row
     extra = np.array([_value(reps[r], "total_cost", window) - _value(base[r], "total_cost", window) for r in paired])
     averted = np.array([_value(base[r], "homicides", window) - _value(reps[r], "homicides", window) for r in paired])
     if averted.mean() <= 0:
+        row["note"] = NO_AVERTED
         return row
     row["mean"] = float(extra.mean() / averted.mean())
     # Resamples that avert nothing are infinitely costly.
     row["ci_low"], row["ci_high"] = bootstrap_ratio_interval(extra, averted, seed, BOOTSTRAP)
+    _, low, _ = interval(averted)
+    if not low > 0:
+        row["note"] = UNSURE
     return row
+
+
+def cost_text(row: dict | None) -> str:
+    """Cost per homicide averted in words, the same on the console and in the report:
+    ``$468k [52k, inf]``; ``saves $9.3k [4.0k, 25.2k]`` when the policy is cheaper and
+    averts homicides; ``$1.0k (from saving 0.2k to costing 2.0k)`` when the interval
+    crosses zero; ``not known: ...`` when the homicide change may be zero."""
+    if row is None:
+        return "n/a"
+    mean, low, high = (_number(row.get(k)) for k in ("mean", "ci_low", "ci_high"))
+    note = row.get("note") or ""
+    if note == BASELINE:
+        return "n/a"
+    if math.isnan(mean):
+        return f"n/a ({note or NO_AVERTED})"
+    if note == UNSURE:
+        return "not known: homicides may not fall"
+
+    def k(v: float) -> str:  # thousands of US$, sign left to the words
+        return "inf" if math.isinf(v) else "n/a" if math.isnan(v) else f"{abs(v) / 1e3:,.1f}k"
+
+    if high < 0:
+        return f"saves ${k(mean)} [{k(high)}, {k(low)}]"
+    if low < 0:
+        return f"{'saves ' if mean < 0 else ''}${k(mean)} (from saving {k(low)} to costing {k(high)})"
+    return f"${k(mean)} [{k(low)}, {k(high)}]"
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def write_comparison(path: Path, rows: list[dict], parameters: list[str] | tuple = ()) -> None:
@@ -159,13 +208,10 @@ def table(rows: list[dict], window: str, metrics: tuple[str, ...]) -> str:
 
 
 def _cell(r: dict | None, metric: str) -> str:
+    if metric == "cost_per_homicide_averted":
+        return cost_text(r)
     if r is None or r["mean"] is None or (isinstance(r["mean"], float) and math.isnan(r["mean"])):
         return "n/a"
-    if metric == "cost_per_homicide_averted":
-        if r["ci_high"] < 0:  # cheaper than baseline and fewer homicides: it saves money
-            return f"saves ${-r['mean'] / 1e3:,.1f}k [{-r['ci_high'] / 1e3:,.1f}k, {-r['ci_low'] / 1e3:,.1f}k]"
-        hi = "inf" if math.isinf(r["ci_high"]) or math.isnan(r["ci_high"]) else f"{r['ci_high'] / 1e3:,.0f}k"
-        return f"${r['mean'] / 1e3:,.0f}k [{r['ci_low'] / 1e3:,.0f}k, {hi}]"
     mean = f"{r['mean']:.3g}"
     if isinstance(r["change_pct"], float) and not math.isnan(r["change_pct"]) and r["change"] != 0:
         return f"{mean} ({r['change_pct']:+.0f}% [{r['change_pct_ci_low']:+.0f}, {r['change_pct_ci_high']:+.0f}])"

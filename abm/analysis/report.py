@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 
 from abm import measures
+from abm.analysis.comparison import cost_text
 from abm.io import write_text
 from abm.schema import ConfigError
 
@@ -30,6 +31,7 @@ HEADLINE = tuple(
 FIGURES = (
     ("trajectories.png", "Homicide and recruitment over time"),
     ("effects.png", "Effects against baseline"),
+    ("effects_by_point.png", "Effects at each design point"),
     ("side_effects.png", "Side effects"),
     ("maps.png", "Where homicides happen"),
     ("sensitivity.png", "Sensitivity indices"),
@@ -103,6 +105,9 @@ def read_manifest(folder: Path) -> dict:
         raise ConfigError(f"{path}: 'windows' must map names to [first, last] steps")
     if not (folder / "runs.csv").is_file():
         raise ConfigError(f"{folder}: no runs.csv beside manifest.json (an experiment that wrote no runs)")
+    if manifest.get("status") not in (None, "complete"):
+        raise ConfigError(f"{folder}: an unfinished sweep (status {manifest.get('status')!r}); finish it with "
+                          "abm experiment ... --resume, which makes the report's tables and figures")
     return manifest
 
 
@@ -124,6 +129,7 @@ def _fmt(v: float) -> str:
 
 
 def comparison_table(rows: list[dict], window: str, baseline: str) -> str:
+    """The comparison of one design point (or pooled rows) in one window."""
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     index = {(r["arm"], r["metric"], r["window"]): r for r in rows}
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in HEADLINE)
@@ -132,21 +138,42 @@ def comparison_table(rows: list[dict], window: str, baseline: str) -> str:
         cells = []
         for metric, _ in HEADLINE:
             r = index.get((arm, metric, window))
+            if metric == "cost_per_homicide_averted":
+                cells.append(f"<td>{html.escape(cost_text(r)) if arm != baseline else 'n/a'}</td>")
+                continue
             if r is None:
                 cells.append("<td>n/a</td>")
                 continue
             mean = _num(r["mean"])
             text = _fmt(mean)
             change = _num(r.get("change_pct"))
-            if arm != baseline and not math.isnan(change) and metric != "cost_per_homicide_averted":
-                lo, hi = _num(r.get("change_pct_ci_low")), _num(r.get("change_pct_ci_high"))
+            if arm != baseline and not math.isnan(change):
+                lo, hi = _num(r["change_pct_ci_low"]), _num(r["change_pct_ci_high"])
                 cls = "neg" if hi < 0 else "pos" if lo > 0 else ""
                 text += f'<br><small class="{cls}">{change:+.0f}% [{lo:+.0f}, {hi:+.0f}]</small>'
-            elif metric == "cost_per_homicide_averted" and not math.isnan(mean):
-                text += f'<br><small>[{_fmt(_num(r.get("ci_low")))}, {_fmt(_num(r.get("ci_high")))}]</small>'
             cells.append(f"<td>{text}</td>")
-        body.append(f"<tr><td>{html.escape(str(arm))}</td>{''.join(cells)}</tr>")
+        body.append(f"<tr><td>{html.escape(arm)}</td>{''.join(cells)}</tr>")
     return f"<div class='wide'><table><tr><th>arm</th>{head}</tr>{''.join(body)}</table></div>"
+
+
+def point_tables(rows: list[dict], window: str, baseline: str, manifest: dict) -> str:
+    """One table per design point, headed by its parameter values and run count."""
+    from abm.analysis.comparison import COLUMNS, POOLED, point_label
+
+    points = list(dict.fromkeys(r.get("point", "0") for r in rows))
+    params = [k for k in rows[0] if k not in COLUMNS] if rows else []
+    parts = []
+    for point in points:
+        sub = [r for r in rows if r.get("point", "0") == point]
+        if len(points) > 1 or params or point == POOLED:
+            n = min((int(_num(r["n"])) for r in sub if r["metric"] == "homicide_rate_per_100k"
+                     and r["window"] == window and not math.isnan(_num(r["n"]))), default=0)
+            label = point_label(sub, point, params)
+            if point == POOLED:
+                label += f" ({manifest.get('design_points', '?')} sampled points)"
+            parts.append(f"<h4>{html.escape(label)}: {n} runs per arm</h4>")
+        parts.append(comparison_table(sub, window, baseline))
+    return "".join(parts)
 
 
 def sensitivity_table(rows: list[dict]) -> str:
@@ -186,12 +213,15 @@ def build_report(folder: Path) -> Path:
     windows = manifest.get("windows", {})
     if comparison and len(manifest.get("arms", {})) > 1:
         parts.append("<h2>Comparison</h2><p>Mean over replicates; below it, the change against baseline in %, "
-                     "paired by replicate (common random numbers), with its 95% interval "
-                     "(blue: lower, orange: higher, where the interval is clear of zero).</p>")
+                     "paired by replicate (common random numbers) within each design point, with its 95% interval "
+                     "(blue: lower, orange: higher, where the interval is clear of zero). Cost per homicide "
+                     "averted is the extra cost of programmes and prison in US$ over the homicides averted; "
+                     "it is not given where the change in homicides may be zero.</p>")
         for window, label in (("short", "Short window"), ("long", "Long window"), ("all", "Whole measured period")):
             if window in windows:
                 first, last = windows[window]
-                parts.append(f"<h3>{label} (steps {first}-{last})</h3>" + comparison_table(comparison, window, baseline))
+                parts.append(f"<h3>{label} (steps {first}-{last})</h3>"
+                             + point_tables(comparison, window, baseline, manifest))
     parts.append(sensitivity_table(sensitivity))
     for name, title in FIGURES:
         path = folder / name
