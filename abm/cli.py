@@ -21,6 +21,7 @@ import math
 import sys
 from pathlib import Path
 
+from abm import __version__
 from abm.schema import ConfigError, Grade
 
 # Commands import what they need when they run: `abm report` reads result files and
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="abm",
         description="Neighbourhood crime dynamics in a segregated city: run scenarios, compare policies.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one scenario and write its result files")
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
-                 'from a checkout, pip install ".[dashboard]")')
+                 'pip install "citizen-security-abm[dashboard]"; from a checkout, pip install ".[dashboard]")')
     dash = sub.add_parser("dashboard", help=dash_help, description=dash_help)
     dash.add_argument("--port", type=positive_int, default=8765, help="port (default 8765)")
     dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
@@ -306,7 +308,7 @@ def cmd_dashboard(args) -> int:
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which("solara")
     if missing or solara is None:
         raise ConfigError(f"the dashboard needs {', '.join(missing) or 'the solara command'}, which this "
-                          "installation lacks: install the dashboard extra "
+                          'installation lacks: pip install "citizen-security-abm[dashboard]" '
                           '(from a checkout, pip install ".[dashboard]")')
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
     print(f"abm dashboard: http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)

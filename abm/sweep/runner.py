@@ -173,7 +173,8 @@ def dask_results(pending: list[dict], workers: int, scheduler: str | None):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise RuntimeError("Dask is not installed: install the dask extra (from a checkout, pip install '.[dask]'), or dask[distributed]") from None
+        raise RuntimeError("Dask is not installed: pip install 'citizen-security-abm[dask]' "
+                           "(from a checkout, pip install '.[dask]')") from None
     cluster = None
     if scheduler:
         client = Client(scheduler)
