@@ -36,16 +36,19 @@ import pandas as pd
 
 # The workbench warns on import that its optional ipyparallel evaluator is missing.
 warnings.filterwarnings("ignore", message="ipyparallel not installed")
-from ema_workbench import (  # noqa: E402
-    Constant,
-    MultiprocessingEvaluator,
-    RealParameter,
-    ReplicatorModel,
-    Samplers,
-    ScalarOutcome,
-    SequentialEvaluator,
-    save_results,
-)
+try:
+    from ema_workbench import (
+        Constant,
+        MultiprocessingEvaluator,
+        RealParameter,
+        ReplicatorModel,
+        Samplers,
+        ScalarOutcome,
+        SequentialEvaluator,
+        save_results,
+    )
+except ImportError:
+    raise SystemExit('this example needs the EMA Workbench: pip install "citizen-security-abm[ema]"') from None
 
 from abm.workbench import CityModelFunction  # noqa: E402
 
