@@ -16,7 +16,7 @@ import importlib
 import sys
 import types
 
-__version__ = "0.1.0"
+DISTRIBUTION = "citizen-security-abm"  # what pip installs; the import package is abm
 
 _LAZY = {
     "ConfigError": "abm.schema",
@@ -30,7 +30,20 @@ _LAZY = {
 __all__ = ["ConfigError", "RunResult", "Scenario", "load_results", "load_scenario", "simulate", "__version__"]
 
 
+def _version() -> str:
+    """The installed distribution's version, set from git when it was built."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # a source tree on sys.path, never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
@@ -39,7 +52,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
 
 
 class _Package(types.ModuleType):

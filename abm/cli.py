@@ -31,6 +31,7 @@ import os
 import sys
 from pathlib import Path
 
+from abm import __version__
 from abm.schema import ConfigError, Grade
 from abm.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
 
@@ -192,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                "130 interrupted, 143 terminated (SIGTERM).",
     )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=CommandParser)
 
     def command(name: str, **kwargs) -> argparse.ArgumentParser:
@@ -246,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dash_help = ('the classroom dashboard in a browser (Solara, works offline; needs the dashboard extra: '
-                 'from a checkout, pip install ".[dashboard]")')
+                 'pip install "citizen-security-abm[dashboard]"; from a checkout, pip install ".[dashboard]")')
     dash = command("dashboard", help=dash_help, description=dash_help)
     dash.add_argument("--port", type=port_int, default=8765, help="port, 1 to 65535 (default 8765)")
     dash.add_argument("--host", default="127.0.0.1",
@@ -608,7 +610,7 @@ def cmd_dashboard(args) -> int:
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which("solara")
     if missing or solara is None:
         raise ConfigError(f"the dashboard needs {', '.join(missing) or 'the solara command'}, which this "
-                          "installation lacks: install the dashboard extra "
+                          'installation lacks: pip install "citizen-security-abm[dashboard]" '
                           '(from a checkout, pip install ".[dashboard]")')
     check_listen(args.host, args.port)
     if not is_loopback(args.host):

@@ -86,7 +86,7 @@ def project_checkout() -> Path | None:
     root = Path(__file__).resolve().parent.parent
     pyproject = root / "pyproject.toml"
     try:
-        ours = pyproject.is_file() and 'name = "abm"' in pyproject.read_text()
+        ours = pyproject.is_file() and 'name = "citizen-security-abm"' in pyproject.read_text()
     except OSError:
         return None
     if not ours or not (root / ".git").exists():

@@ -89,7 +89,7 @@ def read_table(folder: str | Path, name: str) -> pd.DataFrame | None:
     try:
         return pd.read_parquet(path)
     except ImportError:
-        raise ConfigError(f"{path}: reading Parquet needs pyarrow: install the parquet extra "
+        raise ConfigError(f"{path}: reading Parquet needs pyarrow: pip install \"citizen-security-abm[parquet]\" "
                           '(from a checkout, pip install ".[parquet]")') from None
 
 

@@ -181,7 +181,7 @@ def test_dashboard_without_its_extra_says_what_to_install(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "abm", "dashboard"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and 'pip install ".[dashboard]"' in proc.stderr
+    assert proc.stderr.count("\n") == 1 and 'pip install "citizen-security-abm[dashboard]"' in proc.stderr
 
 
 @pytest.mark.slow
@@ -191,7 +191,7 @@ def test_the_wheel_carries_the_presets(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    (wheel,) = tmp_path.glob("abm-*.whl")
+    (wheel,) = tmp_path.glob("citizen_security_abm-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in SCENARIOS:
         assert f"abm/presets/configs/{name}.toml" in names
@@ -205,3 +205,22 @@ def test_the_wheel_carries_the_presets(tmp_path):
     core = [line for line in text.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
     assert core and not any("solara" in line for line in core)
     assert "Provides-Extra: dashboard" in text
+    # The distribution's name (the import package stays abm) and a version from git.
+    assert "Name: citizen-security-abm" in text.splitlines()
+    version = next(line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("Version: "))
+    assert wheel.name.startswith(f"citizen_security_abm-{version}-")
+    assert version != "0.1.0.dev0"  # the fallback, for a source tree without git metadata
+
+
+def test_the_version_comes_from_the_installed_distribution():
+    # In fresh interpreters: building a wheel (test_the_wheel_carries_the_presets)
+    # rewrites the checkout's metadata, which this process may have read before.
+    code = ("import abm; from importlib import metadata\n"
+            "try:\n    expected = metadata.version(abm.DISTRIBUTION)\n"
+            "except metadata.PackageNotFoundError:\n    expected = '0+unknown'  # a checkout never installed\n"
+            "assert abm.__version__ == expected, (abm.__version__, expected)\nprint(expected)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    version = proc.stdout.strip()
+    proc = subprocess.run([sys.executable, "-m", "abm", "--version"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"abm {version}", proc.stderr

@@ -50,3 +50,60 @@ def test_t_quantiles_are_the_tabulated_values():
     assert math.isclose(t_quantile(5), 2.5706, abs_tol=1e-4)
     assert math.isclose(t_quantile(30), 2.0423, abs_tol=1e-4)  # not 1.96
     assert math.isclose(t_quantile(10**6), 1.9600, abs_tol=1e-4)
+
+
+def _reference_interval(num, den, resamples, seed, level=0.95):
+    """The percentile interval of the ratio of means, resampling pairs by hand."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(num), (resamples, len(num)))
+    n, d = num[picks].mean(axis=1), den[picks].mean(axis=1)
+    ratios = np.where(d > 0, n / np.where(d > 0, d, 1), np.inf)
+    return np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2])
+
+
+# Extra cost and homicides averted of 12 paired replicates (a made-up but typical sample).
+COST = np.array([41e3, 55e3, 38e3, 62e3, 47e3, 51e3, 35e3, 58e3, 44e3, 49e3, 60e3, 40e3])
+AVERTED = np.array([1.2, 0.8, 1.5, 0.6, 1.1, 0.9, 1.4, 0.7, 1.0, 1.3, 0.5, 1.6])
+
+
+def test_the_bootstrap_interval_agrees_with_a_reference_and_is_reproducible():
+    from abm.analysis.statistics import bootstrap_ratio_interval
+
+    low, high = bootstrap_ratio_interval(COST, AVERTED, seed=7, resamples=20_000)
+    ref_low, ref_high = _reference_interval(COST, AVERTED, 20_000, seed=99)
+    estimate = COST.mean() / AVERTED.mean()
+    assert low < estimate < high
+    # Two independent sets of 20,000 resamples: the limits agree to Monte Carlo error.
+    assert math.isclose(low, ref_low, rel_tol=0.02) and math.isclose(high, ref_high, rel_tol=0.02)
+    assert bootstrap_ratio_interval(COST, AVERTED, seed=7) == bootstrap_ratio_interval(COST, AVERTED, seed=7)
+    assert bootstrap_ratio_interval(COST, AVERTED, seed=7) != bootstrap_ratio_interval(COST, AVERTED, seed=8)
+
+
+def test_resamples_that_avert_nothing_make_the_upper_limit_infinite():
+    from abm.analysis.statistics import bootstrap_ratio_interval
+
+    averted = np.array([3.0, -2.0, 4.0, -1.0, 0.5, 1.0])  # mean 0.92: often not positive when resampled
+    cost = np.array([1e5, 2e5, 1.5e5, 0.5e5, 1e5, 1.2e5])
+    low, high = bootstrap_ratio_interval(cost, averted, seed=1)
+    assert math.isfinite(low) and high == math.inf
+    # A ratio that is the same in every pair has no spread: the interval is that ratio.
+    low, high = bootstrap_ratio_interval(3 * AVERTED, AVERTED, seed=1)
+    assert math.isclose(low, 3.0) and math.isclose(high, 3.0)
+
+
+def test_degenerate_samples_give_nan_without_warnings(recwarn):
+    from abm.analysis.statistics import bootstrap_ratio_interval
+
+    cases = [
+        (COST[:1], AVERTED[:1]),                   # one pair
+        (COST, np.zeros_like(AVERTED)),            # nothing averted on average
+        (COST, -AVERTED),                          # more homicides, not fewer
+        (np.full(5, 4e4), np.full(5, 1.0)),        # all pairs equal
+        (np.array([np.nan, 1.0]), np.array([1.0, np.nan])),  # no complete pair
+    ]
+    for num, den in cases:
+        assert all(math.isnan(v) for v in bootstrap_ratio_interval(num, den, seed=1))
+    assert len(recwarn) == 0
+    # Pairs with a NaN are left out.
+    with_nan = bootstrap_ratio_interval(np.append(COST, np.nan), np.append(AVERTED, 1.0), seed=3)
+    assert with_nan == bootstrap_ratio_interval(COST, AVERTED, seed=3)

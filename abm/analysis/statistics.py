@@ -1,13 +1,14 @@
 """Intervals and statistics over replicates: Student-t intervals of a mean, paired
 differences between arms, and bootstrap intervals of a ratio of means.
 
-Quantiles come from ``scipy.stats``. Every function ignores NaN where it says so and
-draws random numbers only from a generator seeded by its caller.
+Quantiles and the bootstrap come from ``scipy.stats``. Every function ignores NaN where
+it says so and draws random numbers only from a generator seeded by its caller.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import stats
@@ -75,15 +76,51 @@ def percent_change_interval(arm: np.ndarray, base: np.ndarray, level: float = LE
 
 def bootstrap_ratio_interval(num: np.ndarray, den: np.ndarray, seed: int, resamples: int = 2000,
                              level: float = LEVEL) -> tuple[float, float]:
-    """Interval of ``mean(num) / mean(den)`` by the paired bootstrap (pairs resampled).
+    """The ``level`` interval of ``mean(num) / mean(den)`` by the paired bootstrap.
 
-    Resamples whose denominator is not positive count as an infinite ratio, and the
-    quantiles are taken without interpolation (between inf and a number it gives NaN).
+    Pairs ``(num[i], den[i])`` (one per replicate) are resampled together with
+    :func:`scipy.stats.bootstrap` (``paired=True``, the ratio computed for all
+    resamples at once), drawing from ``numpy.random.default_rng(seed)``: the same seed
+    gives the same interval. A resample whose mean denominator is not positive (one
+    that, for the cost per homicide averted, averts nothing) has an infinite ratio.
+
+    The method is the percentile interval (the ``(1 - level) / 2`` and
+    ``(1 + level) / 2`` quantiles of the resampled ratios), not scipy's default BCa
+    or the basic interval. The ratio is unbounded: when the denominator's mean is
+    near zero some resamples are infinite, and only an interval read off the ordered
+    resamples keeps a meaning then (an infinite upper limit: the data cannot rule out
+    that nothing is averted). BCa's jackknife acceleration is undefined as soon as
+    leaving one pair out gives an infinite ratio, and the basic interval reflects the
+    quantiles about the estimate (``2 R - q``), which turns an infinite upper quantile
+    into an infinitely negative lower limit. The percentile interval also carries
+    over to monotone transformations of the ratio (up to interpolation between
+    neighbouring resamples): its reciprocal, homicides averted per dollar, has the
+    reciprocal limits when costs are positive. It is only first-order accurate: with
+    few replicates it tends to be too narrow.
+
+    Pairs where either value is NaN are left out. NaN, NaN when there are fewer than
+    two pairs, when ``mean(den)`` is not positive (the ratio itself is undefined), or
+    when all pairs are equal (there is no spread between replicates to resample).
     """
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(num), (resamples, len(num)))
-    n, d = num[picks].mean(axis=1), den[picks].mean(axis=1)
-    ratios = np.where(d > 0, n / np.where(d > 0, d, 1), np.inf)
-    tail = (1 - level) / 2
-    low, high = np.quantile(ratios, [tail, 1 - tail], method="inverted_cdf")
-    return float(low), float(high)
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    ok = ~(np.isnan(num) | np.isnan(den))
+    num, den = num[ok], den[ok]
+    if len(num) < 2 or den.mean() <= 0 or (np.ptp(num) == 0 and np.ptp(den) == 0):
+        return math.nan, math.nan
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"), warnings.catch_warnings():
+        # Infinite resamples make scipy's standard error NaN, and its quantile NaN
+        # when it falls exactly on an order statistic next to an infinite one (0 x inf).
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap((num, den), _ratio_of_means, paired=True, vectorized=True,
+                                 n_resamples=resamples, confidence_level=level, method="percentile",
+                                 rng=np.random.default_rng(seed))
+    interval = result.confidence_interval
+    # Such a NaN limit touches the infinite resamples: take it as infinite (wider).
+    return tuple(math.inf if math.isnan(v) else float(v) for v in (interval.low, interval.high))
+
+
+def _ratio_of_means(num: np.ndarray, den: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``mean(num) / mean(den)`` along ``axis``; infinite where ``mean(den) <= 0``."""
+    n, d = np.mean(num, axis=axis), np.mean(den, axis=axis)
+    positive = d > 0
+    return np.where(positive, n / np.where(positive, d, 1.0), np.inf)

@@ -348,8 +348,8 @@ def preflight(exp: Experiment, jobs: list[dict], out: Path, dask: bool, schedule
         try:
             import dask.distributed  # noqa: F401
         except ImportError:
-            raise RuntimeError("Dask is not installed: install the dask extra (from a checkout, "
-                               "pip install '.[dask]'), or dask[distributed]") from None
+            raise RuntimeError("Dask is not installed: pip install 'citizen-security-abm[dask]' "
+                               "(from a checkout, pip install '.[dask]')") from None
     if scheduler:
         reach_scheduler(scheduler)
     need = estimated_bytes(exp, len(jobs))
