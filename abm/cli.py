@@ -549,6 +549,9 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     if sens:
         files.append("sensitivity.csv")
         figures.append(shown / "sensitivity.png")
+    warning = calibration_note(out)
+    if warning:
+        lines.append(warning)
     lines.append(f"files: {shown}/" + ", ".join(files))
     if figures:
         lines.append("figures: " + ", ".join(str(p) for p in figures))
@@ -592,6 +595,21 @@ def check_listen(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             raise ConfigError(f"--host {host} --port {port}: cannot listen there: {exc.strerror or exc}") from None
+
+
+def calibration_note(folder: Path) -> str | None:
+    """A note when the experiment's overrides of the city leave its baseline outside
+    the calibration targets (from the manifest)."""
+    import json
+
+    from abm.metrics import drift_warning
+
+    found = (json.loads((folder / "manifest.json").read_text()).get("calibration") or {})
+    rows = [dict(r, distance=r["distance"] if r.get("distance") is not None else float("inf"),
+                 value=r["value"] if r.get("value") is not None else float("nan"))
+            for r in found.get("baseline_means", [])]
+    warning = drift_warning(rows, found.get("moved_by", []))
+    return warning.replace("the baseline is", "the baseline arm's mean is") if warning else None
 
 
 def cmd_dashboard(args) -> int:
@@ -660,6 +678,11 @@ def cmd_run(args) -> int:
     with tqdm(total=steps, unit="week", desc=scenario.name, delay=2, disable=args.quiet, leave=False) as bar:
         result = simulate(scenario, args.seed, steps=args.steps, progress=bar.update, burn_in=burn_in)
     write_run(result, out, str(path), force=args.force)
+    from abm.metrics import drift_warning
+
+    warning = drift_warning(result.calibration, parse_overrides(args.overrides))
+    if warning:
+        print(warning + (" (policies are on, and move these too)" if args.layers else ""), file=sys.stderr)
     if not args.quiet:
         print(closing_table(result, out))
     return 0

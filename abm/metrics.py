@@ -283,3 +283,27 @@ def calibration(summary: dict) -> list[dict]:
         out.append({"metric": t.metric, "value": value, "target": t.label, "distance": t.distance(value),
                     "source": t.source})
     return out
+
+
+def drifting(overrides) -> list[str]:
+    """The overrides that change the calibrated city itself: not the run's length and
+    windows (``run.*``) and not a policy (``policies.*``), which are meant to move the
+    numbers."""
+    return [k for k in overrides if not (k.startswith("run.") or k.startswith("policies."))]
+
+
+def outside(rows: list[dict]) -> list[dict]:
+    """The calibration rows (:func:`calibration`) whose value falls outside its target."""
+    return [r for r in rows if r["distance"] > 0 and math.isfinite(r["distance"])]
+
+
+def drift_warning(rows: list[dict], overrides) -> str | None:
+    """One line when ``overrides`` of the city put the baseline outside its
+    calibration targets: which targets, and how far."""
+    moved = drifting(overrides)
+    off = outside(rows)
+    if not moved or not off:
+        return None
+    what = "; ".join(f"{r['metric']} {r['value']:.3g} (target {r['target']}, off by {r['distance']:.3g})"
+                     for r in off)
+    return f"note: with {', '.join(moved)} changed, the baseline is outside its calibration targets: {what}"

@@ -26,7 +26,7 @@ import pandas as pd
 
 from abm.config import Scenario
 from abm.io import provenance, write_csv, write_json
-from abm.metrics import calibration, summary_columns, timeseries_columns
+from abm.metrics import calibration, outside, summary_columns, timeseries_columns
 from abm.model import CityModel
 
 EVENT_COLUMNS = (
@@ -184,6 +184,7 @@ def write_run_files(result: RunResult, out: Path, config_path: str | None) -> No
             {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
             for row in result.calibration
         ],
+        "outside_calibration": [r["metric"] for r in outside(result.calibration)],
         "parameters": result.scenario.model_dump(mode="json", exclude={"base"}),
     }
     write_json(out / "manifest.json", manifest)

@@ -102,7 +102,10 @@ def test_more_replicates_extend_a_folder_and_fewer_are_refused(done, tmp_path, c
     runs = rows(copy / "runs.csv")
     keys = [(r["arm"], r["replicate"]) for r in runs]
     assert len(keys) == len(set(keys)) == 2 * 3
-    assert json.loads((copy / "manifest.json").read_text())["replications"] == 3
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert manifest["replications"] == 3
+    assert [(h["replications"], h["runs_before"], h["runs_to_do"]) for h in manifest["history"]] == [(2, 0, 4), (3, 4, 2)]
+    assert all(h["finished"] for h in manifest["history"])
     # the first two replicates are the rows that were there
     old = {(r["arm"], r["replicate"]): r for r in rows(out / "runs.csv")}
     assert all(old[(r["arm"], r["replicate"])] == r for r in runs if r["replicate"] != "2")

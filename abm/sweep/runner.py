@@ -498,7 +498,13 @@ def run_experiment(
             started = (manifest or {}).get("started") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             executor = {"kind": "dask" if (dask or scheduler) else "local", "workers": workers,
                         "scheduler": scheduler}
-            write_manifest(exp, stage, ident, reps, started, RUNNING, executor)
+            # What each command did to this folder: the manifest describes the whole folder.
+            session = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "finished": None,
+                       "replications": reps, "runs_before": len(done), "runs_to_do": len(pending),
+                       "retry_failed": retry_failed, "experiment_hash": exp.file_hash, "overrides": exp.overrides,
+                       "executor": executor}
+            history = [*(manifest or {}).get("history", []), session]
+            write_manifest(exp, stage, ident, reps, started, RUNNING, executor, history=history)
             summary = execute(exp, results, all_jobs, pending, workers, progress, dask, scheduler)
             results.finalize()
         except BaseException:
@@ -508,7 +514,8 @@ def run_experiment(
         rows = results.runs.read()
         summary.update(runs=len(all_jobs), done=len(rows), failed=sum(1 for r in rows if r["status"] != "ok"),
                        workers=workers, executor=executor["kind"], scheduler=scheduler)
-        manifest = write_manifest(exp, stage, ident, reps, started, COMPLETE, executor, summary)
+        session["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        manifest = write_manifest(exp, stage, ident, reps, started, COMPLETE, executor, summary, history)
         if fmt == "parquet":
             write_runs_parquet(stage, manifest)
         if analyse is not None:
@@ -580,7 +587,10 @@ def execute(exp, results: Results, all_jobs, pending, workers, progress, dask, s
 
 
 def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, started: str, status: str,
-                   executor: dict, summary: dict | None = None) -> None:
+                   executor: dict, summary: dict | None = None, history: list | None = None) -> dict:
+    """The folder's manifest: what it holds (identity, replications, windows, ...) and,
+    in ``history``, what each command that wrote to it did (replications asked for,
+    runs before and to do, when)."""
     summary = summary or {}
     manifest = {
         "kind": "experiment",
@@ -607,10 +617,33 @@ def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, s
         "runs": summary.get("runs", len(exp.arms) * len(exp.points) * replications),
         "failed": summary.get("failed"),
         "executor": executor,
+        "history": history or [],
+        "calibration": baseline_calibration(exp, out) if status == COMPLETE else None,
         "identity": ident,
     }
     write_json(out / "manifest.json", manifest)
     return manifest
+
+
+def baseline_calibration(exp: Experiment, out: Path) -> dict:
+    """The baseline arm's means over its runs (whole measured period), each against its
+    calibration target, and the overrides of the city (not of policies or the run)
+    that may have moved them there (``moved_by``)."""
+    import csv
+
+    from abm.metrics import calibration, drifting
+
+    with (out / "runs.csv").open(newline="") as handle:
+        base = [r for r in csv.DictReader(handle) if r["arm"] == exp.spec.baseline and r["status"] == "ok"]
+    means = {}
+    for target in calibration({}):
+        values = [float(r[target["metric"]]) for r in base if r.get(target["metric"]) not in ("", None)]
+        means[target["metric"]] = float(np.mean(values)) if values else float("nan")
+    rows = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+            for r in calibration(means)]
+    baseline_arm = next(a for a in exp.spec.arms if a.name == exp.spec.baseline)
+    moved = drifting({**exp.spec.set, **baseline_arm.set, **exp.overrides, **{p: None for p in exp.parameters}})
+    return {"baseline_means": rows, "moved_by": moved}
 
 
 def write_runs_parquet(out: Path, manifest: dict) -> None:
