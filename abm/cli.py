@@ -598,18 +598,27 @@ def check_listen(host: str, port: int) -> None:
 
 
 def calibration_note(folder: Path) -> str | None:
-    """A note when the experiment's overrides of the city leave its baseline outside
-    the calibration targets (from the manifest)."""
+    """A note when the experiment's overrides of the city, or its design, leave its
+    baseline outside the calibration targets at some design point (from the manifest)."""
     import json
 
     from abm.metrics import drift_warning
 
-    found = (json.loads((folder / "manifest.json").read_text()).get("calibration") or {})
-    rows = [dict(r, distance=r["distance"] if r.get("distance") is not None else float("inf"),
-                 value=r["value"] if r.get("value") is not None else float("nan"))
-            for r in found.get("baseline_means", [])]
-    warning = drift_warning(rows, found.get("moved_by", []))
-    return warning.replace("the baseline is", "the baseline arm's mean is") if warning else None
+    found = json.loads((folder / "manifest.json").read_text()).get("calibration") or {}
+    notes = []
+    for point in found.get("points", []):
+        rows = [dict(r, distance=r["distance"] if r.get("distance") is not None else float("inf"),
+                     value=r["value"] if r.get("value") is not None else float("nan"))
+                for r in point.get("baseline_means", [])]
+        warning = drift_warning(rows, found.get("moved_by", []))
+        if warning:
+            where = ", ".join(f"{k} = {v}" for k, v in point.get("parameters", {}).items())
+            notes.append((where, warning.split("targets: ", 1)[1]))
+    if not notes:
+        return None
+    moved = ", ".join(found.get("moved_by", []))
+    return (f"note: with {moved} changed, the baseline arm's mean is outside its calibration targets: "
+            + "; ".join(f"{what}" + (f" at {where}" if where else "") for where, what in notes))
 
 
 def cmd_dashboard(args) -> int:

@@ -19,6 +19,19 @@ def pytest_addoption(parser):
     )
 
 
+    parser.addoption(
+        "--update-docs",
+        action="store_true",
+        default=False,
+        help="rewrite the outputs shown in docs/study.md (and its figure) from a fresh run instead of comparing",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_docs(request) -> bool:
+    return bool(request.config.getoption("--update-docs"))
+
+
 @pytest.fixture(scope="session")
 def update_baselines(request) -> bool:
     return bool(request.config.getoption("--update-baselines"))

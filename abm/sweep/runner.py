@@ -276,7 +276,6 @@ def identity(exp: Experiment, columns: list[str], fmt: str = "csv") -> dict:
     rows with equal identities belong to one experiment, and more replicates extend
     it. A resumed folder must hold the same identity."""
     from abm.io import source_hash
-    from abm import __version__
 
     points = json.dumps(exp.points, sort_keys=True)
     return {
@@ -292,7 +291,7 @@ def identity(exp: Experiment, columns: list[str], fmt: str = "csv") -> dict:
         "keep": exp.spec.keep.model_dump(mode="json"),
         "format": fmt,
         "columns": hashlib.sha256("\n".join(columns).encode()).hexdigest()[:16],
-        "code": {"version": __version__, "source_hash": source_hash()},
+        "code": source_hash(),  # the version is a label; the source is what makes the rows
     }
 
 
@@ -626,24 +625,28 @@ def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, s
 
 
 def baseline_calibration(exp: Experiment, out: Path) -> dict:
-    """The baseline arm's means over its runs (whole measured period), each against its
-    calibration target, and the overrides of the city (not of policies or the run)
-    that may have moved them there (``moved_by``)."""
+    """The baseline arm's means over its runs (whole measured period) at each design
+    point, each against its calibration target, and the overrides of the city (not of
+    policies or the run) and design parameters that may have moved them (``moved_by``)."""
     import csv
 
     from abm.metrics import calibration, drifting
 
     with (out / "runs.csv").open(newline="") as handle:
         base = [r for r in csv.DictReader(handle) if r["arm"] == exp.spec.baseline and r["status"] == "ok"]
-    means = {}
-    for target in calibration({}):
-        values = [float(r[target["metric"]]) for r in base if r.get(target["metric"]) not in ("", None)]
-        means[target["metric"]] = float(np.mean(values)) if values else float("nan")
-    rows = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-            for r in calibration(means)]
+    points = []
+    for k, values in enumerate(exp.points):
+        here = [r for r in base if int(r["point"]) == k]
+        means = {}
+        for target in calibration({}):
+            found = [float(r[target["metric"]]) for r in here if r.get(target["metric"]) not in ("", None)]
+            means[target["metric"]] = float(np.mean(found)) if found else float("nan")
+        rows = [{key: (None if isinstance(v, float) and not np.isfinite(v) else v) for key, v in r.items()}
+                for r in calibration(means)]
+        points.append({"point": k, "parameters": values, "baseline_means": rows})
     baseline_arm = next(a for a in exp.spec.arms if a.name == exp.spec.baseline)
     moved = drifting({**exp.spec.set, **baseline_arm.set, **exp.overrides, **{p: None for p in exp.parameters}})
-    return {"baseline_means": rows, "moved_by": moved}
+    return {"moved_by": moved, "points": points}
 
 
 def write_runs_parquet(out: Path, manifest: dict) -> None:
