@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -537,9 +539,9 @@ class Scenario(Section):
         try:
             return self.replaced(**dotted)
         except ValidationError as exc:
-            changes = ", ".join(f"{k}={v!r}" for k, v in dotted.items())
-            problems = "; ".join(describe_error(e) for e in exc.errors())
-            raise ConfigError(f"{self.name} with {changes}: {problems}") from None
+            changes = ", ".join(f"{k}={shown_value(v)}" for k, v in list(dotted.items())[:SHOWN_PROBLEMS])
+            changes += more(len(dotted) - SHOWN_PROBLEMS)
+            raise ConfigError(f"{self.name} with {changes}: {describe_errors(exc.errors())}") from None
 
     def replaced(self, **dotted: Any) -> Scenario:
         """:meth:`replace`, raising pydantic's ``ValidationError`` for callers that name
@@ -585,11 +587,52 @@ def parse_value(text: str) -> Any:
         return text
 
 
+# An error message lists at most this many problems (and unknown keys), then a count.
+SHOWN_PROBLEMS = 5
+
+
+def describe_errors(errors: list[dict], root: type[BaseModel] | None = None) -> str:
+    """Pydantic's errors as one short text: the first few problems, then how many more.
+
+    Unknown keys of one table are one problem, naming the first few keys and how many
+    more there are, and the table's valid keys once. Used for every validation error,
+    so that a file with a hundred thousand bad keys still gives one short line.
+    """
+    unknown: dict[tuple, list[str]] = {}
+    problems: list[str | tuple] = []
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            parent = tuple(error["loc"][:-1])
+            if parent not in unknown:
+                unknown[parent] = []
+                problems.append(parent)
+            unknown[parent].append(".".join(str(p) for p in error["loc"]))
+        else:
+            problems.append(describe_error(error, root))
+    shown = []
+    for problem in problems[:SHOWN_PROBLEMS]:
+        if isinstance(problem, tuple):
+            keys = unknown[problem]
+            names = ", ".join(keys[:SHOWN_PROBLEMS]) + more(len(keys) - SHOWN_PROBLEMS)
+            shown.append(f"{names}: unknown key{'s' if len(keys) > 1 else ''}"
+                         f"{valid_keys_hint(problem, root or Scenario)}")
+        else:
+            shown.append(problem)
+    rest = len(problems) - SHOWN_PROBLEMS
+    return "; ".join(shown) + (f"; ... and {rest:,} more problem{'s' if rest > 1 else ''}" if rest > 0 else "")
+
+
+def more(n: int) -> str:
+    """``" and 12 more"`` for a positive count, else nothing."""
+    return f" and {n:,} more" if n > 0 else ""
+
+
 def describe_error(error: dict, root: type[BaseModel] | None = None) -> str:
     """One pydantic error as 'field.path: problem (got value)'."""
     loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    got = f"(got {shown_value(error.get('input'))})"
     if kind == "extra_forbidden":
         parent = error["loc"][:-1]
         return f"{loc}: unknown key{valid_keys_hint(parent, root or Scenario)}"
@@ -598,10 +641,23 @@ def describe_error(error: dict, root: type[BaseModel] | None = None) -> str:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         sign = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}[kind]
         bound = next(iter(ctx.values()))
-        return f"{loc}: must be {sign} {bound} (got {error['input']!r})"
+        return f"{loc}: must be {sign} {bound} {got}"
+    if kind == "finite_number":
+        return f"{loc}: must be a finite number {got}"
+    if kind == "int_parsing_size":
+        return f"{loc}: a whole number far too large {got}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    return f"{loc}: {error['msg'].lower()} (got {error['input']!r})"
+    return f"{loc}: {error['msg'].lower()} {got}"
+
+
+def shown_value(value: Any, limit: int = 60) -> str:
+    """A value as a message shows it: TOML's true/false, and never more than ``limit``
+    characters (a long text or table is cut)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def valid_keys_hint(parent: tuple, root: type[BaseModel]) -> str:
@@ -630,19 +686,67 @@ def table_type(annotation) -> type[BaseModel] | None:
     return None
 
 
+# Config and experiment files are small: anything larger is not one (or not meant).
+MAX_FILE_BYTES = 1_000_000
+
+
 def read_toml(path: Path) -> dict:
     """The table in a TOML file, or a ConfigError naming the file and the problem."""
-    if not path.exists():
-        raise ConfigError(f"{path}: file not found")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a directory, not a config file")
+    return parse_toml(path, read_config_file(path))
+
+
+def parse_toml(path: Path, raw: bytes) -> dict:
+    """The table in the bytes of a TOML file (read with :func:`read_config_file`)."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file (TOML must be UTF-8)") from None
+
+
+def read_config_file(path: Path) -> bytes:
+    """The bytes of a config or experiment file: a regular file under
+    :data:`MAX_FILE_BYTES`, else a ConfigError naming the file.
+
+    The file is opened without blocking and checked before it is read, and never more
+    than the limit is read: a device (``/dev/zero``), a named pipe or a socket is
+    refused rather than read without end or waited on.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:  # Windows; elsewhere a folder opens and fstat says so
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"{path}: is a directory, not a config file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: not a regular file (a device, pipe or socket); config files are "
+                              "plain text files")
+        too_big = ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; config and experiment "
+                              "files are small text files")
+        if info.st_size > MAX_FILE_BYTES:
+            raise too_big
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:  # the size said may be wrong (files of /proc say 0)
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise too_big
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict:
@@ -659,6 +763,8 @@ def load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     base_path = (path.parent / base)
     if not base_path.exists():
         raise ConfigError(f"{path}: base: file {base_path} not found")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: base: {base_path} is not a regular file")
     parent = load_raw(base_path, seen + (path.resolve(),))
     merged = merge(parent, data)
     merged.pop("base", None)
@@ -702,8 +808,7 @@ def validate(data: dict, source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e) for e in exc.errors())
-        raise ConfigError(f"{source}: {problems}") from None
+        raise ConfigError(f"{source}: {describe_errors(exc.errors())}") from None
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from abm.config import Scenario, describe_error, load_scenario, read_toml
+from abm.config import Scenario, describe_errors, load_scenario, parse_toml, read_config_file
 from abm import policies
 from abm.metrics import window_columns
 from abm.schema import ConfigError, Section
@@ -114,12 +114,14 @@ class ExperimentFile(Section):
 class Experiment:
     """A validated experiment: its file, and each arm's scenario."""
 
-    def __init__(self, path: Path, spec: ExperimentFile, scenarios: dict[str, Scenario], policies: dict[str, list[str]]):
+    def __init__(self, path: Path, spec: ExperimentFile, scenarios: dict[str, Scenario], policies: dict[str, list[str]],
+                 raw: bytes | None = None):
         self.path = path
         self.spec = spec
         self.scenarios = scenarios
         self.policies = policies
-        self.file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        raw = read_config_file(path) if raw is None else raw
+        self.file_hash = hashlib.sha256(raw).hexdigest()[:16]
         self.points = spec.design.points(spec.root_seed) if spec.design else [{}]
 
     @property
@@ -135,8 +137,7 @@ class Experiment:
         try:
             return self.scenarios[arm].replaced(**values)
         except ValidationError as exc:
-            problems = "; ".join(describe_error(e) for e in exc.errors())
-            raise ConfigError(f"{self.path}: design point {point} ({values}): {problems}") from None
+            raise ConfigError(f"{self.path}: design point {point} ({values}): {describe_errors(exc.errors())}") from None
 
     @property
     def name(self) -> str:
@@ -193,12 +194,12 @@ def load_experiment(path: str | Path) -> Experiment:
         ConfigError: naming the file, the field and the problem.
     """
     path = Path(path)
-    data = read_toml(path)
+    raw = read_config_file(path)
+    data = parse_toml(path, raw)
     try:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e, root=ExperimentFile) for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {describe_errors(exc.errors(), root=ExperimentFile)}") from None
     here = path.parent
     scenario_path = here / spec.scenario
     if not scenario_path.exists():
@@ -223,7 +224,7 @@ def load_experiment(path: str | Path) -> Experiment:
         except ConfigError as exc:
             raise ConfigError(f"{path}: arms[{i}] ({arm.name}): {exc}") from None
         policies[arm.name] = names
-    exp = Experiment(path, spec, scenarios, policies)
+    exp = Experiment(path, spec, scenarios, policies, raw)
     if spec.design:
         # Check each parameter's range once, at its ends, so that bad ranges are
         # refused before any run.
@@ -232,8 +233,7 @@ def load_experiment(path: str | Path) -> Experiment:
                 try:
                     scenarios[spec.baseline].replaced(**{name: int(value) if p.integer else value})
                 except ValidationError as exc:
-                    problems = "; ".join(describe_error(e) for e in exc.errors())
-                    raise ConfigError(f"{path}: design.parameters.{name}: {problems}") from None
+                    raise ConfigError(f"{path}: design.parameters.{name}: {describe_errors(exc.errors())}") from None
     return exp
 
 
