@@ -11,16 +11,37 @@ number).
 from __future__ import annotations
 
 import functools
+import re
 import types
 import typing
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
+
+# The longest run, in weeks (a hundred years): the bound of run.steps and of every step.
+MAX_STEPS = 5200
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
+
+# Names of scenarios, experiments and arms become folder and file names (results/<name>):
+# letters, digits and _ - . + only, never a leading dot, never a path separator.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*")
+
+
+def safe_name(value: str) -> str:
+    """``value`` if it may name a file or folder, else a validation error saying why."""
+    if not NAME_PATTERN.fullmatch(value):
+        raise PydanticCustomError(
+            "unsafe_name",
+            "must be letters, digits and _ - . + only, not starting with a dot (it names files and folders)",
+        )
+    return value
+
+
+SafeName = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(safe_name)]
 
 
 class Grade(StrEnum):

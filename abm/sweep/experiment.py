@@ -38,13 +38,13 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from abm.config import Scenario, describe_errors, load_scenario, parse_toml, read_config_file
 from abm import policies
 from abm.metrics import window_columns
-from abm.schema import ConfigError, Section
+from abm.schema import ConfigError, SafeName, Section
 from abm.sweep.design import Design
 
 
 class Arm(Section):
-    name: str = Field(min_length=1, max_length=80, description="arm name; '+' joins policies")
-    policies: list[str] | None = Field(None, description="policy files (names in policy_dir); default: from the name")
+    name: SafeName = Field(description="arm name; '+' joins policies")
+    policies: list[SafeName] | None = Field(None, description="policy files (names in policy_dir); default: from the name")
     set: dict[str, Any] = Field(default_factory=dict, description="dotted field overrides for this arm")
 
     def policy_names(self, baseline: str) -> list[str]:
@@ -66,7 +66,7 @@ class Windows(Section):
 
 
 class ExperimentFile(Section):
-    name: str = Field(min_length=1, max_length=80)
+    name: SafeName
     description: str = ""
     scenario: str = Field(description="scenario file, relative to the experiment file")
     policy_dir: str = Field("../configs/policies", description="folder of policy files, relative to the experiment file")
