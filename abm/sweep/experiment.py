@@ -27,6 +27,7 @@ their policies, not by chance.
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from abm.config import Scenario, describe_errors, load_scenario, parse_toml, read_config_file
 from abm import policies
 from abm.metrics import window_columns
+from abm.population import WEEKS_PER_YEAR
 from abm.schema import ConfigError, SafeName, Section
 from abm.sweep.design import Design
 
@@ -182,8 +184,8 @@ class Experiment:
         base = self.scenarios[self.spec.baseline]
         steps = base.run.steps
         start = self.policy_start()
-        short = (start + 1, min(steps, start + round(52 * self.spec.windows.short_years)))
-        long = (max(1, steps - round(52 * self.spec.windows.long_years) + 1), steps)
+        short = (start + 1, min(steps, start + round(WEEKS_PER_YEAR * self.spec.windows.short_years)))
+        long = (max(1, steps - round(WEEKS_PER_YEAR * self.spec.windows.long_years) + 1), steps)
         return {"all": (base.run.burn_in + 1, steps), "short": short, "long": long}
 
 
@@ -234,7 +236,45 @@ def load_experiment(path: str | Path) -> Experiment:
                     scenarios[spec.baseline].replaced(**{name: int(value) if p.integer else value})
                 except ValidationError as exc:
                     raise ConfigError(f"{path}: design.parameters.{name}: {describe_errors(exc.errors())}") from None
+    check_windows(exp)
     return exp
+
+
+def check_windows(exp: Experiment) -> None:
+    """Refuse windows that do not fit in the measured part of the runs.
+
+    Every arm runs as long as the baseline (the windows are the same steps in every
+    arm), the design does not vary the run's length, and each window lasts at least a
+    week and no longer than the steps after the policies start: a longer short window
+    would be cut at the run's end, a longer long window would reach back into the
+    weeks before the policies (the burn-in).
+
+    Raises:
+        ConfigError: naming the file, the field and the weeks there are.
+    """
+    path, spec = exp.path, exp.spec
+    steps = exp.scenarios[spec.baseline].run.steps
+    for i, arm in enumerate(spec.arms):
+        other = exp.scenarios[arm.name].run.steps
+        if other != steps:
+            raise ConfigError(f"{path}: arms[{i}] ({arm.name}): run.steps ({other}) differs from the baseline's "
+                              f"({steps}); every arm must run as long, as its windows are the same steps")
+    if spec.design and "run.steps" in spec.design.parameters:
+        raise ConfigError(f"{path}: design.parameters.run.steps: the run's length cannot vary within an experiment "
+                          "(its windows are the same steps in every run)")
+    start = exp.policy_start()
+    measured = steps - start
+    for field in ("short_years", "long_years"):
+        years = getattr(spec.windows, field)
+        weeks = round(WEEKS_PER_YEAR * years)
+        if weeks < 1:
+            raise ConfigError(f"{path}: windows.{field}: {years:g} years is less than a week")
+        if weeks > measured:
+            raise ConfigError(
+                f"{path}: windows.{field}: {years:g} years ({weeks} weeks) is longer than the {measured} weeks "
+                f"after the policies start (steps {start + 1}-{steps}); make it at most "
+                f"{math.floor(measured / WEEKS_PER_YEAR * 100) / 100:g} years, or run longer (run.steps)"
+            )
 
 
 def spec_names(spec: ExperimentFile) -> list[str]:
