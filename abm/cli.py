@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a folder that is a file, a disk that is full, a file we may not write
         print(f"abm: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except FloatingPointError as exc:  # a run gave NaN or infinity (abm.metrics.NonFiniteMeasure)
+        print(f"abm: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("abm: interrupted", file=sys.stderr)
         return 130

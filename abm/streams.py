@@ -152,13 +152,19 @@ def binomial(u: np.ndarray, trials: np.ndarray, p: float | np.ndarray) -> np.nda
     return k
 
 
+class RateError(ValueError, FloatingPointError):
+    """A rate, number of trials or chance no count can be drawn at. A ValueError (a
+    bad argument) and a FloatingPointError (a run whose numbers went wrong), which is
+    what the command line reports as a failed run."""
+
+
 def refuse_bad(sampler: str, what: str, values: np.ndarray, limit: float) -> None:
-    """A ValueError naming the first value a count cannot be drawn at: not finite,
-    negative, or above ``limit``."""
+    """A :class:`RateError` naming the first value a count cannot be drawn at: not
+    finite, negative, or above ``limit``."""
     bad = ~np.isfinite(values) | (values < 0) | (values > limit)
     if bad.any():
         value = float(np.asarray(values)[bad].flat[0])
-        raise ValueError(f"{sampler}: cannot draw a count at {what} {value!r}: it must be finite, "
+        raise RateError(f"{sampler}: cannot draw a count at {what} {value!r}: it must be finite, "
                          f">= 0 and at most {limit:g}")
 
 

@@ -110,7 +110,7 @@ class FocusedDeterrence(Policy):
         Measure("fd_crackdowns", "crackdowns/week", "crackdowns this week", "count"),
         Measure("fd_crackdown_arrests", "arrests/week", "arrests in crackdowns this week", "count"),
         Measure("fd_credibility", "share", "share of promised crackdowns kept (with the prior)", "level",
-                initial=float("nan")),
+                initial=float("nan"), undefined="before the policy first acts"),
         Measure("fd_notified_gangs", "gangs", "groups under notice", "level"),
     )
     window_measures = (
