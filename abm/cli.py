@@ -220,9 +220,13 @@ def scenario_args(args) -> tuple[Path, list[Path]]:
 def cmd_validate(args) -> int:
     from abm.config import load_scenario, parse_overrides
 
+    from abm import footprint
+
     path, layers = scenario_args(args)
     scenario = load_scenario(path, parse_overrides(args.overrides), layers)
-    print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
+    need = footprint.estimate(scenario)
+    footprint.check(need, args.config)
+    print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()}); a run needs {need.describe()}")
     return 0
 
 
@@ -233,6 +237,8 @@ def cmd_experiment(args) -> int:
     from abm.presets import resolve_experiment
 
     exp = load_experiment(resolve_experiment(args.file))
+    if not args.scheduler:  # a cluster's workers have memory of their own
+        exp.check_memory(args.workers, args.reps)
     out = args.out or Path("results") / exp.name
     if (out / "runs.csv").exists() and not (args.resume or args.force):
         raise ConfigError(f"--out {out}: already holds results (runs.csv); add --resume to finish them "

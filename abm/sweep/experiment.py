@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from abm.config import Scenario, describe_errors, load_scenario, parse_toml, read_config_file
-from abm import policies
+from abm import footprint, policies
+from abm.footprint import Footprint
 from abm.metrics import window_columns
 from abm.population import WEEKS_PER_YEAR
 from abm.schema import ConfigError, SafeName, Section
@@ -167,6 +169,28 @@ class Experiment:
             for k in range(len(self.points))
             for r in range(reps)
         ]
+
+    def footprint(self) -> Footprint:
+        """The largest memory and time one run may take: over the arms, with the
+        design's parameters at their ends (:func:`abm.footprint.worst`)."""
+        ranges: dict[str, list] = {}
+        if self.spec.design:
+            for name, p in self.spec.design.parameters.items():
+                values = [p.low, p.high] if p.values is None else p.values
+                numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                if numbers:
+                    ranges[name] = [int(round(v)) if p.integer else v for v in numbers]
+        return max((footprint.worst(s, ranges) for s in self.scenarios.values()), key=lambda f: f.memory)
+
+    def check_memory(self, workers: int | None = None, replications: int | None = None) -> Footprint:
+        """Refuse the experiment (ConfigError, one line with the estimate) when its
+        runs, as many at once as there are ``workers`` (default: the number of cores),
+        would need more memory than this machine has available."""
+        runs = len(self.arms) * len(self.points) * (replications or self.spec.replications)
+        at_once = max(1, min(workers or os.cpu_count() or 1, runs))
+        need = self.footprint()
+        footprint.check(need, f"{self.path}: the largest run", at_once)
+        return need
 
     def policy_start(self) -> int:
         """The step policies start: the earliest start over arms (default: end of burn-in)."""
