@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,11 +209,10 @@ def available_memory() -> int | None:
     return max(0, min(found)) if found else None
 
 
-def check(footprint: Footprint, what: str, copies: int = 1,
-          available: Callable[[], int | None] = available_memory) -> None:
+def check(footprint: Footprint, what: str, copies: int = 1) -> None:
     """Refuse (ConfigError, one line) when ``copies`` runs of ``footprint`` at once
-    would need more memory than is available. ``what`` names the scenario."""
-    free = available()
+    would need more memory than :func:`available_memory`. ``what`` names the scenario."""
+    free = available_memory()
     need = footprint.memory * copies
     if free is None or need <= free:
         return
