@@ -17,6 +17,7 @@ import typing
 from enum import StrEnum
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -98,7 +99,7 @@ class Section(BaseModel):
         if info.field_name is None or value is None:
             return value
         kind = field_kind(cls, info.field_name)
-        is_bool = isinstance(value, bool) or type(value).__name__ == "bool_"  # numpy's too
+        is_bool = isinstance(value, (bool, np.bool_))
         if kind == "number" and (is_bool or isinstance(value, (str, bytes))):
             got = "text" if isinstance(value, (str, bytes)) else "true/false"
             raise PydanticCustomError("number_type", "must be a number, not {got}", {"got": got})

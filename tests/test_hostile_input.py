@@ -118,6 +118,11 @@ def test_booleans_and_text_are_not_numbers(capsys, tmp_path):
                                               "policies.cbt.include_members=1")
     # From the command line a number arrives as text and is read as TOML: it works.
     assert load_scenario("classroom", parse_overrides(["police.officers=300"])).police.officers == 300
+    # numpy's numbers are numbers (a workbench passes them), numpy's booleans are not.
+    base = load_scenario("classroom")
+    assert base.replace(**{"police.officers": np.int64(30), "policies.cbt.include_members": np.bool_(False)})
+    with pytest.raises(ConfigError, match="police.officers: must be a number, not true/false"):
+        base.replace(**{"police.officers": np.bool_(True)})
 
 
 # -- memory --------------------------------------------------------------------------
