@@ -859,7 +859,7 @@ def load_scenario(
     def origin(field: str) -> str | None:
         """The file (or --set) that gave ``field`` its value, the last one to set it."""
         if field in (overrides or {}):
-            return f"{source}"
+            return source
         for name, table in reversed(sources):
             if has_dotted(table, field):
                 return name
