@@ -141,7 +141,8 @@ class City:
         districts = self.district[blocks]
         poor_d = np.bincount(districts[poor], minlength=self.n_districts)
         rich_d = np.bincount(districts[~poor], minlength=self.n_districts)
-        if poor_d.sum() == 0 or rich_d.sum() == 0:
+        if poor_d.sum() == 0 or rich_d.sum() == 0:  # no poor or no other households: nothing apart
+            self.segregation_index = 0.0
             return 0.0
         d = 0.5 * np.abs(poor_d / poor_d.sum() - rich_d / rich_d.sum()).sum()
         self.segregation_index = float(d)

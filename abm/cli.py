@@ -344,6 +344,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             say("terminated")
             return EXIT_TERMINATED
+        except FloatingPointError as exc:  # a run gave NaN or infinity (abm.metrics.NonFiniteMeasure)
+            if args.debug:
+                raise
+            say(f"error: {exc}")
+            return EXIT_FAILED
         except Exception as exc:
             if args.debug:
                 raise
@@ -443,6 +448,8 @@ def cmd_validate(args) -> int:
     from abm.presets import resolve_experiment, resolve_scenario
     from abm.sweep.experiment import is_experiment_file, load_experiment
 
+    from abm import footprint
+
     overrides = parse_overrides(args.overrides)
     path = None
     try:
@@ -458,7 +465,9 @@ def cmd_validate(args) -> int:
         return 0
     path, layers = scenario_args(args)
     scenario = load_scenario(path, overrides, layers)
-    print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()})")
+    need = footprint.estimate(scenario)
+    footprint.check(need, args.config)
+    print(f"{args.config}: valid scenario '{scenario.name}' (hash {scenario.digest()}); a run needs {need.describe()}")
     if not args.quiet:
         print(parameters.scenario_table(scenario))
     return 0
@@ -471,6 +480,8 @@ def cmd_experiment(args) -> int:
     from abm.sweep.runner import plan, run_experiment
 
     exp = load_experiment(resolve_experiment(args.file), parse_overrides(args.overrides))
+    if not args.scheduler:  # a cluster's workers have memory of their own
+        exp.check_memory(args.workers, args.reps)
     if args.dry_run:
         print(plan(exp, args.reps, args.workers))
         return 0

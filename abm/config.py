@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from abm import policies
 from abm import presets
 from abm.policies import PoliciesParams
-from abm.schema import ConfigError, NonNeg, Section, Share, param
+from abm.schema import MAX_STEPS, ConfigError, NonNeg, SafeName, Section, Share, param
 
 
 # Sources used by many fields.
@@ -41,9 +44,9 @@ SCALE = "scale choice (the presets differ in size, not behaviour)"
 
 class RunParams(Section):
     steps: int = param(520, "weeks simulated (one step = one week)", unit="weeks", source=SCALE,
-                       grade="assumption", ge=1, le=5200)
+                       grade="assumption", ge=1, le=MAX_STEPS)
     burn_in: int = param(104, "weeks excluded from the run summary", unit="weeks", source=ASSUMPTION,
-                         grade="assumption", ge=0)
+                         grade="assumption", ge=0, le=MAX_STEPS)
 
 
 class CityParams(Section):
@@ -84,16 +87,17 @@ class CityParams(Section):
     rich_ses_max: Share = param(0.95, "highest SES of a non-poor district", unit="SES (0-1)", source=ASSUMPTION,
                                 grade="assumption")
     block_ses_sd: NonNeg = param(0.04, "standard deviation of a block's SES around its district's", unit="SES (0-1)",
-                                 source=ASSUMPTION, grade="assumption")
+                                 source=ASSUMPTION, grade="assumption", le=1)
     household_ses_sd: NonNeg = param(0.05, "standard deviation of a household's SES around its place's",
-                                     unit="SES (0-1)", source=ASSUMPTION, grade="assumption")
+                                     unit="SES (0-1)", source=ASSUMPTION, grade="assumption", le=1)
 
 
 class PopulationParams(Section):
     people: int = param(100_000, "persons simulated (one agent each)", unit="persons", source=SCALE,
                         grade="assumption", ge=200, le=5_000_000)
-    youth_share: Share = param(0.17, "share aged 15-24", unit="share",
-                               source="ILO via Fondation Forge: 16.2% (2021); UNFPA: 17.7% (2013)", grade="moderate")
+    youth_share: float = param(0.17, "share aged 15-24", unit="share",
+                               source="ILO via Fondation Forge: 16.2% (2021); UNFPA: 17.7% (2013)",
+                               grade="moderate", ge=0.01, le=0.9)
     youth_unemployment: Share = param(0.20, "unemployment among youths out of school", unit="share",
                                       source="ILO Panorama Laboral: 13.8% (2024), 18-20% (2016-22)", grade="moderate")
     school_enrolment: Share = param(0.60, "share of youths in school at 15 in a middle-SES block", unit="share",
@@ -101,28 +105,30 @@ class PopulationParams(Section):
                                     grade="weak")
     school_ses_base: NonNeg = param(0.4, "enrolment factor at SES 0 (multiplies school_enrolment)", unit="relative units",
                                     source="assumption; CEPAL: poorest urban quartile drops out about 3x as often",
-                                    grade="weak")
+                                    grade="weak", le=10)
     school_ses_slope: NonNeg = param(1.2, "rise of the enrolment factor per unit SES", unit="relative units per unit SES",
                                      source="assumption; CEPAL: poorest urban quartile drops out about 3x as often",
-                                     grade="weak")
+                                     grade="weak", le=10)
     school_max: Share = param(0.98, "highest chance of being in school at entry", unit="share", source=ASSUMPTION,
                               grade="assumption")
     employment_ses_base: NonNeg = param(0.55, "equilibrium youth employment factor at SES 0 (multiplies 1 - youth_unemployment)",
-                                        unit="relative units", source=ASSUMPTION, grade="assumption")
+                                        unit="relative units", source=ASSUMPTION, grade="assumption", le=10)
     employment_ses_slope: NonNeg = param(0.9, "rise of the youth employment factor per unit SES",
-                                         unit="relative units per unit SES", source=ASSUMPTION, grade="assumption")
+                                         unit="relative units per unit SES", source=ASSUMPTION,
+                                         grade="assumption", le=10)
     employment_max: Share = param(0.98, "highest equilibrium employment of out-of-school youths", unit="share",
                                   source=ASSUMPTION, grade="assumption")
     adult_employment: Share = param(0.70, "share of residents employed in a middle-SES block", unit="share",
                                     source=ASSUMPTION, grade="assumption")
     adult_employment_ses_base: NonNeg = param(0.6, "resident employment factor at SES 0 (multiplies adult_employment)",
-                                              unit="relative units", source=ASSUMPTION, grade="assumption")
+                                              unit="relative units", source=ASSUMPTION, grade="assumption", le=10)
     adult_employment_ses_slope: NonNeg = param(0.8, "rise of the resident employment factor per unit SES",
-                                               unit="relative units per unit SES", source=ASSUMPTION, grade="assumption")
+                                               unit="relative units per unit SES", source=ASSUMPTION,
+                                               grade="assumption", le=10)
     peer_degree: float = param(6.0, "mean friends per youth", unit="friends", source=ASSUMPTION, grade="assumption",
                                ge=0, le=30)
     peer_degree_cap_factor: NonNeg = param(2.0, "most friends a youth can have, as a multiple of peer_degree",
-                                           unit="ratio", source=ASSUMPTION, grade="assumption")
+                                           unit="ratio", source=ASSUMPTION, grade="assumption", le=10)
     peer_degree_cap_min: int = param(4, "most friends a youth can have, at least", unit="friends", source=ASSUMPTION,
                                      grade="assumption", ge=1, le=1000)
     peer_same_block: Share = param(0.5, "share of friendships within the block", unit="share", source=ASSUMPTION,
@@ -166,7 +172,7 @@ class YouthParams(Section):
     exit_age: float = param(0.08, "relative hazard increase per year of age over 15", unit="relative units per year",
                             source=ASSUMPTION, grade="assumption", ge=0, le=1)
     exit_cbt: NonNeg = param(1.0, "relative hazard increase per unit current CBT effect", unit="relative units",
-                             source=ASSUMPTION, grade="assumption")
+                             source=ASSUMPTION, grade="assumption", le=10)
     exit_organisation: float = param(0.6, "hazard reduction in a fully organised gang", unit="share", source=ASSUMPTION,
                                      grade="assumption", ge=0, le=1)
     self_control_shape: float = param(4.0, "both shape parameters of the Beta distribution of self-control "
@@ -176,7 +182,7 @@ class YouthParams(Section):
                                            unit="propensity per unit", source="assumption; self-control theory "
                                            "(Gottfredson & Hirschi) via MODEL.md", grade="assumption")
     propensity_initial_sd: NonNeg = param(0.05, "standard deviation of propensity at entry around its target",
-                                          unit="propensity (0-1)", source=ASSUMPTION, grade="assumption")
+                                          unit="propensity (0-1)", source=ASSUMPTION, grade="assumption", le=1)
     propensity_adapt: Share = param(0.05, "weekly speed at which propensity moves to its target", unit="per week",
                                     source=ASSUMPTION, grade="assumption")
     propensity_member: Share = param(0.25, "propensity added by gang membership", unit="propensity (0-1)",
@@ -190,7 +196,7 @@ class YouthParams(Section):
                                     grade="assumption")
     certainty_police_slope: NonNeg = param(3.0, "how fast the police part of certainty saturates with mean "
                                            "officers per block around home (1 - exp(-slope x officers))",
-                                           unit="per officer", source=ASSUMPTION, grade="assumption")
+                                           unit="per officer", source=ASSUMPTION, grade="assumption", le=100)
     certainty_clearance: Share = param(0.5, "weight of the city's recent homicide clearance in perceived certainty",
                                        unit="share", source=ASSUMPTION, grade="assumption")
     prior_clearance: Share = param(0.3, "clearance youths assume before any homicide of the past year is recorded",
@@ -214,14 +220,14 @@ class YouthParams(Section):
                            grade="moderate")
     dropout_ses_base: NonNeg = param(1.8, "dropout factor at SES 0 (multiplies dropout)", unit="relative units",
                                      source="assumption; CEPAL: poorest urban quartile about 3x the richest",
-                                     grade="weak")
+                                     grade="weak", le=10)
     dropout_ses_slope: NonNeg = param(1.6, "fall of the dropout factor per unit SES", unit="relative units per unit SES",
                                       source="assumption; CEPAL: poorest urban quartile about 3x the richest",
-                                      grade="weak")
+                                      grade="weak", le=10)
     dropout_factor_min: NonNeg = param(0.2, "lowest dropout factor", unit="relative units", source=ASSUMPTION,
-                                       grade="assumption")
+                                       grade="assumption", le=100)
     dropout_factor_max: NonNeg = param(2.0, "highest dropout factor", unit="relative units", source=ASSUMPTION,
-                                       grade="assumption")
+                                       grade="assumption", le=100)
     release_stigma: Share = param(0.7, "reduction of job finding after prison", unit="share", source=ASSUMPTION,
                                   grade="assumption")
 
@@ -234,32 +240,32 @@ class GangParams(Section):
                                         "Pyrooz & Sweeten 2015", grade="moderate")
     initial_member_control: NonNeg = param(2.0, "members at start per unit initial_member_share per unit control "
                                            "of the block (2: the share holds at control 0.5)",
-                                           unit="relative units", source=ASSUMPTION, grade="assumption")
+                                           unit="relative units", source=ASSUMPTION, grade="assumption", le=100)
     territory_radius: NonNeg = param(0.8, "reach of a gang's founding territory from its seed",
-                                     unit="district sides", source=ASSUMPTION, grade="assumption")
+                                     unit="district sides", source=ASSUMPTION, grade="assumption", le=100)
     control_initial: Share = param(0.9, "control at a gang's seed at start (falls with distance, "
                                    "over a district side)", unit="share", source=ASSUMPTION, grade="assumption")
     control_initial_min: Share = param(0.1, "lowest control of a founding block", unit="share", source=ASSUMPTION,
                                        grade="assumption")
     market_income: NonNeg = param(1.0, "weekly illicit income per resident in controlled poor blocks",
-                                  unit="relative units", source=CALIBRATED, grade="weak")
+                                  unit="relative units", source=CALIBRATED, grade="weak", le=1000)
     market_scale: float = param(10.0, "residents per unit of market income (divides population x poverty x "
-                                "control x market_income)", unit="persons", source=ASSUMPTION, grade="assumption",
-                                gt=0)
+                                "control x market_income)", unit="persons", source=ASSUMPTION,
+                                grade="assumption", ge=0.01, le=1e6)
     income_per_member_scale: float = param(10.0, "divides income per member into the income advantage seen by "
                                            "youths and by organisation", unit="relative units", source=ASSUMPTION,
-                                           grade="assumption", gt=0)
+                                           grade="assumption", ge=0.01, le=1e6)
     target_members_per_income: NonNeg = param(2.0, "members a gang wants per unit of weekly income",
-                                              unit="members per income unit", source=CALIBRATED, grade="weak")
+                                              unit="members per income unit", source=CALIBRATED, grade="weak", le=1000)
     target_members_scale: float = param(10.0, "divides income x target_members_per_income into the members wanted",
-                                        unit="relative units", source=ASSUMPTION, grade="assumption", gt=0)
+                                        unit="relative units", source=ASSUMPTION, grade="assumption", ge=0.01, le=1e6)
     control_growth: Share = param(0.05, "weekly gain of control where the gang has members", unit="per week",
                                   source=ASSUMPTION, grade="assumption")
     control_reach: int = param(1, "blocks from home within which a gang's members keep its control of a block",
                                unit="blocks", source=ASSUMPTION, grade="assumption", ge=0, le=10)
     control_members_scale: float = param(3.0, "members around a block at which control growth reaches "
                                          "1 - 1/e of its full rate", unit="members", source=ASSUMPTION,
-                                         grade="assumption", gt=0)
+                                         grade="assumption", ge=0.01, le=1e6)
     control_decay: Share = param(0.01, "weekly loss of control", unit="per week", source=ASSUMPTION,
                                  grade="assumption")
     control_lost: Share = param(0.02, "control below which a gang loses a block", unit="share", source=ASSUMPTION,
@@ -275,25 +281,25 @@ class GangParams(Section):
                                     grade="assumption")
     extortion_organisation: NonNeg = param(1.0, "relative rise of a gang's income (extortion) per unit organisation",
                                            unit="relative units", source="assumption; chapter 3.2 (organised groups "
-                                           "extort)", grade="assumption")
+                                           "extort)", grade="assumption", le=100)
     organisation_initial: Share = param(0.3, "mean organisation at start (0 diffuse youth gang, 1 organised crime)",
                                         unit="index (0-1)", source="assumption; chapter 3.2 typology",
                                         grade="assumption")
     organisation_initial_sd: NonNeg = param(0.1, "standard deviation of organisation at start",
-                                            unit="index (0-1)", source=ASSUMPTION, grade="assumption")
+                                            unit="index (0-1)", source=ASSUMPTION, grade="assumption", le=1)
     organisation_initial_min: Share = param(0.05, "lowest organisation at start", unit="index (0-1)",
                                             source=ASSUMPTION, grade="assumption")
     organisation_initial_max: Share = param(0.95, "highest organisation at start", unit="index (0-1)",
                                             source=ASSUMPTION, grade="assumption")
     organisation_growth: NonNeg = param(0.0025, "weekly organisation gain per unit of resources per member",
                                         unit="per week per unit income per member", source=ASSUMPTION,
-                                        grade="assumption")
+                                        grade="assumption", le=10)
     organisation_income_cap: NonNeg = param(5.0, "resources per member beyond which organisation grows no faster",
-                                            unit="relative units", source=ASSUMPTION, grade="assumption")
+                                            unit="relative units", source=ASSUMPTION, grade="assumption", le=1000)
     organisation_prison: NonNeg = param(0.01, "weekly organisation gain per unit share of members in prison, "
                                         "x overcrowding", unit="per week",
                                         source="mechanism: Lessing 2016; Small Arms Survey (prisons as recruiting "
-                                               "centres); value assumption", grade="weak")
+                                               "centres); value assumption", grade="weak", le=10)
     organisation_decay: Share = param(0.01, "weekly organisation loss", unit="per week", source=ASSUMPTION,
                                       grade="assumption")
     rivalry_range: int = param(2, "territories closer than this many blocks are rivals", unit="blocks",
@@ -305,31 +311,32 @@ class GangParams(Section):
 
 class ViolenceParams(Section):
     gang_rate: NonNeg = param(0.027, "weekly confrontations per contested block at unit intensity",
-                              unit="confrontations per week", source=CALIBRATED, grade="weak")
+                              unit="confrontations per week", source=CALIBRATED, grade="weak", le=10)
     propensity_friction: NonNeg = param(2.0, "friction per unit mean propensity of the two gangs (2: unit "
                                         "intensity at propensity 0.5)", unit="relative units", source=ASSUMPTION,
-                                        grade="assumption")
+                                        grade="assumption", le=20)
     reach: int = param(2, "blocks members range from home to hold and fight over turf", unit="blocks",
                        source="assumption; Brantingham et al. 2012: shootings within 2 blocks of turf boundaries",
                        grade="weak", ge=0, le=10)
     youth_rate: NonNeg = param(0.0025, "weekly confrontations per non-member youth at unit propensity",
-                               unit="confrontations per week", source=CALIBRATED, grade="weak")
+                               unit="confrontations per week", source=CALIBRATED, grade="weak", le=1)
     lethality: Share = param(0.2, "share of confrontations that kill (firearm availability)", unit="share",
                              source="Cook et al. 2017: US gunshot-assault case fatality 22%; firearm share of "
                                     "homicides 63-84% in the region (Small Arms Survey and others)",
                              grade="moderate")
     grievance_effect: NonNeg = param(0.175, "retaliatory confrontations per week per unit grievance between two gangs",
                                      unit="confrontations per week",
-                                     source="calc: R = 0.63 (Green et al. 2017) / (18 weeks x 0.2)", grade="moderate")
+                                     source="calc: R = 0.63 (Green et al. 2017) / (18 weeks x 0.2)",
+                                     grade="moderate", le=10)
     grievance_member_killed: NonNeg = param(1.0, "grievance a gang gains against the killer's gang when one of its "
                                             "members is killed", unit="relative units", source=ASSUMPTION,
-                                            grade="assumption")
+                                            grade="assumption", le=100)
     grievance_outsider_killed: NonNeg = param(0.3, "grievance gained when the killer's gang kills a bystander or "
                                               "non-member in the war", unit="relative units", source=ASSUMPTION,
-                                              grade="assumption")
+                                              grade="assumption", le=100)
     attacker_weight: NonNeg = param(0.5, "weight of each side before grievance in drawing the attacker "
                                     "(weight = this + grievance)", unit="relative units", source=ASSUMPTION,
-                                    grade="assumption")
+                                    grade="assumption", le=100)
     grievance_memory_weeks: float = param(18.0, "mean life of grievance", unit="weeks",
                                           source="Green et al. 2017: mean infector-to-infectee delay 125 days",
                                           grade="strong", gt=0, le=520)
@@ -337,7 +344,7 @@ class ViolenceParams(Section):
                                       unit="log per officer",
                                       source="value assumption; Braga et al. 2019 (small significant effect); "
                                              "Blattman et al. (Bogotá: small, imprecise effect of policing alone)",
-                                      grade="weak")
+                                      grade="weak", le=100)
     efficacy_damping: Share = param(0.6, "share of confrontations prevented by full collective efficacy",
                                     unit="share", source=ASSUMPTION, grade="assumption")
     organisation_restraint: Share = param(0.5, "share of visible violence an organised gang avoids", unit="share",
@@ -354,11 +361,11 @@ class ViolenceParams(Section):
                                           grade="assumption")
     exposure_per_confrontation: NonNeg = param(0.15, "violence exposure a block gains per confrontation in it",
                                                unit="exposure per confrontation", source=ASSUMPTION,
-                                               grade="assumption")
+                                               grade="assumption", le=10)
     exposure_spillover: NonNeg = param(0.05, "violence exposure a block gains per confrontation in its 3x3 "
                                        "neighbourhood (itself included)", unit="exposure per confrontation",
                                        source="assumption; near-repeat risk (Ratcliffe & Rengert 2008)",
-                                       grade="assumption")
+                                       grade="assumption", le=10)
     exposure_memory_weeks: float = param(26.0, "mean life of a block's violence exposure", unit="weeks",
                                          source=ASSUMPTION, grade="assumption", gt=0, le=520)
 
@@ -371,24 +378,25 @@ class PoliceParams(Section):
                                  unit="share", source="assumption; Braga et al. 2019 (hot-spots policing)",
                                  grade="assumption")
     presence_on_block: NonNeg = param(0.8, "presence per officer on the block itself, beside the spill-over",
-                                      unit="officers", source=ASSUMPTION, grade="assumption")
+                                      unit="officers", source=ASSUMPTION, grade="assumption", le=10)
     presence_spillover: NonNeg = param(0.2, "presence per officer in the 3x3 neighbourhood (the block included)",
-                                       unit="officers", source=ASSUMPTION, grade="assumption")
+                                       unit="officers", source=ASSUMPTION, grade="assumption", le=10)
     professionalism: Share = param(0.6, "share of contacts that are procedurally just", unit="share",
                                    source=ASSUMPTION, grade="assumption")
     contacts_per_officer: NonNeg = param(5.0, "stops of youths per officer per week", unit="stops per week",
                                          source="assumption; Famega et al. 2005: >75% of a shift not on dispatched "
-                                                "calls", grade="assumption")
+                                                "calls", grade="assumption", le=100)
     member_detection: Share = param(0.05, "chance a stopped gang member is arrested", unit="probability",
                                     source=CALIBRATED, grade="weak")
     detection_information: NonNeg = param(2.0, "relative rise of member detection per unit reporting of the block's "
-                                          "residents", unit="relative units", source=ASSUMPTION, grade="assumption")
+                                          "residents", unit="relative units", source=ASSUMPTION,
+                                          grade="assumption", le=100)
     suspicion_arrest: Share = param(0.003, "chance a stopped non-member is arrested on suspicion", unit="probability",
                                     source=CALIBRATED, grade="weak")
     corruption: Share = param(0.2, "share of officers open to gang collusion", unit="share",
                               source="assumption; chapter 3.1-3.2 (corruption, organised crime buying protection)",
                               grade="assumption")
-    force_lethality: NonNeg = param(0.01, "chance an arrest of a member ends in a killing by police",
+    force_lethality: Share = param(0.01, "chance an arrest of a member ends in a killing by police",
                                     unit="probability",
                                     source="assumption; compare killings by police at about 6% (El Salvador) to over "
                                            "10% (Brazil) of homicides", grade="weak")
@@ -396,7 +404,7 @@ class PoliceParams(Section):
 
 class JusticeParams(Section):
     investigators: NonNeg = param(60.0, "homicide cases the system can work at once", unit="cases",
-                                  source=ASSUMPTION, grade="assumption")
+                                  source=ASSUMPTION, grade="assumption", le=1e6)
     clearance_base: Share = param(0.16, "weekly chance of clearing a worked case with full cooperation",
                                   unit="per week",
                                   source=CALIBRATED + "; target clearance near Brazil's 32-44% (Sou da Paz)",
@@ -418,75 +426,75 @@ class PrisonParams(Section):
     capacity_per_100k: NonNeg = param(350.0, "prison places per 100,000 people", unit="places per 100,000",
                                       source="assumption; incarceration 305 per 100,000 and 171 inmates per 100 "
                                              "places in Latin America (regional prison statistics)",
-                                      grade="weak")
+                                      grade="weak", le=100_000)
     week_cost: NonNeg = param(83.0, "cost of an inmate-week", unit="US$ per week",
                               source="calc: Brazil R$21,600 a prison-year (CNJ/Depen 2021) at about R$5 per US$, / 52",
-                              grade="moderate")
+                              grade="moderate", le=1e6)
     recruitment: Share = param(0.01, "weekly chance a non-member inmate joins a gang, at the reference member share "
                                "and no overcrowding", unit="per week",
                                source="mechanism: Lessing 2016; value assumption", grade="weak")
     recruitment_member_share: float = param(0.5, "share of members among inmates at which prison recruitment equals "
                                             "recruitment (it scales with the share)", unit="share",
-                                            source=ASSUMPTION, grade="assumption", gt=0, le=1)
+                                            source=ASSUMPTION, grade="assumption", le=1, ge=0.01)
     overcrowding_effect: NonNeg = param(1.0, "relative rise of prison recruitment per unit occupancy over capacity",
                                         unit="relative units",
                                         source="assumption; occupancy 118-185% in the region (Cristosal/UCA, "
-                                               "Senappen, CONADEH)", grade="assumption")
+                                               "Senappen, CONADEH)", grade="assumption", le=100)
 
 
 class ResidentParams(Section):
     trust_initial: Share = param(0.45, "mean trust in police at start", unit="index (0-1)",
                                  source="Gallup 2022: 52% confident in local police in the region", grade="moderate")
     trust_initial_sd: NonNeg = param(0.15, "standard deviation of trust at start", unit="index (0-1)",
-                                     source=ASSUMPTION, grade="assumption")
+                                     source=ASSUMPTION, grade="assumption", le=1)
     witnesses_per_contact: NonNeg = param(20.0, "residents of the block who see or hear of a stop",
-                                          unit="residents", source=ASSUMPTION, grade="assumption")
+                                          unit="residents", source=ASSUMPTION, grade="assumption", le=10_000)
     trust_just: NonNeg = param(0.02, "trust gained per procedurally just contact per resident",
                                unit="trust per contact",
                                source="Mazerolle et al. 2013 (procedural justice raises confidence and cooperation; "
-                                      "effect on legitimacy not significant); value assumption", grade="weak")
+                                      "effect on legitimacy not significant); value assumption", grade="weak", le=1)
     trust_abuse: NonNeg = param(0.03, "trust lost per abusive contact per resident", unit="trust per contact",
                                 source="Desmond et al. 2016; contested by Zoorob 2020; Strom & Wire 2024; value "
-                                       "assumption", grade="weak")
+                                       "assumption", grade="weak", le=1)
     trust_impunity: NonNeg = param(0.01, "trust lost per uncleared homicide in the block", unit="trust per case",
-                                   source=ASSUMPTION, grade="assumption")
+                                   source=ASSUMPTION, grade="assumption", le=1)
     trust_police_killing: NonNeg = param(0.1, "trust lost by residents of a block where police kill",
-                                         unit="trust per killing", source=ASSUMPTION, grade="assumption")
+                                         unit="trust per killing", source=ASSUMPTION, grade="assumption", le=1)
     trust_reversion: Share = param(0.005, "weekly pull toward the initial level", unit="per week", source=ASSUMPTION,
                                    grade="assumption")
     fear_control_base: NonNeg = param(0.3, "fear per unit gang control when the gang is not organised",
                                       unit="fear per unit control", source="assumption; chapter 3.2",
-                                      grade="assumption")
+                                      grade="assumption", le=10)
     fear_organisation: NonNeg = param(0.7, "fear per unit gang control added by full organisation",
                                       unit="fear per unit control", source="assumption; chapter 3.2",
-                                      grade="assumption")
+                                      grade="assumption", le=10)
     fear_victimisation: NonNeg = param(0.3, "fear per unit recent victimisation", unit="fear per unit",
-                                       source=ASSUMPTION, grade="assumption")
+                                       source=ASSUMPTION, grade="assumption", le=10)
     victimisation_per_killing: NonNeg = param(0.5, "recent victimisation added to residents of a block where a "
                                               "resident is killed", unit="relative units", source=ASSUMPTION,
-                                              grade="assumption")
+                                              grade="assumption", le=10)
     report_base: float = param(-2.2, "log-odds of reporting at zero trust, efficacy and fear", unit="log-odds",
                                source="assumption; reported crime is about 10% (Mexico, ENVIPE) to 25% "
                                       "(10 countries, Chen et al. 2024)", grade="weak", ge=-20, le=20)
     report_trust: NonNeg = param(2.0, "log-odds per unit trust", unit="log-odds",
                                  source="assumption; ENVIPE: distrust 14-17% of reasons for not reporting",
-                                 grade="weak")
+                                 grade="weak", le=20)
     report_efficacy: NonNeg = param(1.5, "log-odds per unit collective efficacy", unit="log-odds",
-                                    source=ASSUMPTION, grade="assumption")
+                                    source=ASSUMPTION, grade="assumption", le=20)
     report_fear: NonNeg = param(3.0, "log-odds lost per unit fear", unit="log-odds",
                                 source="assumption; chapter 3.2; fear of retaliation weak/unverified (ENDIREH)",
-                                grade="assumption")
+                                grade="assumption", le=20)
     willingness_base: float = param(0.15, "willingness to intervene with zero trust, SES, job and fear",
                                     unit="index (0-1)", source="assumption; collective efficacy (Sampson) via MODEL.md",
                                     grade="assumption", ge=-1, le=1)
     willingness_trust: NonNeg = param(0.35, "willingness per unit trust in police", unit="per unit trust",
-                                      source=ASSUMPTION, grade="assumption")
+                                      source=ASSUMPTION, grade="assumption", le=10)
     willingness_ses: NonNeg = param(0.3, "willingness per unit SES", unit="per unit SES", source=ASSUMPTION,
-                                    grade="assumption")
+                                    grade="assumption", le=10)
     willingness_employed: NonNeg = param(0.15, "willingness added by a job", unit="index (0-1)", source=ASSUMPTION,
-                                         grade="assumption")
+                                         grade="assumption", le=10)
     willingness_fear: NonNeg = param(0.5, "willingness lost per unit fear", unit="per unit fear", source=ASSUMPTION,
-                                     grade="assumption")
+                                     grade="assumption", le=10)
     efficacy_adapt: Share = param(0.02, "weekly speed at which collective efficacy follows residents", unit="per week",
                                   source=ASSUMPTION, grade="assumption")
     victim_memory_weeks: float = param(52.0, "mean life of a resident's recent victimisation", unit="weeks",
@@ -496,7 +504,7 @@ class ResidentParams(Section):
 class Scenario(Section):
     """Every parameter of one simulated city. Presets differ in size, not behaviour."""
 
-    name: str = Field("scenario", min_length=1, max_length=80)
+    name: SafeName = "scenario"
     description: str = ""
     base: str | None = Field(None, description="file this one extends (merged over)")
     run: RunParams = RunParams()
@@ -521,7 +529,50 @@ class Scenario(Section):
             raise ValueError(
                 "population.peer_same_block + population.peer_same_district must not exceed 1"
             )
+        for low, high in (("city.poor_ses_min", "city.poor_ses_max"), ("city.rich_ses_min", "city.rich_ses_max"),
+                          ("youth.dropout_factor_min", "youth.dropout_factor_max"),
+                          ("gangs.organisation_initial_min", "gangs.organisation_initial_max")):
+            lo, hi = self.get(low), self.get(high)
+            if lo > hi:
+                raise ValueError(f"{low} ({lo}) must not exceed {high} ({hi})")
+        self._policies_within_the_run()
         return self
+
+    def _policies_within_the_run(self) -> None:
+        """A policy must start before the run's last step and end after it starts.
+
+        The error's context names the field (``policies.<name>.start`` or ``.end``), so
+        that :func:`load_scenario` can name the file that set it.
+        """
+        steps = self.run.steps
+        for name in policies.names():
+            pol = getattr(self.policies, name, None)
+            if pol is None:
+                continue
+            start = self.run.burn_in if pol.start is None else pol.start
+            if pol.start is not None and start >= steps:
+                field = f"policies.{name}.start"
+                raise PydanticCustomError(
+                    "policy_timing",
+                    "{field}: the policy would act from the step after {start}, but the run ends at step {steps} "
+                    "(run.steps): it would never act",
+                    {"field": field, "start": start, "steps": steps},
+                )
+            if pol.end is not None and pol.end <= start:
+                field = f"policies.{name}.end"
+                since = f"{start} (its start)" if pol.start is not None else f"{start} (run.burn_in, its default start)"
+                raise PydanticCustomError(
+                    "policy_timing",
+                    "{field}: the policy would end at step {end}, before it starts: it acts from the step after {since}",
+                    {"field": field, "end": pol.end, "since": since},
+                )
+
+    def get(self, dotted: str) -> Any:
+        """A field by dotted path: ``s.get("police.officers")``."""
+        node: Any = self
+        for part in dotted.split("."):
+            node = getattr(node, part)
+        return node
 
     def digest(self) -> str:
         """A short hash of every parameter: equal digests, equal scenarios."""
@@ -537,9 +588,9 @@ class Scenario(Section):
         try:
             return self.replaced(**dotted)
         except ValidationError as exc:
-            changes = ", ".join(f"{k}={v!r}" for k, v in dotted.items())
-            problems = "; ".join(describe_error(e) for e in exc.errors())
-            raise ConfigError(f"{self.name} with {changes}: {problems}") from None
+            changes = ", ".join(f"{k}={shown_value(v)}" for k, v in list(dotted.items())[:SHOWN_PROBLEMS])
+            changes += more(len(dotted) - SHOWN_PROBLEMS)
+            raise ConfigError(f"{self.name} with {changes}: {describe_errors(exc.errors())}") from None
 
     def replaced(self, **dotted: Any) -> Scenario:
         """:meth:`replace`, raising pydantic's ``ValidationError`` for callers that name
@@ -585,11 +636,52 @@ def parse_value(text: str) -> Any:
         return text
 
 
+# An error message lists at most this many problems (and unknown keys), then a count.
+SHOWN_PROBLEMS = 5
+
+
+def describe_errors(errors: list[dict], root: type[BaseModel] | None = None) -> str:
+    """Pydantic's errors as one short text: the first few problems, then how many more.
+
+    Unknown keys of one table are one problem, naming the first few keys and how many
+    more there are, and the table's valid keys once. Used for every validation error,
+    so that a file with a hundred thousand bad keys still gives one short line.
+    """
+    unknown: dict[tuple, list[str]] = {}
+    problems: list[str | tuple] = []
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            parent = tuple(error["loc"][:-1])
+            if parent not in unknown:
+                unknown[parent] = []
+                problems.append(parent)
+            unknown[parent].append(".".join(str(p) for p in error["loc"]))
+        else:
+            problems.append(describe_error(error, root))
+    shown = []
+    for problem in problems[:SHOWN_PROBLEMS]:
+        if isinstance(problem, tuple):
+            keys = unknown[problem]
+            names = ", ".join(keys[:SHOWN_PROBLEMS]) + more(len(keys) - SHOWN_PROBLEMS)
+            shown.append(f"{names}: unknown key{'s' if len(keys) > 1 else ''}"
+                         f"{valid_keys_hint(problem, root or Scenario)}")
+        else:
+            shown.append(problem)
+    rest = len(problems) - SHOWN_PROBLEMS
+    return "; ".join(shown) + (f"; ... and {rest:,} more problem{'s' if rest > 1 else ''}" if rest > 0 else "")
+
+
+def more(n: int) -> str:
+    """``" and 12 more"`` for a positive count, else nothing."""
+    return f" and {n:,} more" if n > 0 else ""
+
+
 def describe_error(error: dict, root: type[BaseModel] | None = None) -> str:
     """One pydantic error as 'field.path: problem (got value)'."""
     loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    got = f"(got {shown_value(error.get('input'))})"
     if kind == "extra_forbidden":
         parent = error["loc"][:-1]
         return f"{loc}: unknown key{valid_keys_hint(parent, root or Scenario)}"
@@ -598,10 +690,25 @@ def describe_error(error: dict, root: type[BaseModel] | None = None) -> str:
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         sign = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}[kind]
         bound = next(iter(ctx.values()))
-        return f"{loc}: must be {sign} {bound} (got {error['input']!r})"
+        return f"{loc}: must be {sign} {bound} {got}"
+    if kind == "finite_number":
+        return f"{loc}: must be a finite number {got}"
+    if kind == "int_parsing_size":
+        return f"{loc}: a whole number far too large {got}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    return f"{loc}: {error['msg'].lower()} (got {error['input']!r})"
+    if kind == "policy_timing":  # the message names its field
+        return error["msg"]
+    return f"{loc}: {error['msg'].lower()} {got}"
+
+
+def shown_value(value: Any, limit: int = 60) -> str:
+    """A value as a message shows it: TOML's true/false, and never more than ``limit``
+    characters (a long text or table is cut)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def valid_keys_hint(parent: tuple, root: type[BaseModel]) -> str:
@@ -630,19 +737,67 @@ def table_type(annotation) -> type[BaseModel] | None:
     return None
 
 
+# Config and experiment files are small: anything larger is not one (or not meant).
+MAX_FILE_BYTES = 1_000_000
+
+
 def read_toml(path: Path) -> dict:
     """The table in a TOML file, or a ConfigError naming the file and the problem."""
-    if not path.exists():
-        raise ConfigError(f"{path}: file not found")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a directory, not a config file")
+    return parse_toml(path, read_config_file(path))
+
+
+def parse_toml(path: Path, raw: bytes) -> dict:
+    """The table in the bytes of a TOML file (read with :func:`read_config_file`)."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file (TOML must be UTF-8)") from None
+
+
+def read_config_file(path: Path) -> bytes:
+    """The bytes of a config or experiment file: a regular file under
+    :data:`MAX_FILE_BYTES`, else a ConfigError naming the file.
+
+    The file is opened without blocking and checked before it is read, and never more
+    than the limit is read: a device (``/dev/zero``), a named pipe or a socket is
+    refused rather than read without end or waited on.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:  # Windows; elsewhere a folder opens and fstat says so
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"{path}: is a directory, not a config file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: not a regular file (a device, pipe or socket); config files are "
+                              "plain text files")
+        too_big = ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; config and experiment "
+                              "files are small text files")
+        if info.st_size > MAX_FILE_BYTES:
+            raise too_big
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:  # the size said may be wrong (files of /proc say 0)
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise too_big
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict:
@@ -659,6 +814,8 @@ def load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     base_path = (path.parent / base)
     if not base_path.exists():
         raise ConfigError(f"{path}: base: file {base_path} not found")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: base: {base_path} is not a regular file")
     parent = load_raw(base_path, seen + (path.resolve(),))
     merged = merge(parent, data)
     merged.pop("base", None)
@@ -682,10 +839,14 @@ def load_scenario(
     """
     path = presets.resolve_scenario(path)  # a file, or a bundled scenario's name
     data = load_raw(path)
+    sources = [(str(path), data)]
     for layer in layers:
         layer = presets.resolve_policy(layer)
         layer_data = load_raw(layer)
-        validate(layer_data, str(layer))
+        # On its own a layer is checked for its types and ranges; when its policies act
+        # is checked against the run of the merged scenario, below.
+        validate(merge(ANY_RUN, layer_data), str(layer))
+        sources.append((str(layer), layer_data))
         data = merge(data, layer_data)
     for key, value in (overrides or {}).items():
         if not key or any(not part for part in key.split(".")):
@@ -694,16 +855,44 @@ def load_scenario(
     source = " + ".join([str(path), *map(str, layers)])
     if overrides:
         source += f" (with --set {', '.join(overrides)})"
-    return validate(data, source)
+
+    def origin(field: str) -> str | None:
+        """The file (or --set) that gave ``field`` its value, the last one to set it."""
+        if field in (overrides or {}):
+            return source
+        for name, table in reversed(sources):
+            if has_dotted(table, field):
+                return name
+        return None
+
+    return validate(data, source, origin)
 
 
-def validate(data: dict, source: str) -> Scenario:
-    """A Scenario from a merged table, or a ConfigError naming ``source``."""
+# The longest run with no burn-in: a policy layer checked on its own fits in it.
+ANY_RUN = {"run": {"steps": MAX_STEPS, "burn_in": 0}}
+
+
+def has_dotted(data: dict, key: str) -> bool:
+    """Whether ``data`` holds a value at the dotted path ``key``."""
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def validate(data: dict, source: str, origin=None) -> Scenario:
+    """A Scenario from a merged table, or a ConfigError naming ``source`` (or, for a
+    problem of one field, the file ``origin(field)`` says gave it its value)."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e) for e in exc.errors())
-        raise ConfigError(f"{source}: {problems}") from None
+        errors = exc.errors()
+        field = (errors[0].get("ctx") or {}).get("field") if len(errors) == 1 else None
+        if field and origin is not None:
+            source = origin(field) or source
+        raise ConfigError(f"{source}: {describe_errors(errors)}") from None
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:

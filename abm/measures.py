@@ -101,6 +101,10 @@ class Measure:
     ``record`` says how the ledger fills it: ``count`` sums what mechanisms and policies
     count in the week (0 if none), ``level`` keeps the last value set (``initial``
     before any), ``observed`` is read from the model's state when the week ends.
+
+    ``undefined`` says when the measure has no value (NaN, an empty cell in the files),
+    such as a share of arrests in a week without arrests. A measure that does not say
+    is always a finite number: the ledger stops a run that gives it anything else.
     """
 
     name: str
@@ -110,6 +114,7 @@ class Measure:
     initial: float = 0
     label: str = ""
     owner: str = ""  # "" for the model's own, else the policy's name (set by add)
+    undefined: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,13 +143,14 @@ STEP: tuple[Measure, ...] = (
     Measure("residents", "persons", "adults alive"),
     Measure("homicides", "homicides/week", "homicides by gangs and youths this week", "count"),
     Measure("homicide_rate_per_100k", "homicides/100k/year", "this week's homicides, annualised, per 100,000 people",
-            label="Homicides per 100,000 a year"),
+            label="Homicides per 100,000 a year", undefined="no one alive"),
     Measure("police_killings", "killings/week", "killings by police this week", "count"),
     Measure("confrontations", "confrontations/week", "violent confrontations this week", "count"),
     Measure("recruits", "youths/week", "youths who joined a gang this week", "count"),
     Measure("prison_recruits", "youths/week", "of them, joined in prison", "count"),
     Measure("recruitment_per_1000_youth", "recruits/1000 youths/year",
-            "this week's recruits, annualised, per 1,000 youths", label="Recruits per 1,000 youths a year"),
+            "this week's recruits, annualised, per 1,000 youths", label="Recruits per 1,000 youths a year",
+            undefined="no youths alive"),
     Measure("desisted", "youths/week", "members who left their gang this week", "count"),
     Measure("gang_members", "persons", "gang members alive (prisoners included)", label="Gang members"),
     Measure("gangs_active", "gangs", "gangs with members"),
@@ -152,15 +158,18 @@ STEP: tuple[Measure, ...] = (
     Measure("contested_blocks", "blocks", "blocks where a rival gang is within reach"),
     Measure("incarcerated", "persons", "youths in prison"),
     Measure("incarceration_per_100k", "prisoners/100k", "prisoners per 100,000 people",
-            label="Prisoners per 100,000"),
+            label="Prisoners per 100,000", undefined="no one alive"),
     Measure("prison_occupancy", "ratio", "prisoners over prison places"),
     Measure("arrests", "arrests/week", "arrests this week", "count"),
     Measure("arrests_non_member", "arrests/week", "of them, of youths not in a gang", "count"),
-    Measure("arrests_non_member_share", "share", "share of this week's arrests of non-members"),
+    Measure("arrests_non_member_share", "share", "share of this week's arrests of non-members",
+            undefined="no arrests this week"),
     Measure("cleared", "cases/week", "homicide cases cleared this week", "count"),
     Measure("convicted", "cases/week", "homicide cases ending in conviction this week", "count"),
-    Measure("clearance_rate", "share", "share of the trailing year's homicides cleared so far"),
-    Measure("conviction_rate", "share", "share of the trailing year's homicides convicted so far"),
+    Measure("clearance_rate", "share", "share of the trailing year's homicides cleared so far",
+            undefined="no homicide in the trailing year"),
+    Measure("conviction_rate", "share", "share of the trailing year's homicides convicted so far",
+            undefined="no homicide in the trailing year"),
     Measure("contacts_just", "stops/week", "procedurally just stops this week", "count"),
     Measure("contacts_abusive", "stops/week", "abusive stops this week", "count"),
     Measure("trust_mean", "0-1", "residents' mean trust in police", label="Trust in police (0-1)"),

@@ -76,6 +76,42 @@ def safe_ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den else float("nan")
 
 
+class NonFiniteMeasure(FloatingPointError):
+    """A run gave a measure that is NaN or infinite where it must be a finite number
+    (something in the model went wrong): the run stops rather than write it."""
+
+
+def check_finite(values: dict, undefined: set[str] | frozenset[str], where: str) -> None:
+    """Raise :class:`NonFiniteMeasure` naming ``where`` and the first measure of
+    ``values`` that is infinite, or NaN without being one of ``undefined`` (the
+    measures that may have no value)."""
+    for name, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            if math.isnan(value) and name in undefined:
+                continue
+            raise NonFiniteMeasure(f"{where}: {name} is {value} (not a finite number); the run stopped")
+
+
+def undefined_step_measures() -> frozenset[str]:
+    """Per-step measures that may have no value (NaN): those that say when."""
+    return frozenset(m.name for m in measures.step_measures() if m.undefined)
+
+
+def undefined_window_measures() -> frozenset[str]:
+    """Window measures that may have no value: rates and shares (nothing to divide by),
+    measures from the records (no homicide), and the mean or last value of a per-step
+    measure that may have none."""
+    step = undefined_step_measures()
+    out = set()
+    for m in measures.window_measures():
+        how = m.how
+        if isinstance(how, (Rate, Share, FromRecords)):
+            out.add(m.name)
+        elif isinstance(how, (Mean, Last)) and (how.column or m.name) in step:
+            out.add(m.name)
+    return frozenset(out)
+
+
 class Ledger:
     """Collects the week's counters and writes one time-series row per step."""
 
@@ -89,6 +125,8 @@ class Ledger:
         self._observers = [cls.observe for cls in policies.registered()]
         self._window_measures = measures.window_measures()
         self._levels: dict[str, float] = {m.name: m.initial for m in self._policy_measures if m.record == "level"}
+        self._undefined_step = undefined_step_measures()
+        self._undefined_window = undefined_window_measures()
 
     def count(self, name: str, n: int = 1) -> None:
         self._week[name] += n
@@ -111,6 +149,8 @@ class Ledger:
         for part in (self._people, self._violence, self._gangs, self._justice, self._residents, self._costs,
                      self._policies):
             row.update(part(row))
+        # Once a week, on the row rather than per agent: NaN or infinity stops the run here.
+        check_finite(row, self._undefined_step, f"step {m.week}")
         self.rows.append(row)
         self._week = defaultdict(int)
         return row
@@ -211,7 +251,7 @@ class Ledger:
         """Run measures over the weeks after burn-in, with what identifies the run."""
         m = self.model
         burn = m.p.run.burn_in
-        return {
+        summary = {
             "scenario": m.p.name,
             "scenario_hash": m.p.digest(),
             "seed": m.seed,
@@ -223,6 +263,8 @@ class Ledger:
             "segregation_index": m.city.segregation_index,
             **self.window(burn + 1, m.week),
         }
+        check_finite(summary, self._undefined_window, f"summary of steps {burn + 1}-{m.week}")
+        return summary
 
     def window(self, first: int, last: int) -> dict:
         """Measures over steps ``first``..``last`` (inclusive, 1-based as in timeseries.csv)."""
@@ -258,6 +300,8 @@ class Ledger:
                 out[name] = safe_ratio(total(how.part), int(total(how.whole)))
             elif isinstance(how, FromRecords):
                 out[name] = from_records[name]
+        if rows:  # an empty window has no values at all
+            check_finite(out, self._undefined_window, f"window of steps {first}-{last}")
         return out
 
 

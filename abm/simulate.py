@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from abm import footprint
 from abm.config import Scenario
 from abm.io import provenance, write_csv, write_json
 from abm.metrics import calibration, outside, summary_columns, timeseries_columns
@@ -92,11 +93,17 @@ def simulate(
         progress: called with 1 after each week (for a progress bar).
         windows: name -> (first, last) steps (inclusive, 1-based) whose window
             measures the result should hold (:attr:`RunResult.windows`).
+
+    Raises:
+        ConfigError: when the run would need more memory than the machine has
+            (:mod:`abm.footprint`), before anything is built.
+        NonFiniteMeasure: when a measure comes out NaN or infinite (:mod:`abm.metrics`).
     """
     started = dt.datetime.now(dt.UTC)
     changes = {key: value for key, value in (("run.steps", steps), ("run.burn_in", burn_in)) if value is not None}
     if changes:
         scenario = scenario.replace(**changes)
+    footprint.check(footprint.estimate(scenario), scenario.name)  # before anything is built
     model = CityModel(scenario, seed)
     model.run(progress=progress)
     finished = dt.datetime.now(dt.UTC)

@@ -31,6 +31,13 @@ LARGE = 30.0
 LARGE_TRIALS = 50
 TABLE_MAX = 20_000
 MAX_COUNT = 2**62
+# Tables are built for this many cells (units x counts) at a time, at most (32 MB).
+TABLE_CELLS = 4_000_000
+# The largest rate and number of trials counts are drawn at. No weekly count of a city
+# of at most five million people comes near it: a larger one is a runaway scenario or
+# a bug, and its counts would take memory and time without end. Rates that are not
+# finite or are negative, and chances outside 0-1, are refused too.
+MAX_RATE = 1e9
 _LOG_FACTORIAL = np.zeros(1)
 
 
@@ -83,10 +90,13 @@ def poisson(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
     Small rates (the weekly rates of confrontations and stops) sum the distribution
     count by count, stopping as soon as every unit is placed; rates above ``LARGE``
-    (sentence lengths) invert a table of the whole distribution.
+    (sentence lengths) invert a table of the whole distribution, a block of units at a
+    time. A rate that is not finite, is negative or exceeds :data:`MAX_RATE` is refused
+    (ValueError) rather than drawn.
     """
     u = np.asarray(u, dtype=float)
     rate = np.broadcast_to(np.asarray(rate, dtype=float), u.shape)
+    refuse_bad("poisson", "rate", rate, MAX_RATE)
     k = np.zeros(u.shape, dtype=np.int64)
     large = rate > LARGE
     if large.any():
@@ -109,10 +119,13 @@ def poisson(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 def binomial(u: np.ndarray, trials: np.ndarray, p: float | np.ndarray) -> np.ndarray:
     """Binomial counts of ``trials`` with success chance ``p``, one per uniform in ``u``
-    (inverse distribution function)."""
+    (inverse distribution function). Trials above :data:`MAX_RATE` and chances that are
+    not in 0-1 are refused (ValueError)."""
     trials = np.asarray(trials, dtype=np.int64)
     u = np.asarray(u, dtype=float)
     p = np.broadcast_to(np.asarray(p, dtype=float), trials.shape)
+    refuse_bad("binomial", "trials", trials, MAX_RATE)
+    refuse_bad("binomial", "chance", p, 1.0)
     k = np.zeros(trials.shape, dtype=np.int64)
     certain = p >= 1.0
     k[certain] = trials[certain]
@@ -139,15 +152,41 @@ def binomial(u: np.ndarray, trials: np.ndarray, p: float | np.ndarray) -> np.nda
     return k
 
 
+class RateError(ValueError, FloatingPointError):
+    """A rate, number of trials or chance no count can be drawn at. A ValueError (a
+    bad argument) and a FloatingPointError (a run whose numbers went wrong), which is
+    what the command line reports as a failed run."""
+
+
+def refuse_bad(sampler: str, what: str, values: np.ndarray, limit: float) -> None:
+    """A :class:`RateError` naming the first value a count cannot be drawn at: not
+    finite, negative, or above ``limit``."""
+    bad = ~np.isfinite(values) | (values < 0) | (values > limit)
+    if bad.any():
+        value = float(np.asarray(values)[bad].flat[0])
+        raise RateError(f"{sampler}: cannot draw a count at {what} {value!r}: it must be finite, "
+                         f">= 0 and at most {limit:g}")
+
+
+def _rows(n_rows: int, n_cols: int):
+    """Slices of rows of a table with at most :data:`TABLE_CELLS` cells each."""
+    step = max(1, TABLE_CELLS // max(n_cols, 1))
+    return (slice(i, i + step) for i in range(0, n_rows, step))
+
+
 def _poisson_large(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     out = np.empty(len(u), dtype=np.int64)
     table = rate <= TABLE_MAX
     if table.any():
-        lam = rate[table]
+        lam, u_t = rate[table], u[table]
         top = int(np.ceil(lam.max() + 12 * np.sqrt(lam.max()) + 12))
         ks = np.arange(top + 1)
-        log_pmf = ks[None, :] * np.log(lam)[:, None] - lam[:, None] - log_factorial(ks)[None, :]
-        out[table] = _invert_table(u[table], log_pmf)
+        log_fact = log_factorial(ks)[None, :]
+        counts = np.empty(len(lam), dtype=np.int64)
+        for rows in _rows(len(lam), len(ks)):
+            log_pmf = ks[None, :] * np.log(lam[rows])[:, None] - lam[rows][:, None] - log_fact
+            counts[rows] = _invert_table(u_t[rows], log_pmf)
+        out[table] = counts
     if (~table).any():
         out[~table] = _normal_quantile(u[~table], rate[~table], np.sqrt(rate[~table]))
     return out
@@ -157,16 +196,20 @@ def _binomial_large(u: np.ndarray, trials: np.ndarray, p: np.ndarray) -> np.ndar
     out = np.empty(len(u), dtype=np.int64)
     table = trials <= TABLE_MAX
     if table.any():
-        n, q = trials[table], p[table]
-        ks = np.arange(int(n.max()) + 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_pmf = (
-                log_factorial(n)[:, None] - log_factorial(ks)[None, :]
-                - log_factorial(np.maximum(n[:, None] - ks[None, :], 0))
-                + ks[None, :] * np.log(q)[:, None] + (n[:, None] - ks[None, :]) * np.log1p(-q)[:, None]
-            )
-        log_pmf = np.where(ks[None, :] <= n[:, None], log_pmf, -np.inf)
-        out[table] = _invert_table(u[table], log_pmf)
+        n_all, q_all, u_t = trials[table], p[table], u[table]
+        ks = np.arange(int(n_all.max()) + 1)
+        counts = np.empty(len(n_all), dtype=np.int64)
+        for rows in _rows(len(n_all), len(ks)):
+            n, q = n_all[rows], q_all[rows]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_pmf = (
+                    log_factorial(n)[:, None] - log_factorial(ks)[None, :]
+                    - log_factorial(np.maximum(n[:, None] - ks[None, :], 0))
+                    + ks[None, :] * np.log(q)[:, None] + (n[:, None] - ks[None, :]) * np.log1p(-q)[:, None]
+                )
+            log_pmf = np.where(ks[None, :] <= n[:, None], log_pmf, -np.inf)
+            counts[rows] = _invert_table(u_t[rows], log_pmf)
+        out[table] = counts
     if (~table).any():
         n, q = trials[~table], p[~table]
         out[~table] = np.minimum(_normal_quantile(u[~table], n * q, np.sqrt(n * q * (1 - q))), n)

@@ -147,6 +147,7 @@ scenario = "{scenario}"
 replications = 1
 root_seed = 3
 set = {{ "run.steps" = 60, "run.burn_in" = 20 }}
+windows = {{ short_years = 0.25, long_years = 0.25 }}
 outputs = ["homicide_rate_per_100k", "recruitment_per_1000_youth"]
 [design]
 method = "{method}"

@@ -116,7 +116,7 @@ def test_a_policy_defined_in_one_module_runs_everywhere(job_programme, tmp_path)
     exp_file = tmp_path / "jobs.toml"
     exp_file.write_text(
         f'name = "jobs"\nscenario = "{CONFIGS / "classroom.toml"}"\npolicy_dir = "policies"\nreplications = 1\n'
-        'set = { "run.steps" = 104, "run.burn_in" = 52 }\n'
+        'set = { "run.steps" = 104, "run.burn_in" = 52 }\nwindows = { short_years = 0.5, long_years = 0.5 }\n'
         '[[arms]]\nname = "baseline"\n[[arms]]\nname = "job_programme"\n'
     )
     exp = load_experiment(exp_file)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from abm.measures import Measure, WindowMeasure
-from abm.schema import NonNeg, Section, param
+from abm.schema import MAX_STEPS, NonNeg, Section, param
 
 if TYPE_CHECKING:
     from abm.model import CityModel
@@ -51,11 +51,11 @@ class PolicyParams(Section):
     """What every policy has: when it acts and what a unit of it costs."""
 
     start: int | None = param(None, "the policy acts from the step after this one (default: the last step of burn-in)", unit="step",
-                              source="scenario choice", grade="assumption", ge=0)
+                              source="scenario choice", grade="assumption", ge=0, le=MAX_STEPS)
     end: int | None = param(None, "last step the policy acts in (default: never ends)", unit="step", source="scenario choice",
-                            grade="assumption", ge=1)
+                            grade="assumption", ge=1, le=MAX_STEPS)
     unit_cost: NonNeg = param(0.0, "cost of one unit (each policy says what its unit is)", unit="US$ per unit",
-                              source="assumption", grade="assumption")
+                              source="assumption", grade="assumption", le=1e7)
 
 
 @dataclass(frozen=True)

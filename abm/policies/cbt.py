@@ -37,7 +37,7 @@ class CBTStatus(IntEnum):
 
 class CBTParams(PolicyParams):
     capacity_per_100k: NonNeg = param(300.0, "programme places per 100,000 people", unit="places per 100,000",
-                                      source="assumption (policy choice)", grade="assumption")
+                                      source="assumption (policy choice)", grade="assumption", le=100_000)
     programme_weeks: int = param(16, "length of the programme", unit="weeks",
                                  source="between STYL (8 weeks; Blattman et al. 2017) and BAM (up to 27 weekly "
                                         "sessions; Heller et al. 2017); value assumption", grade="weak", ge=1, le=260)
@@ -48,7 +48,7 @@ class CBTParams(PolicyParams):
                           source="BAM: violent-crime arrests -45-50% during the programme (Heller et al. 2017); "
                                  "mapping onto the propensity target is an assumption", grade="moderate")
     effect_sd: NonNeg = param(0.15, "spread (standard deviation) of individual effects", unit="share",
-                              source="assumption", grade="assumption")
+                              source="assumption", grade="assumption", le=1)
     half_life_weeks: float = param(52.0, "half-life of the effect after the programme", unit="weeks",
                                    source="BAM later gains in schooling only; STYL CBT alone faded (Heller et al. "
                                           "2017; Blattman et al. 2017); value assumption", grade="weak",
@@ -61,17 +61,17 @@ class CBTParams(PolicyParams):
     risk_exposure: NonNeg = param(0.5, "enrolment priority per unit violence exposure of the home block "
                                   "(beside propensity, weight 1)", unit="priority points",
                                   source="assumption; larger effects with high-risk offenders (Landenberger & "
-                                         "Lipsey 2005)", grade="assumption")
+                                         "Lipsey 2005)", grade="assumption", le=1000)
     risk_member: NonNeg = param(0.3, "enrolment priority of a gang member", unit="priority points",
-                                source="assumption", grade="assumption")
+                                source="assumption", grade="assumption", le=1000)
     risk_prison: NonNeg = param(0.3, "enrolment priority of a youth with a prison record", unit="priority points",
-                                source="assumption", grade="assumption")
+                                source="assumption", grade="assumption", le=1000)
     risk_referral: NonNeg = param(1.0, "enrolment priority of a youth called in by focused deterrence",
-                                  unit="priority points", source="assumption", grade="assumption")
+                                  unit="priority points", source="assumption", grade="assumption", le=1000)
     unit_cost: NonNeg = param(85.0, "cost of a participant-week", unit="US$ per week",
                               source="calc: BAM about $2,300 per participant (Heller et al.; Results for America) / "
                                      "27 weekly sessions; compare STYL about $530 per man (Blattman et al. 2022)",
-                              grade="weak")
+                              grade="weak", le=1e7)
 
 
 class CBT(Policy):

@@ -32,14 +32,15 @@ class CommunityPolicingParams(PolicyParams):
                                           "legitimacy (Gill et al. 2014), procedural justice raises confidence and "
                                           "cooperation (Mazerolle et al. 2013); value assumption", grade="weak")
     stops_per_officer: NonNeg = param(3.0, "stops per beat officer per week (fewer, longer contacts)",
-                                      unit="stops per week", source="assumption", grade="assumption")
+                                      unit="stops per week", source="assumption", grade="assumption", le=100)
     efficacy_support: NonNeg = param(0.003, "weekly gain of collective efficacy on a beat block per beat officer, "
-                                     "at no fear", unit="per officer-week", source="assumption", grade="assumption")
+                                     "at no fear", unit="per officer-week", source="assumption",
+                                     grade="assumption", le=1)
     beat_need_base: NonNeg = param(0.5, "beat need of a poor block per resident with no recent violence "
                                    "(need = population x (this + exposure))", unit="relative units",
-                                   source="assumption", grade="assumption")
+                                   source="assumption", grade="assumption", le=1000)
     unit_cost: NonNeg = param(40.0, "cost of a beat officer-week over patrol (training, meetings)",
-                              unit="US$ per week", source="assumption", grade="assumption")
+                              unit="US$ per week", source="assumption", grade="assumption", le=1e7)
 
 
 class CommunityPolicing(Policy):

@@ -46,25 +46,25 @@ class FocusedDeterrenceParams(PolicyParams):
     groups_per_call_in: int = param(2, "groups notified at each call-in (the most violent)", unit="gangs",
                                     source="assumption", grade="assumption", ge=0, le=1000)
     call_in_per_100k: NonNeg = param(20.0, "individuals called in at each call-in, per 100,000 people",
-                                     unit="persons per 100,000", source="assumption", grade="assumption")
+                                     unit="persons per 100,000", source="assumption", grade="assumption", le=100_000)
     risk_kills: NonNeg = param(3.0, "call-in and crackdown priority per homicide committed", unit="priority points",
                                source="assumption; the group violence intervention targets the most violent",
-                               grade="assumption")
+                               grade="assumption", le=1000)
     risk_arrests: NonNeg = param(1.0, "call-in and crackdown priority per arrest", unit="priority points",
-                                 source="assumption", grade="assumption")
+                                 source="assumption", grade="assumption", le=1000)
     risk_propensity: NonNeg = param(1.0, "call-in and crackdown priority per unit violence propensity",
-                                    unit="priority points", source="assumption", grade="assumption")
+                                    unit="priority points", source="assumption", grade="assumption", le=1000)
     call_in_risk_friends: NonNeg = param(0.2, "call-in priority per friend (network position)",
-                                         unit="priority points", source="assumption", grade="assumption")
+                                         unit="priority points", source="assumption", grade="assumption", le=1000)
     crackdown_risk_friends: NonNeg = param(0.0, "crackdown priority per friend (0: crackdowns go by record alone)",
-                                           unit="priority points", source="assumption", grade="assumption")
+                                           unit="priority points", source="assumption", grade="assumption", le=1000)
     notice_weeks: int = param(104, "weeks a group stays notified after a call-in", unit="weeks", source="assumption",
                               grade="assumption", ge=1, le=1040)
     service_uptake: Share = param(0.4, "share of the called-in who take the job offered", unit="share",
                                   source="assumption", grade="assumption")
     crackdowns_per_100k: NonNeg = param(6.0, "crackdowns police can mount per year, per 100,000 people",
                                         unit="crackdowns per year per 100,000", source="assumption",
-                                        grade="assumption")
+                                        grade="assumption", le=10_000)
     crackdown_budget_max: float = param(2.0, "most crackdowns police can hold in hand (the weekly budget stops "
                                         "filling there)", unit="crackdowns", source="assumption",
                                         grade="assumption", ge=1, le=1000)
@@ -76,13 +76,13 @@ class FocusedDeterrenceParams(PolicyParams):
                                unit="weeks", source="assumption", grade="assumption", ge=1, le=520)
     prior_credibility: Share = param(0.5, "credibility before any promise is tested", unit="share",
                                      source="assumption", grade="assumption")
-    prior_weight: NonNeg = param(2.0, "promises the prior credibility is worth", unit="promises",
-                                 source="assumption", grade="assumption")
+    prior_weight: float = param(2.0, "promises the prior credibility is worth", unit="promises",
+                                 source="assumption", grade="assumption", gt=0, le=1000)
     unit_cost: NonNeg = param(1500.0, "cost per person called in, services included", unit="US$ per person",
                               source="assumption; no published programme cost found (EVIDENCE: unverified)",
-                              grade="assumption")
+                              grade="assumption", le=1e7)
     crackdown_cost: NonNeg = param(25000.0, "cost of a crackdown", unit="US$ per crackdown", source="assumption",
-                                   grade="assumption")
+                                   grade="assumption", le=1e8)
 
 
 def risk_score(kills: np.ndarray, arrests: np.ndarray, friends: np.ndarray, propensity: np.ndarray,
@@ -110,7 +110,7 @@ class FocusedDeterrence(Policy):
         Measure("fd_crackdowns", "crackdowns/week", "crackdowns this week", "count"),
         Measure("fd_crackdown_arrests", "arrests/week", "arrests in crackdowns this week", "count"),
         Measure("fd_credibility", "share", "share of promised crackdowns kept (with the prior)", "level",
-                initial=float("nan")),
+                initial=float("nan"), undefined="before the policy first acts"),
         Measure("fd_notified_gangs", "gangs", "groups under notice", "level"),
     )
     window_measures = (

@@ -27,7 +27,7 @@ class ManoDuraParams(PolicyParams):
     coverage: Share = param(0.4, "share of officers moved to sweeps", unit="share of officers",
                             source="assumption (policy choice)", grade="assumption")
     stops_per_officer: NonNeg = param(5.0, "stops per sweep officer per week", unit="stops per week",
-                                      source="assumption (patrol: 5)", grade="assumption")
+                                      source="assumption (patrol: 5)", grade="assumption", le=100)
     professionalism: Share = param(0.3, "share of sweep contacts that are procedurally just", unit="share",
                                    source="assumption", grade="assumption")
     suspicion_arrest: Share = param(0.01, "chance a stopped non-member is arrested on suspicion", unit="probability",
@@ -46,7 +46,7 @@ class ManoDuraParams(PolicyParams):
     unit_cost: NonNeg = param(130.0, "cost of a sweep officer-week (operations, overtime; about a week's wage)",
                               unit="US$ per week",
                               source="calc: basic police wage in Mexico 9,933 MXN a month (SESNSP 2017), about "
-                                     "US$120 a week; value assumption", grade="weak")
+                                     "US$120 a week; value assumption", grade="weak", le=1e7)
 
 
 class ManoDura(Policy):

@@ -69,6 +69,10 @@ def resolve(kind: str, text: str | Path) -> Path:
         candidate = folder(kind) / f"{name}.toml"
         if candidate.is_file():
             return candidate
+    if path.is_dir():
+        raise ConfigError(f"{text}: is a directory, not a {kind} file")
+    if path.exists():
+        raise ConfigError(f"{text}: not a regular file (a device, pipe or socket); {kind} files are plain text files")
     known = names(kind)
     plural = "policies" if kind == "policy" else f"{kind}s"
     raise ConfigError(f"{text}: file not found, nor a bundled {kind} of that name; "

@@ -49,7 +49,8 @@ class ParameterRange(Section):
 class Design(Section):
     method: Literal["grid", "random", "lhs", "sobol", "morris"] = "grid"
     samples: int = Field(16, ge=1, le=1_000_000, description="random/lhs points; sobol N; morris trajectories")
-    seed: int | None = Field(None, ge=0, description="seed of the sample (default: the experiment's root seed)")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1,
+                             description="seed of the sample (default: the experiment's root seed)")
     parameters: dict[str, ParameterRange] = Field(min_length=1)
 
     @model_validator(mode="after")

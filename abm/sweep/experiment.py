@@ -27,6 +27,8 @@ their policies, not by chance.
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +37,18 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from abm.config import Scenario, describe_error, load_scenario, read_toml
-from abm import policies
+from abm.config import Scenario, describe_errors, load_scenario, parse_toml, read_config_file
+from abm import footprint, policies
+from abm.footprint import Footprint
 from abm.metrics import window_columns
-from abm.schema import ConfigError, Section
+from abm.population import WEEKS_PER_YEAR
+from abm.schema import ConfigError, SafeName, Section
 from abm.sweep.design import Design
 
 
 class Arm(Section):
-    name: str = Field(min_length=1, max_length=80, description="arm name; '+' joins policies")
-    policies: list[str] | None = Field(None, description="policy files (names in policy_dir); default: from the name")
+    name: SafeName = Field(description="arm name; '+' joins policies")
+    policies: list[SafeName] | None = Field(None, description="policy files (names in policy_dir); default: from the name")
     set: dict[str, Any] = Field(default_factory=dict, description="dotted field overrides for this arm")
 
     def policy_names(self, baseline: str) -> list[str]:
@@ -66,7 +70,7 @@ class Windows(Section):
 
 
 class ExperimentFile(Section):
-    name: str = Field(min_length=1, max_length=80)
+    name: SafeName
     description: str = ""
     scenario: str = Field(description="scenario file, relative to the experiment file")
     policy_dir: str = Field("../configs/policies", description="folder of policy files, relative to the experiment file")
@@ -114,12 +118,14 @@ class ExperimentFile(Section):
 class Experiment:
     """A validated experiment: its file, and each arm's scenario."""
 
-    def __init__(self, path: Path, spec: ExperimentFile, scenarios: dict[str, Scenario], policies: dict[str, list[str]]):
+    def __init__(self, path: Path, spec: ExperimentFile, scenarios: dict[str, Scenario], policies: dict[str, list[str]],
+                 raw: bytes | None = None):
         self.path = path
         self.spec = spec
         self.scenarios = scenarios
         self.policies = policies
-        self.file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        raw = read_config_file(path) if raw is None else raw
+        self.file_hash = hashlib.sha256(raw).hexdigest()[:16]
         self.points = spec.design.points(spec.root_seed) if spec.design else [{}]
         self.overrides: dict[str, Any] = {}  # given on the command line (--set), for every arm
 
@@ -136,8 +142,7 @@ class Experiment:
         try:
             return self.scenarios[arm].replaced(**values)
         except ValidationError as exc:
-            problems = "; ".join(describe_error(e) for e in exc.errors())
-            raise ConfigError(f"{self.path}: design point {point} ({values}): {problems}") from None
+            raise ConfigError(f"{self.path}: design point {point} ({values}): {describe_errors(exc.errors())}") from None
 
     @property
     def pools_points(self) -> bool:
@@ -173,6 +178,28 @@ class Experiment:
             for r in range(reps)
         ]
 
+    def footprint(self) -> Footprint:
+        """The largest memory and time one run may take: over the arms, with the
+        design's parameters at their ends (:func:`abm.footprint.worst`)."""
+        ranges: dict[str, list] = {}
+        if self.spec.design:
+            for name, p in self.spec.design.parameters.items():
+                values = [p.low, p.high] if p.values is None else p.values
+                numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                if numbers:
+                    ranges[name] = [int(round(v)) if p.integer else v for v in numbers]
+        return max((footprint.worst(s, ranges) for s in self.scenarios.values()), key=lambda f: f.memory)
+
+    def check_memory(self, workers: int | None = None, replications: int | None = None) -> Footprint:
+        """Refuse the experiment (ConfigError, one line with the estimate) when its
+        runs, as many at once as there are ``workers`` (default: the number of cores),
+        would need more memory than this machine has available."""
+        runs = len(self.arms) * len(self.points) * (replications or self.spec.replications)
+        at_once = max(1, min(workers or os.cpu_count() or 1, runs))
+        need = self.footprint()
+        footprint.check(need, f"{self.path}: the largest run", at_once)
+        return need
+
     def policy_start(self) -> int:
         """The step policies start: the earliest start over arms (default: end of burn-in)."""
         starts = []
@@ -189,8 +216,8 @@ class Experiment:
         base = self.scenarios[self.spec.baseline]
         steps = base.run.steps
         start = self.policy_start()
-        short = (start + 1, min(steps, start + round(52 * self.spec.windows.short_years)))
-        long = (max(1, steps - round(52 * self.spec.windows.long_years) + 1), steps)
+        short = (start + 1, min(steps, start + round(WEEKS_PER_YEAR * self.spec.windows.short_years)))
+        long = (max(1, steps - round(WEEKS_PER_YEAR * self.spec.windows.long_years) + 1), steps)
         return {"all": (base.run.burn_in + 1, steps), "short": short, "long": long}
 
 
@@ -211,12 +238,12 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
         ConfigError: naming the file, the field and the problem.
     """
     path = Path(path)
-    data = read_toml(path)
+    raw = read_config_file(path)
+    data = parse_toml(path, raw)
     try:
         spec = ExperimentFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e, root=ExperimentFile) for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {describe_errors(exc.errors(), root=ExperimentFile)}") from None
     here = path.parent
     scenario_path = here / spec.scenario
     if not scenario_path.exists():
@@ -241,7 +268,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
         except ConfigError as exc:
             raise ConfigError(f"{path}: arms[{i}] ({arm.name}): {exc}") from None
         policies[arm.name] = names
-    exp = Experiment(path, spec, scenarios, policies)
+    exp = Experiment(path, spec, scenarios, policies, raw)
     exp.overrides = dict(overrides or {})
     if spec.design:
         # Check each parameter's range once, at its ends, so that bad ranges are
@@ -251,9 +278,46 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
                 try:
                     scenarios[spec.baseline].replaced(**{name: int(value) if p.integer else value})
                 except ValidationError as exc:
-                    problems = "; ".join(describe_error(e) for e in exc.errors())
-                    raise ConfigError(f"{path}: design.parameters.{name}: {problems}") from None
+                    raise ConfigError(f"{path}: design.parameters.{name}: {describe_errors(exc.errors())}") from None
+    check_windows(exp)
     return exp
+
+
+def check_windows(exp: Experiment) -> None:
+    """Refuse windows that do not fit in the measured part of the runs.
+
+    Every arm runs as long as the baseline (the windows are the same steps in every
+    arm), the design does not vary the run's length, and each window lasts at least a
+    week and no longer than the steps after the policies start: a longer short window
+    would be cut at the run's end, a longer long window would reach back into the
+    weeks before the policies (the burn-in).
+
+    Raises:
+        ConfigError: naming the file, the field and the weeks there are.
+    """
+    path, spec = exp.path, exp.spec
+    steps = exp.scenarios[spec.baseline].run.steps
+    for i, arm in enumerate(spec.arms):
+        other = exp.scenarios[arm.name].run.steps
+        if other != steps:
+            raise ConfigError(f"{path}: arms[{i}] ({arm.name}): run.steps ({other}) differs from the baseline's "
+                              f"({steps}); every arm must run as long, as its windows are the same steps")
+    if spec.design and "run.steps" in spec.design.parameters:
+        raise ConfigError(f"{path}: design.parameters.run.steps: the run's length cannot vary within an experiment "
+                          "(its windows are the same steps in every run)")
+    start = exp.policy_start()
+    measured = steps - start
+    for field in ("short_years", "long_years"):
+        years = getattr(spec.windows, field)
+        weeks = round(WEEKS_PER_YEAR * years)
+        if weeks < 1:
+            raise ConfigError(f"{path}: windows.{field}: {years:g} years is less than a week")
+        if weeks > measured:
+            raise ConfigError(
+                f"{path}: windows.{field}: {years:g} years ({weeks} weeks) is longer than the {measured} weeks "
+                f"after the policies start (steps {start + 1}-{steps}); make it at most "
+                f"{math.floor(measured / WEEKS_PER_YEAR * 100) / 100:g} years, or run longer (run.steps)"
+            )
 
 
 def spec_names(spec: ExperimentFile) -> list[str]:
