@@ -173,8 +173,10 @@ class YouthParams(Section):
                                       "(mean 0.5; larger is narrower)", unit="shape", source=ASSUMPTION,
                                       grade="assumption", gt=0, le=1000)
     propensity_self_control: Share = param(0.5, "propensity (at entry and in its target) per unit lack of self-control",
-                                           unit="propensity per unit", source="assumption; self-control theory "
-                                           "(Gottfredson & Hirschi) via MODEL.md", grade="assumption")
+                                           unit="propensity per unit",
+                                           source="assumption; self-control theory (Gottfredson & Hirschi 1990; "
+                                                  "docs/evidence.md#a22-self-control-collective-efficacy-and-peers)",
+                                           grade="assumption")
     propensity_initial_sd: NonNeg = param(0.05, "standard deviation of propensity at entry around its target",
                                           unit="propensity (0-1)", source=ASSUMPTION, grade="assumption")
     propensity_adapt: Share = param(0.05, "weekly speed at which propensity moves to its target", unit="per week",
@@ -348,9 +350,10 @@ class ViolenceParams(Section):
         unit="share", source=ASSUMPTION, grade="assumption")
     bystander_share: Share = param(0.12, "share of gang homicide victims who are bystander residents", unit="share",
                                    source="assumption; no source for members vs bystanders among victims "
-                                          "(EVIDENCE: unverified)", grade="assumption")
+                                          "(unverified: docs/evidence.md#a3-who-is-killed)", grade="assumption")
     nonmember_victim_share: Share = param(0.10, "share of gang homicide victims who are non-member youths",
-                                          unit="share", source="assumption (EVIDENCE: unverified)",
+                                          unit="share",
+                                          source="assumption (unverified: docs/evidence.md#a3-who-is-killed)",
                                           grade="assumption")
     exposure_per_confrontation: NonNeg = param(0.15, "violence exposure a block gains per confrontation in it",
                                                unit="exposure per confrontation", source=ASSUMPTION,
@@ -477,7 +480,9 @@ class ResidentParams(Section):
                                 source="assumption; chapter 3.2; fear of retaliation weak/unverified (ENDIREH)",
                                 grade="assumption")
     willingness_base: float = param(0.15, "willingness to intervene with zero trust, SES, job and fear",
-                                    unit="index (0-1)", source="assumption; collective efficacy (Sampson) via MODEL.md",
+                                    unit="index (0-1)",
+                                    source="assumption; collective efficacy (Sampson, Raudenbush & Earls 1997; "
+                                           "docs/evidence.md#a22-self-control-collective-efficacy-and-peers)",
                                     grade="assumption", ge=-1, le=1)
     willingness_trust: NonNeg = param(0.35, "willingness per unit trust in police", unit="per unit trust",
                                       source=ASSUMPTION, grade="assumption")
