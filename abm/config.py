@@ -243,7 +243,8 @@ class GangParams(Section):
                                    "over a district side)", unit="share", source=ASSUMPTION, grade="assumption")
     control_initial_min: Share = param(0.1, "lowest control of a founding block", unit="share", source=ASSUMPTION,
                                        grade="assumption")
-    market_income: NonNeg = param(1.0, "weekly illicit income per resident in controlled poor blocks",
+    market_income: NonNeg = param(1.0, "weekly illicit income per market_scale residents of a held block, at "
+                                  "SES 0 and full control (it scales with 1 - SES and with control)",
                                   unit="relative units", source=CALIBRATED, grade="weak")
     market_scale: float = param(10.0, "residents per unit of market income (divides population x poverty x "
                                 "control x market_income)", unit="persons", source=ASSUMPTION, grade="assumption",
@@ -367,7 +368,8 @@ class ViolenceParams(Section):
 
 
 class PoliceParams(Section):
-    officers: int = param(270, "officers on patrol", unit="officers",
+    officers: int = param(270, "all officers in the city, on patrol unless a policy takes them (community beats, "
+                                "mano dura sweeps)", unit="officers",
                           source="Central America 267 per 100,000 (2011; Estado de la Nación via InSight Crime)",
                           grade="moderate", ge=0, le=100_000)
     hotspot_share: Share = param(0.5, "share of patrols sent to recent violence; the rest by population",
