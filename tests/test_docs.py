@@ -23,8 +23,11 @@ from abm import metrics, parameters
 ROOT = Path(__file__).resolve().parents[1]
 EVIDENCE = ROOT / "docs" / "evidence.md"
 
-# Folders that are not the project's own text: environments, builds, outputs, caches.
-SKIP_DIRS = {".git", ".venv", "venv", "build", "dist", "results", "__pycache__", ".pytest_cache", "node_modules"}
+# Folders that are not the project's own text: environments, builds, outputs, caches,
+# and the copies of configs/ and experiments/ a build may leave in abm/presets.
+SKIP_DIRS = {".git", ".venv", "venv", "build", "dist", "results", "__pycache__", ".pytest_cache", ".hypothesis",
+             "node_modules"}
+SKIP_PREFIXES = (("abm", "presets", "configs"), ("abm", "presets", "experiments"))
 
 # Documents that are not part of the repository; built from parts so that this file
 # does not name them itself.
@@ -38,6 +41,8 @@ def project_files(*suffixes: str) -> list[Path]:
     for path in ROOT.rglob("*"):
         rel = path.relative_to(ROOT)
         if any(part in SKIP_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
+            continue
+        if any(rel.parts[:len(prefix)] == prefix for prefix in SKIP_PREFIXES):
             continue
         if path.is_file() and path.suffix in suffixes:
             out.append(path)
