@@ -179,8 +179,10 @@ class YouthParams(Section):
                                       "(mean 0.5; larger is narrower)", unit="shape", source=ASSUMPTION,
                                       grade="assumption", gt=0, le=1000)
     propensity_self_control: Share = param(0.5, "propensity (at entry and in its target) per unit lack of self-control",
-                                           unit="propensity per unit", source="assumption; self-control theory "
-                                           "(Gottfredson & Hirschi) via MODEL.md", grade="assumption")
+                                           unit="propensity per unit",
+                                           source="assumption; self-control theory (Gottfredson & Hirschi 1990; "
+                                                  "docs/evidence.md#a22-self-control-collective-efficacy-and-peers)",
+                                           grade="assumption")
     propensity_initial_sd: NonNeg = param(0.05, "standard deviation of propensity at entry around its target",
                                           unit="propensity (0-1)", source=ASSUMPTION, grade="assumption", le=1)
     propensity_adapt: Share = param(0.05, "weekly speed at which propensity moves to its target", unit="per week",
@@ -247,7 +249,8 @@ class GangParams(Section):
                                    "over a district side)", unit="share", source=ASSUMPTION, grade="assumption")
     control_initial_min: Share = param(0.1, "lowest control of a founding block", unit="share", source=ASSUMPTION,
                                        grade="assumption")
-    market_income: NonNeg = param(1.0, "weekly illicit income per resident in controlled poor blocks",
+    market_income: NonNeg = param(1.0, "weekly illicit income per market_scale residents of a held block, at "
+                                  "SES 0 and full control (it scales with 1 - SES and with control)",
                                   unit="relative units", source=CALIBRATED, grade="weak", le=1000)
     market_scale: float = param(10.0, "residents per unit of market income (divides population x poverty x "
                                 "control x market_income)", unit="persons", source=ASSUMPTION,
@@ -355,9 +358,10 @@ class ViolenceParams(Section):
         unit="share", source=ASSUMPTION, grade="assumption")
     bystander_share: Share = param(0.12, "share of gang homicide victims who are bystander residents", unit="share",
                                    source="assumption; no source for members vs bystanders among victims "
-                                          "(EVIDENCE: unverified)", grade="assumption")
+                                          "(unverified: docs/evidence.md#a3-who-is-killed)", grade="assumption")
     nonmember_victim_share: Share = param(0.10, "share of gang homicide victims who are non-member youths",
-                                          unit="share", source="assumption (EVIDENCE: unverified)",
+                                          unit="share",
+                                          source="assumption (unverified: docs/evidence.md#a3-who-is-killed)",
                                           grade="assumption")
     exposure_per_confrontation: NonNeg = param(0.15, "violence exposure a block gains per confrontation in it",
                                                unit="exposure per confrontation", source=ASSUMPTION,
@@ -371,7 +375,8 @@ class ViolenceParams(Section):
 
 
 class PoliceParams(Section):
-    officers: int = param(270, "officers on patrol", unit="officers",
+    officers: int = param(270, "all officers in the city, on patrol unless a policy takes them (community beats, "
+                                "mano dura sweeps)", unit="officers",
                           source="Central America 267 per 100,000 (2011; Estado de la Nación via InSight Crime)",
                           grade="moderate", ge=0, le=100_000)
     hotspot_share: Share = param(0.5, "share of patrols sent to recent violence; the rest by population",
@@ -485,7 +490,9 @@ class ResidentParams(Section):
                                 source="assumption; chapter 3.2; fear of retaliation weak/unverified (ENDIREH)",
                                 grade="assumption", le=20)
     willingness_base: float = param(0.15, "willingness to intervene with zero trust, SES, job and fear",
-                                    unit="index (0-1)", source="assumption; collective efficacy (Sampson) via MODEL.md",
+                                    unit="index (0-1)",
+                                    source="assumption; collective efficacy (Sampson, Raudenbush & Earls 1997; "
+                                           "docs/evidence.md#a22-self-control-collective-efficacy-and-peers)",
                                     grade="assumption", ge=-1, le=1)
     willingness_trust: NonNeg = param(0.35, "willingness per unit trust in police", unit="per unit trust",
                                       source=ASSUMPTION, grade="assumption", le=10)

@@ -2,9 +2,10 @@
 
 A gang controls blocks with a strength (0-1). Control grows where its members live and
 decays elsewhere; a gang takes weakly held neighbouring blocks. Income comes from the
-drug market and extortion in its poor blocks; a gang wants as many members as its
-income supports, and the gap is its recruitment demand. Organisation (0 a diffuse youth
-gang, 1 an organised criminal group) grows with resources per member and with members
+drug market and extortion in the blocks it holds, more where people are poorer
+(``gangs.market_income``, scaled by 1 - SES and control); a gang wants as many members
+as its income supports, and the gap is its recruitment demand. Organisation (0 a diffuse
+youth gang, 1 an organised criminal group) grows with resources per member and with members
 in prison (prisons as finishing schools), and decays slowly.
 
 Gangs whose territories come close are rivals: an edge of the networkx graph

@@ -4,8 +4,8 @@ is the window after burn-in) and per block.
 What each measure means, its unit and how a window aggregates it are declared in
 :mod:`abm.measures` (policies' measures in their modules); the :class:`Ledger` computes
 them from the model. Rates are annualised: a week's homicides x 52 per 100,000 people.
-Calibration targets for the baseline (MODEL.md) live here, with the distance of a run
-from each.
+Calibration targets for the baseline live here, with the distance of a run from each;
+the evidence behind them is in docs/evidence.md ("Calibration targets").
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 everything that runs many models, and the writing of a run's files.
 
 ``simulate`` is a pure function of its arguments: the same scenario and seed give the
-same result in any process. The files of a run (ARCHITECTURE.md):
+same result in any process. The files of a run (README, "What the commands write";
+docs/ODD.md, section 7.12):
 
 - ``timeseries.csv``: one row per step;
 - ``summary.csv``: one row, measures over the weeks after burn-in;

@@ -1,4 +1,5 @@
-"""Patterns the city as a whole must show (MODEL.md), on small paired runs.
+"""Patterns the city as a whole must show (docs/ODD.md, sections 1 and 8; the evidence
+in docs/evidence.md), on small paired runs.
 
 Each comparison uses the same seeds on both sides (common random numbers), so the
 difference is the parameter's, not chance.

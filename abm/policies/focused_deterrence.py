@@ -79,7 +79,8 @@ class FocusedDeterrenceParams(PolicyParams):
     prior_weight: float = param(2.0, "promises the prior credibility is worth", unit="promises",
                                  source="assumption", grade="assumption", gt=0, le=1000)
     unit_cost: NonNeg = param(1500.0, "cost per person called in, services included", unit="US$ per person",
-                              source="assumption; no published programme cost found (EVIDENCE: unverified)",
+                              source="assumption; no published programme cost found "
+                                     "(unverified: docs/evidence.md#a23-costs)",
                               grade="assumption", le=1e7)
     crackdown_cost: NonNeg = param(25000.0, "cost of a crackdown", unit="US$ per crackdown", source="assumption",
                                    grade="assumption", le=1e8)

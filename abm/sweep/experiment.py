@@ -37,7 +37,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from abm.config import Scenario, describe_errors, load_scenario, parse_toml, read_config_file
+from abm.config import Scenario, describe_errors, load_scenario, parse_toml, read_config_file, read_toml
 from abm import footprint, policies
 from abm.footprint import Footprint
 from abm.metrics import window_columns
