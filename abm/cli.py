@@ -145,20 +145,19 @@ def name_or_file(text: str) -> str:
 
 def existing_folder(text: str) -> Path:
     """An argparse type: a folder that exists."""
-    path = _path(text)
-    kind = _kind(path)
-    if kind != "folder":
-        problem = "no such folder" if kind == "missing" else "not a folder"
-        raise argparse.ArgumentTypeError(f"{_shown(text)}: {problem}")
-    return path
+    return _existing(text, "folder")
 
 
 def existing_file(text: str) -> Path:
     """An argparse type: a file that exists."""
+    return _existing(text, "file")
+
+
+def _existing(text: str, want: str) -> Path:
     path = _path(text)
     kind = _kind(path)
-    if kind != "file":
-        problem = "no such file" if kind == "missing" else "not a file"
+    if kind != want:
+        problem = f"no such {want}" if kind == "missing" else f"not a {want}"
         raise argparse.ArgumentTypeError(f"{_shown(text)}: {problem}")
     return path
 

@@ -46,3 +46,20 @@ def classroom():
 def tiny(classroom):
     """A classroom city shortened for fast tests (still with burn-in)."""
     return classroom.replace(**{"run.steps": 120, "run.burn_in": 20})
+
+
+def fail_replicate(monkeypatch, exp, replicate: int = 1):
+    """Make every run of one replicate of ``exp`` raise, as a crashing run would; return
+    the real ``simulate`` so a test can put it back."""
+    from abm.sweep import runner
+
+    bad_seed = exp.seed(replicate)
+    real = runner.simulate
+
+    def flaky(scenario, seed, **kwargs):
+        if seed == bad_seed:
+            raise RuntimeError("simulated failure")
+        return real(scenario, seed, **kwargs)
+
+    monkeypatch.setattr(runner, "simulate", flaky)
+    return real

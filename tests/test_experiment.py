@@ -15,7 +15,7 @@ from abm.config import ConfigError
 from abm.sweep.experiment import load_experiment
 from abm.sweep.runner import run_experiment
 
-from .conftest import ROOT
+from .conftest import ROOT, fail_replicate
 
 SMOKE = ROOT / "experiments" / "smoke.toml"
 COMPARISON_COLUMNS = ["arm", "metric", "window", "mean", "ci_low", "ci_high", "change", "change_ci_low",
@@ -194,18 +194,8 @@ def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     from abm import cli
-    from abm.sweep import runner
 
-    exp = load_experiment(SMOKE)
-    bad_seed = exp.seed(1)
-    real = runner.simulate
-
-    def flaky(scenario, seed, **kwargs):
-        if seed == bad_seed:
-            raise RuntimeError("simulated failure")
-        return real(scenario, seed, **kwargs)
-
-    monkeypatch.setattr(runner, "simulate", flaky)
+    fail_replicate(monkeypatch, load_experiment(SMOKE))
     status = cli.main(["experiment", str(SMOKE), "--out", str(tmp_path), "--workers", "1", "--quiet"])
     assert status == 1
     runs = rows(tmp_path / "runs.csv")

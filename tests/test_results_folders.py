@@ -20,7 +20,7 @@ from abm.schema import ConfigError
 from abm.sweep.experiment import load_experiment
 from abm.sweep.runner import run_experiment
 
-from .conftest import ROOT
+from .conftest import ROOT, fail_replicate
 
 TINY = """
 name = "tiny"
@@ -120,6 +120,13 @@ def test_a_folder_with_results_is_replaced_only_with_force_and_only_if_it_holds_
     assert "--force" in capsys.readouterr().err
     assert main("run", "classroom", "--steps", "30", "--out", out) == 2  # a run onto an experiment folder
     assert snapshot(out) == before
+    run_folder = tmp_path / "run"
+    assert main("run", "classroom", "--steps", "30", "--out", run_folder) == 0
+    kept = snapshot(run_folder)
+    for extra in ([], ["--resume"]):  # an experiment onto a run folder
+        assert main("experiment", path, "--out", run_folder, *extra) == 2
+        assert "a run's results" in capsys.readouterr().err
+    assert snapshot(run_folder) == kept
     project = tmp_path / "project"
     project.mkdir()
     (project / "notes.txt").write_text("mine")
@@ -204,16 +211,7 @@ def test_failed_runs_are_run_again_with_retry_failed(tmp_path, monkeypatch):
     from abm.sweep import runner
 
     path = experiment_file(tmp_path)
-    exp = load_experiment(path)
-    bad_seed = exp.seed(1)
-    real = runner.simulate
-
-    def flaky(scenario, seed, **kwargs):
-        if seed == bad_seed:
-            raise RuntimeError("simulated failure")
-        return real(scenario, seed, **kwargs)
-
-    monkeypatch.setattr(runner, "simulate", flaky)
+    real = fail_replicate(monkeypatch, load_experiment(path))
     out = tmp_path / "out"
     assert main("experiment", path, "--out", out, "--workers", "1") == 1
     assert sum(r["status"] == "failed" for r in rows(out / "runs.csv")) == 2
