@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start again; the folder's results are replaced whole when the new sweep completes")
     exp.add_argument("--format", choices=["csv", "parquet"],
                      help="csv (default) or parquet: time series and blocks as Parquet datasets, runs also as "
-                          "runs.parquet (needs the parquet extra); a resumed folder keeps its format")
+                          "runs.parquet; a resumed folder keeps its format")
     exp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="change a field of every arm's scenario, e.g. --set police.officers=270 (repeatable); "
                           "recorded in the manifest")

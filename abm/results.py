@@ -89,8 +89,8 @@ def read_table(folder: str | Path, name: str) -> pd.DataFrame | None:
     try:
         return pd.read_parquet(path)
     except ImportError:
-        raise ConfigError(f"{path}: reading Parquet needs pyarrow: pip install \"citizen-security-abm[parquet]\" "
-                          '(from a checkout, pip install ".[parquet]")') from None
+        raise ConfigError(f"{path}: reading Parquet needs pyarrow, which this installation lacks: "
+                          "pip install pyarrow") from None
 
 
 def table_rows(folder: str | Path, name: str) -> list[dict]:

@@ -141,5 +141,4 @@ def require_pyarrow() -> None:
         import pyarrow  # noqa: F401
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        raise RuntimeError('--format parquet needs pyarrow, which this installation lacks: pip install '
-                           '"citizen-security-abm[parquet]" (from a checkout, pip install ".[parquet]")') from None
+        raise RuntimeError("--format parquet needs pyarrow, which this installation lacks: pip install pyarrow") from None
