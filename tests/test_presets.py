@@ -224,3 +224,43 @@ def test_the_version_comes_from_the_installed_distribution():
     version = proc.stdout.strip()
     proc = subprocess.run([sys.executable, "-m", "abm", "--version"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == f"abm {version}", proc.stderr
+
+
+# Imported only by commands whose extra provides them, each behind a one-line message.
+OPTIONAL_MODULES = {"dask", "distributed", "dask_jobqueue", "solara", "ipyvuetify", "ipyvue", "altair", "reacton",
+                    "ema_workbench", "nbclient", "nbformat"}
+# Installed with a core dependency that pins it: pydantic pins its own core exactly.
+PINNED_BY_A_DEPENDENCY = {"pydantic_core"}
+
+
+def test_every_library_the_core_imports_is_a_core_dependency():
+    """A plain install (no extras) has every library the package imports outside the
+    dashboard and the optional executors."""
+    import ast
+    import re
+    import tomllib
+    from importlib import metadata
+
+    declared = {re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    owners = metadata.packages_distributions()
+    missing = {}
+    for path in (ROOT / "abm").rglob("*.py"):
+        if "viz" in path.relative_to(ROOT / "abm").parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if (top == "abm" or top in sys.stdlib_module_names or top in OPTIONAL_MODULES
+                        or top in PINNED_BY_A_DEPENDENCY):
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [top])}
+                if not dists & declared:
+                    missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    assert not missing, f"imported but not a core dependency: {missing}"
