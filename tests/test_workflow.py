@@ -135,3 +135,13 @@ def test_the_report_refuses_an_unfinished_sweep(grid_study, tmp_path, capsys):
     (copy / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
     assert cli.main(["report", str(copy)]) == 2
     assert "unfinished" in capsys.readouterr().err
+
+
+def test_pooling_over_design_points_is_on_request(tmp_path):
+    from abm.sweep.experiment import load_experiment
+
+    grid = load_experiment(experiment_file(tmp_path, design=GRID))
+    assert not grid.pools_points
+    path = experiment_file(tmp_path, name="pooled.toml", design=GRID)
+    path.write_text(path.read_text().replace("root_seed = 5", "root_seed = 5\ncompare_pooled = true"))
+    assert load_experiment(path).pools_points

@@ -83,6 +83,9 @@ class ExperimentFile(Section):
         "common", description="common: a replicate has the same seed in every arm and design point"
     )
     design: Design | None = None
+    compare_pooled: bool | None = Field(
+        None, description="compare arms over all design points together (default: yes for random, lhs, sobol and "
+                          "morris designs, whose points are draws from ranges; no for a grid, compared point by point)")
     keep: Keep = Keep()
     outputs: list[str] = Field(
         ["homicide_rate_per_100k", "recruitment_per_1000_youth"],
@@ -146,9 +149,12 @@ class Experiment:
 
     @property
     def pools_points(self) -> bool:
-        """Whether arms are compared over all design points together: for designs whose
-        points are draws from ranges (random, lhs, sobol, morris), not for a grid, whose
-        points are distinct conditions compared one by one."""
+        """Whether arms are compared over all design points together: as the file's
+        ``compare_pooled`` says, by default for designs whose points are draws from
+        ranges (random, lhs, sobol, morris), not for a grid, whose points are distinct
+        conditions compared one by one."""
+        if self.spec.compare_pooled is not None:
+            return self.spec.compare_pooled and self.spec.design is not None
         return self.spec.design is not None and self.spec.design.method != "grid"
 
     @property
