@@ -85,3 +85,18 @@ def test_restraint_ends_when_the_truce_collapses(short):
     assert active[START:end] == [1] * (end - START)
     assert active[end:] == [0] * (len(active) - end)
     assert all(r["truce_restraint"] == 0 and r["policy_cost"] == 0 for r in result.timeseries[end:])
+
+
+def test_restraint_never_raises_a_blocks_confrontation_rate(classroom):
+    from abm.violence import gang_confrontation_rate
+
+    def rate(restraint):
+        one = np.array([1.0])
+        return gang_confrontation_rate(
+            classroom.violence, own=5 * one, rival=4 * one, propensity=0.5 * one, grievance=2 * one,
+            police=0.5 * one, efficacy=0.3 * one, organisation=0.4 * one, sanction=0.2 * one, restraint=restraint,
+        )[0]
+
+    levels = [rate(r) for r in (0.0, 0.25, 0.5, 1.0)]
+    assert levels == sorted(levels, reverse=True) and levels[-1] == 0
+    assert rate(0.0) == rate(np.array([0.0]))  # no restraint: the rate without the factor

@@ -66,3 +66,19 @@ def test_mediation_that_settles_nothing_changes_nothing_but_the_bill(short, off)
     assert window_sum(vi, "vi_reached") > 0
     assert (window_sum(vi, "vi_mediations") > 0) == (off.get("credibility", 1.0) > 0)
     assert window_sum(vi, "policy_cost") > 0
+
+
+def test_workers_go_to_the_blocks_with_most_killings(short):
+    import numpy as np
+
+    from abm.model import CityModel
+    from abm.policies.violence_interruption import ViolenceInterruption
+
+    model = CityModel(with_policy(short, "violence_interruption", **STRONG), seed=1)
+    model.run(START + 1)  # the sites are chosen in the first active week
+    (vi,) = [pol for pol in model.policies if isinstance(pol, ViolenceInterruption)]
+    assert vi.site.sum() == vi.n_sites > 0
+    # The past year before the choice (made before week START + 1's violence).
+    kills = np.bincount([e["block"] for e in model.events if e["kind"] != "police" and 1 < e["step"] <= START],
+                        minlength=model.city.n_blocks)
+    assert kills[vi.site].min() >= kills[~vi.site].max()
