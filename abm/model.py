@@ -119,9 +119,11 @@ class CityModel(mesa.Model):
         self.cases = justice.Cases()
         # Set by policies each week: perceived certainty of collective sanction for
         # each gang's members (focused deterrence), and the factor on perceived
-        # severity (mano dura's sentences).
+        # severity (mano dura's sentences); and the share of its confrontations each
+        # gang's leadership holds back (a truce).
         self.collective_certainty = np.zeros(len(self.gangs))
         self.severity_factor = 1.0
+        self.gang_restraint = np.zeros(len(self.gangs))
         residents.initialise(self)
 
         self.ledger = Ledger(self)
@@ -161,6 +163,7 @@ class CityModel(mesa.Model):
         self.week += 1
         self.collective_certainty[:] = 0.0
         self.severity_factor = 1.0
+        self.gang_restraint[:] = 0.0
         behaviour.ageing(self)                 # 15-year-olds enter, 25-year-olds leave
         behaviour.labour_market(self)          # school dropout, jobs found and lost
         policing.deploy(self)                  # patrols; policies' beats and sweeps (hook "deploy")

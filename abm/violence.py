@@ -58,6 +58,7 @@ def gang_confrontation_rate(
     efficacy: np.ndarray,
     organisation: np.ndarray,
     sanction: np.ndarray,
+    restraint: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Expected confrontations per week in contested blocks.
 
@@ -65,8 +66,8 @@ def gang_confrontation_rate(
     (``gang_rate`` x sqrt(own x rival) x propensity), and retaliation, the block's
     part of the grievance between the two gangs (``grievance_effect`` confrontations
     per week per unit of grievance). Police presence, collective efficacy,
-    organisation (organised groups avoid visible violence) and the members' perceived
-    risk of sanction damp both.
+    organisation (organised groups avoid visible violence), the members' perceived
+    risk of sanction and the restraint the two leaderships impose (a truce) damp both.
 
     Args:
         own, rival: members of the holding gang and of its rival living around the block.
@@ -76,6 +77,8 @@ def gang_confrontation_rate(
         efficacy: block collective efficacy, 0-1.
         organisation: mean organisation of the two gangs, 0-1.
         sanction: mean perceived risk of sanction of the two gangs' members, 0-1.
+        restraint: mean share of confrontations the two gangs' leaderships hold back,
+            0-1 (``model.gang_restraint``, set by a truce; 0 leaves the rate unchanged).
     """
     friction = params.gang_rate * np.sqrt(own * rival) * (params.propensity_friction * propensity)
     retaliation = params.grievance_effect * grievance * (rival > 0)
@@ -85,6 +88,7 @@ def gang_confrontation_rate(
         * (1 - params.efficacy_damping * efficacy)
         * (1 - params.organisation_restraint * organisation)
         * (1 - params.sanction_deterrence * sanction)
+        * (1 - restraint)
     )
 
 
@@ -191,6 +195,7 @@ def gang_confrontations(model: CityModel, u: np.ndarray) -> tuple[np.ndarray, np
         efficacy=city.collective_efficacy[contested],
         organisation=(org_g[g] + org_g[h]) / 2,
         sanction=(risk_g[g] + risk_g[h]) / 2,
+        restraint=(model.gang_restraint[g] + model.gang_restraint[h]) / 2,
     )
     gang_conf[contested] = streams.poisson(u[contested], rate)
     return gang_conf, rival
