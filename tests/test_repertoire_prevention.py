@@ -1,0 +1,116 @@
+"""Social prevention and prison reform: off they change nothing, on they move their
+mechanism in its direction, and without their mechanism they move nothing."""
+
+import numpy as np
+import pytest
+
+from abm import behaviour
+from abm.model import CityModel
+from abm.policies.social_prevention import PreventionStatus
+from abm.simulate import simulate, write_run
+
+from .test_policies import with_policy
+
+OWN_COLUMNS = {
+    "social_prevention": ("prevention_enrolled", "prevention_enrolled_new", "prevention_jobs", "prevention_paid",
+                          "policy_cost"),
+}
+
+
+@pytest.fixture(scope="module")
+def short(classroom):
+    """Classroom city, 3 years, policies from week 52."""
+    return classroom.replace(**{"run.steps": 156, "run.burn_in": 52})
+
+
+def window_sum(result, key, first=53):
+    return float(np.sum([r[key] for r in result.timeseries[first - 1:]]))
+
+
+def same_run_but(base, other, own):
+    """The two runs' weekly rows agree on every column but ``own``."""
+    for b, o in zip(base.timeseries, other.timeseries, strict=True):
+        assert repr({k: v for k, v in b.items() if k not in own}) == repr({k: v for k, v in o.items() if k not in own})
+    assert len(base.events) == len(other.events)
+
+
+@pytest.mark.parametrize("name, zero", [
+    ("social_prevention", {"capacity_per_100k": 0}),
+])
+def test_zero_coverage_reproduces_the_baseline_byte_for_byte(short, tmp_path, name, zero):
+    write_run(simulate(short, 3), tmp_path / "base")
+    write_run(simulate(with_policy(short, name, **zero), 3), tmp_path / "zero")
+    for f in ("timeseries.csv", "blocks.csv", "events.csv"):
+        assert (tmp_path / "base" / f).read_bytes() == (tmp_path / "zero" / f).read_bytes(), f
+    base = (tmp_path / "base" / "summary.csv").read_text().splitlines()[1].split(",")
+    zero_row = (tmp_path / "zero" / "summary.csv").read_text().splitlines()[1].split(",")
+    assert base[2:] == zero_row[2:]  # all but the scenario's name and hash
+
+
+# -- social prevention -------------------------------------------------------------
+
+def test_wages_and_transfers_lower_participants_value_of_joining(short):
+    model = CityModel(with_policy(short, "social_prevention", capacity_per_100k=2000, transfer_per_week=30,
+                                  school_condition=False), seed=2)
+    model.run(60)
+    yth = model.youths
+    enrolled = yth.prevention_status == PreventionStatus.ENROLLED
+    at_risk = np.flatnonzero(enrolled & yth.free & (yth.gang < 0) & (model.city.gang_owner[yth.block] >= 0))
+    assert len(at_risk) > 10
+    assert (yth.legal_income_gain[at_risk] == (50 + 30) / 60).all()
+    # Every out-of-school participant holds the subsidised job: legal opportunity.
+    assert (yth.employed | yth.in_school)[at_risk].all()
+    certainty = yth.perceived_certainty
+    with_income = behaviour.join_logit(model.p.youth, **behaviour.join_inputs(model, at_risk, certainty))
+    gain = yth.legal_income_gain.copy()
+    yth.legal_income_gain[:] = 0.0
+    without = behaviour.join_logit(model.p.youth, **behaviour.join_inputs(model, at_risk, certainty))
+    yth.legal_income_gain[:] = gain
+    assert (with_income <= without).all() and (with_income < without).mean() > 0.5
+
+
+def test_social_prevention_lowers_recruitment_on_the_same_seeds(short):
+    for seed in (1, 2):
+        base = simulate(short, seed)
+        sp = simulate(with_policy(short, "social_prevention", capacity_per_100k=3000, transfer_per_week=30), seed)
+        assert window_sum(sp, "prevention_enrolled_new") > 100
+        assert window_sum(sp, "recruits") < window_sum(base, "recruits")
+        assert window_sum(sp, "policy_cost") > window_sum(sp, "prevention_paid") > 0
+
+
+def test_a_school_conditional_transfer_keeps_participants_in_school(short):
+    """Same seeds, same dropout draws: with the condition fewer participants drop out."""
+    def dropouts(seed, **changes):
+        model = CityModel(with_policy(short, "social_prevention", capacity_per_100k=10_000, job=False,
+                                      transfer_per_week=20, **changes), seed=seed)
+        model.run(52)
+        yth = model.youths
+        start = yth.in_school & yth.alive
+        who = yth.person_id.copy()
+        model.run(52)
+        took_part = start & (yth.prevention_status != PreventionStatus.NEVER) & (yth.person_id == who)
+        assert took_part.sum() > 40
+        # Left school before 18, and not because they went to prison or died.
+        return int((took_part & yth.alive & ~yth.incarcerated & ~yth.in_school & (yth.age_weeks < 18 * 52)).sum())
+
+    for seed in (1, 2):
+        assert dropouts(seed, dropout_response=0.8) < dropouts(seed, dropout_response=0.0)
+
+
+def test_social_prevention_without_wages_transfers_or_jobs_changes_nothing(short):
+    """Places that pay nothing and offer no job: participants are enrolled and counted,
+    and nothing else in the city moves."""
+    base = simulate(short, 2)
+    empty = simulate(with_policy(short, "social_prevention", capacity_per_100k=3000, job=False,
+                                 transfer_per_week=0), 2)
+    assert window_sum(empty, "prevention_enrolled_new") > 100
+    same_run_but(base, empty, OWN_COLUMNS["social_prevention"])
+
+
+def test_a_job_place_with_no_wage_acts_only_through_employment(short):
+    """Without wage and transfer the legal income term is untouched: the job's effect is
+    legal opportunity and desistance only."""
+    model = CityModel(with_policy(short, "social_prevention", capacity_per_100k=3000, wage_per_week=0), seed=1)
+    model.run(60)
+    assert (model.youths.legal_income_gain == 0).all()
+    assert (model.youths.prevention_status == PreventionStatus.ENROLLED).sum() > 100
