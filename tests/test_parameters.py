@@ -208,7 +208,7 @@ def test_filters_by_section_and_grade():
     sections = {p.section for p in parameters.parameters("policies")}
     assert sections == {f"policies.{name}" for name in policies.names()}
     assert {"policies.focused_deterrence", "policies.cbt", "policies.community_policing", "policies.mano_dura",
-            "policies.social_prevention"} <= sections
+            "policies.social_prevention", "policies.prison_reform"} <= sections
     strong = parameters.parameters(grade="strong")
     assert strong and all(p.grade == "strong" for p in strong)
     with pytest.raises(ConfigError, match="no such section"):

@@ -4,7 +4,7 @@ mechanism in its direction, and without their mechanism they move nothing."""
 import numpy as np
 import pytest
 
-from abm import behaviour
+from abm import behaviour, justice
 from abm.model import CityModel
 from abm.policies.social_prevention import PreventionStatus
 from abm.simulate import simulate, write_run
@@ -36,6 +36,7 @@ def same_run_but(base, other, own):
 
 @pytest.mark.parametrize("name, zero", [
     ("social_prevention", {"capacity_per_100k": 0}),
+    ("prison_reform", {"alternative": 0, "term_factor": 1, "separation": 0}),
 ])
 def test_zero_coverage_reproduces_the_baseline_byte_for_byte(short, tmp_path, name, zero):
     write_run(simulate(short, 3), tmp_path / "base")
@@ -114,3 +115,63 @@ def test_a_job_place_with_no_wage_acts_only_through_employment(short):
     model.run(60)
     assert (model.youths.legal_income_gain == 0).all()
     assert (model.youths.prevention_status == PreventionStatus.ENROLLED).sum() > 100
+
+
+# -- prison reform -----------------------------------------------------------------
+
+def test_prison_reform_lowers_prison_population_and_prison_recruits(short):
+    for seed in (1, 2):
+        base = simulate(short, seed)
+        reform = simulate(with_policy(short, "prison_reform"), seed)
+        assert window_sum(reform, "reform_diverted") > 0
+        assert window_sum(reform, "incarcerated") < window_sum(base, "incarcerated")
+        assert window_sum(reform, "prison_recruits") < window_sum(base, "prison_recruits")
+        assert window_sum(reform, "policy_cost") > 0
+
+
+def test_members_held_apart_recruit_no_one_inside(short):
+    """With every member held apart no non-member meets a recruiter: prison recruitment
+    stops while the policy acts; without separation it goes on as in the baseline."""
+    base = simulate(short, 1)
+    assert window_sum(base, "prison_recruits") > 0
+    apart = simulate(with_policy(short, "prison_reform", alternative=0, term_factor=1, separation=1), 1)
+    assert window_sum(apart, "prison_recruits") == 0
+    assert window_sum(apart, "prison_recruits", first=1) == window_sum(base, "prison_recruits", first=1) - \
+        window_sum(base, "prison_recruits")  # before the policy, the same
+    mixed = simulate(with_policy(short, "prison_reform", alternative=0, term_factor=1, separation=0), 1)
+    assert window_sum(mixed, "prison_recruits") == window_sum(base, "prison_recruits")
+
+
+def test_alternatives_to_custody_keep_non_violent_non_members_out_of_prison(short, monkeypatch):
+    def sent_to_prison(alternative):
+        model = CityModel(with_policy(short, "prison_reform", alternative=alternative, term_factor=1, separation=0),
+                          seed=2)
+        model.run(52)
+        sent = []
+        real = justice.incarcerate
+
+        def recording(model, slots, weeks):
+            sent.extend(zip(model.youths.gang[slots].tolist(), model.youths.kills[slots].tolist(), strict=True))
+            real(model, slots, weeks)
+
+        monkeypatch.setattr(justice, "incarcerate", recording)
+        model.run(68)
+        monkeypatch.setattr(justice, "incarcerate", real)
+        return sent, model
+
+    sent, model = sent_to_prison(1)
+    assert (model.youths.community_until > 0).sum() > 5
+    # Everyone sent to prison since the policy started was a member or had killed.
+    assert sent and all(gang >= 0 or kills > 0 for gang, kills in sent)
+    # Without alternatives non-violent non-members go to prison.
+    sent, model = sent_to_prison(0)
+    assert any(gang < 0 and kills == 0 for gang, kills in sent)
+    assert (model.youths.community_until < 0).all()
+
+
+def test_custody_rules_are_ordinary_unless_the_policy_acts(short):
+    model = CityModel(with_policy(short, "prison_reform", start=60), seed=1)
+    model.run(60)
+    assert model.custody is justice.ORDINARY
+    model.run(1)
+    assert model.custody.separation == 0.5 and not model.custody.ordinary
