@@ -117,6 +117,30 @@ def test_a_job_place_with_no_wage_acts_only_through_employment(short):
     assert (model.youths.prevention_status == PreventionStatus.ENROLLED).sum() > 100
 
 
+
+def test_social_prevention_after_its_end_enrols_no_one_and_winds_down(short):
+    model = CityModel(with_policy(short, "social_prevention", capacity_per_100k=2000, transfer_per_week=10, end=60),
+                      seed=1)
+    model.run(60)
+    assert (model.youths.prevention_status == PreventionStatus.ENROLLED).sum() > 50
+    model.run(1)
+    assert model.ledger.rows[-1]["prevention_enrolled_new"] == 0
+    model.run(26)
+    yth = model.youths
+    assert (yth.prevention_status != PreventionStatus.ENROLLED).all()
+    assert (yth.legal_income_gain == 0).all() and (yth.dropout_reduction == 0).all()
+    assert model.ledger.rows[-1]["policy_cost"] == 0
+
+
+def test_social_prevention_mixes_with_cbt(short):
+    both = with_policy(with_policy(short, "cbt", capacity_per_100k=2000), "social_prevention",
+                       capacity_per_100k=2000, transfer_per_week=10)
+    model = CityModel(both, seed=1)
+    model.run(70)
+    yth = model.youths
+    assert ((yth.prevention_status == PreventionStatus.ENROLLED) & (yth.cbt_effect > 0)).any()
+
+
 # -- prison reform -----------------------------------------------------------------
 
 def test_prison_reform_lowers_prison_population_and_prison_recruits(short):
