@@ -167,6 +167,8 @@ def labour_market(model: CityModel) -> None:
     dropout = yp.dropout * np.clip(
         yp.dropout_ses_base - yp.dropout_ses_slope * yth.ses, yp.dropout_factor_min, yp.dropout_factor_max
     )
+    # A cash transfer conditional on staying in school (social prevention) lowers dropout.
+    dropout = dropout * (1 - yth.dropout_reduction)
     leave = yth.in_school & free & ((age >= SCHOOL_LEAVING_AGE) | (u < dropout))
     yth.in_school[leave] = False
     out = free & ~yth.in_school
@@ -272,6 +274,33 @@ def perceive_sanction(model: CityModel) -> np.ndarray:
     return certainty
 
 
+def join_inputs(model: CityModel, idx: np.ndarray, certainty: np.ndarray) -> dict[str, np.ndarray]:
+    """The inputs of :func:`join_logit` for the non-members ``idx`` living in a gang's
+    territory, as the city stands this week.
+
+    Gang income is weighed against the youth's legal income: ``income_half_saturation``
+    is the gang income that matches a poor youth's usual legal income, and legal income
+    a programme adds (``legal_income_gain``, a share of that usual income: wages, cash
+    transfers) raises it in proportion.
+    """
+    yth, p, city = model.youths, model.p.youth, model.city
+    member = yth.gang >= 0
+    g = city.gang_owner[yth.block[idx]]
+    income = model.gangs.income_per_member[g]
+    return dict(
+        peer_share=model.peers.share_with(member & yth.alive)[idx],
+        exposure=np.minimum(city.violence_exposure[yth.block[idx]], 1.0),
+        demand=model.gangs.demand[g],
+        income=income / (income + p.income_half_saturation * (1 + yth.legal_income_gain[idx])),
+        legal=(yth.in_school[idx] | yth.employed[idx]).astype(float),
+        sanction=certainty[idx] * perceived_severity(model),
+        efficacy=city.collective_efficacy[yth.block[idx]],
+        self_control=yth.self_control[idx],
+        propensity=yth.propensity[idx],
+        cbt_effect=yth.cbt_effect[idx],
+    )
+
+
 def joining(model: CityModel, certainty: np.ndarray) -> None:
     """Free non-members living in a gang's territory may join it (:func:`join_logit`)."""
     yth, p, city = model.youths, model.p.youth, model.city
@@ -280,21 +309,7 @@ def joining(model: CityModel, certainty: np.ndarray) -> None:
     idx = np.flatnonzero(yth.free & ~member & (local >= 0))
     joined = np.empty(0, dtype=np.int64)
     if len(idx):
-        g = local[idx]
-        income = model.gangs.income_per_member[g]
-        logit = join_logit(
-            p,
-            peer_share=model.peers.share_with(member & yth.alive)[idx],
-            exposure=np.minimum(city.violence_exposure[yth.block[idx]], 1.0),
-            demand=model.gangs.demand[g],
-            income=income / (income + p.income_half_saturation),
-            legal=(yth.in_school[idx] | yth.employed[idx]).astype(float),
-            sanction=certainty[idx] * perceived_severity(model),
-            efficacy=city.collective_efficacy[yth.block[idx]],
-            self_control=yth.self_control[idx],
-            propensity=yth.propensity[idx],
-            cbt_effect=yth.cbt_effect[idx],
-        )
+        logit = join_logit(p, **join_inputs(model, idx, certainty))
         u = model.stream("joining").random(yth.n)  # one number per youth slot
         joined = idx[u[idx] < sigmoid(logit)]
         yth.gang[joined] = local[joined]

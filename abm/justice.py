@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,33 @@ class Cases:
         cleared = sum(1 for s in status if s > CaseStatus.OPEN)
         convicted = sum(1 for s in status if s == CaseStatus.CONVICTED)
         return cleared / len(status), convicted / len(status)
+
+
+@dataclass(frozen=True)
+class CustodyRules:
+    """How arrests from stops and crackdowns turn into custody, and who meets whom
+    inside; set each week by policies (prison reform), the ordinary rules otherwise.
+
+    Attributes:
+        alternative: chance an eligible held arrestee gets a sentence in the community
+            (probation, electronic monitoring) instead of prison.
+        term_factor: multiplier of the prison terms of eligible held arrestees.
+        members_eligible: gang members are eligible too (otherwise non-members only);
+            eligible arrestees have no homicide on record (non-violent).
+        separation: chance a gang member in prison is held apart from non-members.
+    """
+
+    alternative: float = 0.0
+    term_factor: float = 1.0
+    members_eligible: bool = False
+    separation: float = 0.0
+
+    @property
+    def ordinary(self) -> bool:
+        return self.alternative == 0.0 and self.term_factor == 1.0 and self.separation == 0.0
+
+
+ORDINARY = CustodyRules()
 
 
 def open_case(model: CityModel, perp: int, block: int) -> None:
@@ -183,13 +211,25 @@ def arrest(
     """
     if len(slots) == 0:
         return
-    yth, p = model.youths, model.p.justice
+    yth, p, rules = model.youths, model.p.justice, model.custody
     yth.arrests[slots] += 1
     rng = model.stream(stream)
     held = rng.random(yth.n)[slots] < charge  # one number per youth slot
-    terms = streams.poisson(rng.random(yth.n)[slots[held]], p.sentence_weeks * sentence_factor[held])
-    incarcerate(model, slots[held], np.maximum(terms, 1))
-    yth.jailed_by[slots[held]] = mode[held]
+    if rules.ordinary:
+        terms = streams.poisson(rng.random(yth.n)[slots[held]], p.sentence_weeks * sentence_factor[held])
+        incarcerate(model, slots[held], np.maximum(terms, 1))
+        yth.jailed_by[slots[held]] = mode[held]
+        return
+    slots, mode = slots[held], mode[held]
+    # Non-violent (no homicide on record), and non-members unless members are eligible.
+    eligible = (yth.kills[slots] == 0) & (rules.members_eligible | (yth.gang[slots] < 0))
+    mean = p.sentence_weeks * sentence_factor[held] * np.where(eligible, rules.term_factor, 1.0)
+    terms = np.maximum(streams.poisson(rng.random(yth.n)[slots], mean), 1)
+    community = eligible & (model.stream("custody_alternative_" + stream).random(yth.n)[slots] < rules.alternative)
+    yth.community_until[slots[community]] = model.week + terms[community]
+    model.ledger.count("reform_diverted", int(community.sum()))
+    incarcerate(model, slots[~community], terms[~community])
+    yth.jailed_by[slots[~community]] = mode[~community]
 
 
 def incarcerate(model: CityModel, slots: np.ndarray, weeks) -> None:
@@ -220,9 +260,19 @@ def prison(model: CityModel) -> None:
         return
     gangs_inside = yth.gang[inside]
     members = gangs_inside[gangs_inside >= 0]
+    mixed = len(inside)  # inmates who meet non-members
+    separation = model.custody.separation
+    if separation > 0:
+        # Members held apart (prison reform) meet no non-member: they neither raise the
+        # member share non-members see nor recruit.
+        member_slots = inside[gangs_inside >= 0]
+        apart = model.stream("prison_separation").random(yth.n)[member_slots] < separation
+        model.ledger.set("reform_members_apart", int(apart.sum()))
+        members = members[~apart]
+        mixed -= int(apart.sum())
     if len(members) == 0:
         return
-    member_share = len(members) / len(inside)
+    member_share = len(members) / mixed
     crowding = 1 + p.overcrowding_effect * max(0.0, occupancy(model) - 1)
     chance = min(1.0, p.recruitment * (member_share / p.recruitment_member_share) * crowding)
     candidates = inside[gangs_inside < 0]

@@ -124,6 +124,9 @@ class CityModel(mesa.Model):
         self.collective_certainty = np.zeros(len(self.gangs))
         self.severity_factor = 1.0
         self.gang_restraint = np.zeros(len(self.gangs))
+        # Set by policies each week: how arrests turn into custody and who meets whom
+        # inside (prison reform); the ordinary rules otherwise.
+        self.custody = justice.ORDINARY
         residents.initialise(self)
 
         self.ledger = Ledger(self)
@@ -164,6 +167,7 @@ class CityModel(mesa.Model):
         self.collective_certainty[:] = 0.0
         self.severity_factor = 1.0
         self.gang_restraint[:] = 0.0
+        self.custody = justice.ORDINARY
         behaviour.ageing(self)                 # 15-year-olds enter, 25-year-olds leave
         behaviour.labour_market(self)          # school dropout, jobs found and lost
         policing.deploy(self)                  # patrols; policies' beats and sweeps (hook "deploy")

@@ -203,9 +203,13 @@ def test_filters_by_section_and_grade():
     assert youth and all(p.name.startswith("youth.") for p in youth)
     cbt = parameters.parameters("cbt")
     assert cbt == parameters.parameters("policies.cbt")
-    assert {p.section for p in parameters.parameters("policies")} == {
-        "policies.focused_deterrence", "policies.cbt", "policies.community_policing", "policies.mano_dura",
-        "policies.truce", "policies.violence_interruption"}
+    from abm import policies
+
+    sections = {p.section for p in parameters.parameters("policies")}
+    assert sections == {f"policies.{name}" for name in policies.names()}
+    assert {"policies.focused_deterrence", "policies.cbt", "policies.community_policing", "policies.mano_dura",
+            "policies.social_prevention", "policies.prison_reform",
+            "policies.truce", "policies.violence_interruption"} <= sections
     strong = parameters.parameters(grade="strong")
     assert strong and all(p.grade == "strong" for p in strong)
     with pytest.raises(ConfigError, match="no such section"):

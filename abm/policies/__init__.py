@@ -3,7 +3,8 @@
 
 A scenario switches a policy on with its table, ``[policies.cbt]`` and so on; any mix
 may be on at once. When several act at the same hook they act in the order of their
-``order``: truce, focused deterrence, violence interruption, CBT, community policing,
+``order``: truce, focused deterrence, violence interruption, CBT, social prevention,
+community policing, prison reform,
 mano dura. Officers taken
 by community policing are the first ones and by mano dura the last ones, so the two
 mix without conflict until they need more than all officers (then mano dura, acting
@@ -122,10 +123,13 @@ def _register_builtin() -> None:
     from abm.policies.community_policing import CommunityPolicing
     from abm.policies.focused_deterrence import FocusedDeterrence
     from abm.policies.mano_dura import ManoDura
+    from abm.policies.prison_reform import PrisonReform
+    from abm.policies.social_prevention import SocialPrevention
     from abm.policies.truce import Truce
     from abm.policies.violence_interruption import ViolenceInterruption
 
-    for cls in (FocusedDeterrence, CBT, CommunityPolicing, ManoDura, Truce, ViolenceInterruption):
+    for cls in (FocusedDeterrence, CBT, SocialPrevention, CommunityPolicing, PrisonReform, ManoDura, Truce,
+                ViolenceInterruption):
         register(cls)
 
 
