@@ -122,6 +122,9 @@ class CityModel(mesa.Model):
         # severity (mano dura's sentences).
         self.collective_certainty = np.zeros(len(self.gangs))
         self.severity_factor = 1.0
+        # Set by a policy each week that adds detectives or forensic work to homicide
+        # investigations (see abm.justice.investigations); None: the unit as it is.
+        self.investigation_support = None
         residents.initialise(self)
 
         self.ledger = Ledger(self)
@@ -161,6 +164,7 @@ class CityModel(mesa.Model):
         self.week += 1
         self.collective_certainty[:] = 0.0
         self.severity_factor = 1.0
+        self.investigation_support = None
         behaviour.ageing(self)                 # 15-year-olds enter, 25-year-olds leave
         behaviour.labour_market(self)          # school dropout, jobs found and lost
         policing.deploy(self)                  # patrols; policies' beats and sweeps (hook "deploy")

@@ -204,7 +204,8 @@ def test_filters_by_section_and_grade():
     cbt = parameters.parameters("cbt")
     assert cbt == parameters.parameters("policies.cbt")
     assert {p.section for p in parameters.parameters("policies")} == {
-        "policies.focused_deterrence", "policies.cbt", "policies.community_policing", "policies.mano_dura"}
+        "policies.focused_deterrence", "policies.cbt", "policies.investigations", "policies.community_policing",
+        "policies.mano_dura"}
     strong = parameters.parameters(grade="strong")
     assert strong and all(p.grade == "strong" for p in strong)
     with pytest.raises(ConfigError, match="no such section"):
