@@ -1,5 +1,6 @@
 """Policing and justice policies of the citizen-security repertoire: investigations
-(detectives and forensic capacity). Each: zero capacity reproduces the baseline byte
+(detectives and forensic capacity) and hot spots (patrol time and municipal services
+on the blocks with most violence). Each: zero capacity reproduces the baseline byte
 for byte; its mechanism moves in its direction; switching the mechanism off removes
 its effect."""
 
@@ -7,7 +8,9 @@ import numpy as np
 import pytest
 
 from abm import justice
+from abm.behaviour import perceived_risk
 from abm.model import CityModel
+from abm.violence import confrontation_probability, gang_confrontation_rate, youth_confrontation_rate
 from abm.simulate import simulate, write_run
 
 from .test_policies import with_policy
@@ -94,3 +97,82 @@ def test_investigations_without_yield_or_capacity_change_nothing(short):
     base, inv = simulate(short, 1), simulate(off, 1)
     assert outcomes(inv) == outcomes(base)
     assert total(inv, "inv_forensic_cases") > 0 and total(inv, "policy_cost") > 0
+
+
+# -- hot spots -----------------------------------------------------------------------
+
+def test_hot_spots_with_no_spots_reproduce_the_baseline(short, tmp_path):
+    zero = with_policy(short, "hot_spots", spots_share=0.0, services=True)
+    same_files(simulate(short, 3), simulate(zero, 3), tmp_path)
+
+
+def test_hot_spots_without_officers_or_services_only_measure(short):
+    """The reference arm for displacement: the same hot spots and ring are chosen and
+    measured, and every outcome is the baseline's."""
+    base = simulate(short, 1)
+    ref = simulate(with_policy(short, "hot_spots", officers_share=0.0), 1)
+    hs = simulate(with_policy(short, "hot_spots"), 1)
+    assert outcomes(ref) == outcomes(base)
+    assert total(ref, "hs_officers") == 0 and total(ref, "policy_cost") == 0
+    assert total(ref, "hs_spots") > 0 and total(ref, "hs_ring") > 0
+    # The same blocks are targeted in both arms (chosen when the policy starts).
+    assert total(ref, "hs_spots") == total(hs, "hs_spots") and total(ref, "hs_ring") == total(hs, "hs_ring")
+
+
+def test_hot_spots_raise_presence_on_the_targeted_blocks(short):
+    for seed in (1, 2):
+        presence = []
+        for share in (0.0, 0.2, 0.5):
+            model = CityModel(with_policy(short, "hot_spots", officers_share=share), seed=seed)
+            model.run(60)
+            hs = model.policies[0]
+            presence.append(float(model.city.police_presence[hs.spots].mean()))
+        assert presence[0] < presence[1] < presence[2]
+
+
+def test_more_police_presence_never_raises_a_blocks_confrontation_probability(classroom):
+    """A world property: presence damps both kinds of confrontation, directly and
+    through the perceived certainty of sanction it raises."""
+    v, youth = classroom.violence, classroom.youth
+    rng = np.random.default_rng(0)
+    n = 2000
+    kw = dict(own=rng.uniform(0, 30, n), rival=rng.uniform(0, 30, n), propensity=rng.uniform(0, 1, n),
+              grievance=rng.uniform(0, 5, n), efficacy=rng.uniform(0, 1, n), organisation=rng.uniform(0, 1, n))
+    police = rng.uniform(0, 5, n)
+    more = police + rng.uniform(0, 3, n)
+
+    def certainty(p):  # the police part of perceived certainty (behaviour.perceive_sanction)
+        return youth.certainty_police * (1 - np.exp(-youth.certainty_police_slope * p))
+
+    def risk(p):
+        return perceived_risk(youth, certainty(p), 1.0)
+
+    low = confrontation_probability(gang_confrontation_rate(v, police=police, sanction=risk(police), **kw))
+    high = confrontation_probability(gang_confrontation_rate(v, police=more, sanction=risk(more), **kw))
+    assert (high <= low).all()
+    psum, eff = rng.uniform(0, 10, n), kw["efficacy"]
+    low = confrontation_probability(youth_confrontation_rate(v, propensity_sum=psum, police=police, efficacy=eff))
+    high = confrontation_probability(youth_confrontation_rate(v, propensity_sum=psum, police=more, efficacy=eff))
+    assert (high <= low).all()
+
+
+def test_hot_spot_patrols_lower_violence_on_the_hot_spots(short):
+    on_spots = {"ref": 0, "hs": 0}
+    for seed in (1, 2, 3):
+        for arm, share in (("ref", 0.0), ("hs", 0.5)):
+            r = simulate(with_policy(short, "hot_spots", officers_share=share), seed)
+            on_spots[arm] += total(r, "hs_confrontations_spots")
+    assert on_spots["hs"] < on_spots["ref"]
+
+
+def test_municipal_services_raise_collective_efficacy_on_the_hot_spots_and_switch_off(short):
+    efficacy = {}
+    results = {}
+    for arm, changes in (("none", {}), ("services", {"services": True}),
+                         ("off", {"services": True, "services_efficacy": 0.0})):
+        model = CityModel(with_policy(short, "hot_spots", officers_share=0.0, **changes), seed=1)
+        model.run()
+        efficacy[arm] = float(model.city.collective_efficacy[model.policies[0].spots].mean())
+        results[arm] = [r["homicides"] for r in model.ledger.rows]
+    assert efficacy["services"] > efficacy["none"]
+    assert efficacy["off"] == efficacy["none"] and results["off"] == results["none"]

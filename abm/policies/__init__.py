@@ -120,10 +120,11 @@ def _register_builtin() -> None:
     from abm.policies.cbt import CBT
     from abm.policies.community_policing import CommunityPolicing
     from abm.policies.focused_deterrence import FocusedDeterrence
+    from abm.policies.hot_spots import HotSpots
     from abm.policies.investigations import Investigations
     from abm.policies.mano_dura import ManoDura
 
-    for cls in (FocusedDeterrence, CBT, Investigations, CommunityPolicing, ManoDura):
+    for cls in (FocusedDeterrence, CBT, Investigations, CommunityPolicing, HotSpots, ManoDura):
         register(cls)
 
 
