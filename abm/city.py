@@ -111,6 +111,8 @@ class City:
         self.collective_efficacy = np.zeros(self.n_blocks)
         self.violence_exposure = np.zeros(self.n_blocks)
         self.homicides = np.zeros(self.n_blocks, dtype=np.int64)
+        # This week's confrontations in each block (set by the violence step).
+        self.confrontations = np.zeros(self.n_blocks, dtype=np.int64)
         # What residents learn of the police each week, reset after they update trust:
         # stops seen (just and abusive), cases gone cold, killings by police.
         self.contacts_just = np.zeros(self.n_blocks, dtype=np.int64)

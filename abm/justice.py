@@ -3,7 +3,10 @@
 Every homicide opens a case. Each week a worked case is cleared with a chance that
 rises with witness cooperation (the reporting propensity of the block's residents)
 and falls with caseload (investigators / open cases) and with corruption where the
-perpetrator's gang is organised enough to buy protection. A cleared case leads to a
+perpetrator's gang is organised enough to buy protection. A policy may add
+investigators and evidence that does not come from witnesses
+(``model.investigation_support``, see :mod:`abm.policies.investigations`); without
+one, nothing changes. A cleared case leads to a
 conviction with a fixed chance; a case uncleared after ``case_life_weeks`` goes cold
 and its impunity erodes trust around it. About 20 in 100 homicides end in a
 conviction in Latin America (the chapter; UNODC 24 in the Americas).
@@ -165,8 +168,13 @@ def investigations(model: CityModel) -> None:
     age = model.week - np.array(c.opened)
     org = model.gangs.of(model.gangs.organisation, gangs)
     cooperation = model.city.reporting[blocks]
+    investigators = p.investigators
+    support = model.investigation_support
+    if support is not None:  # a policy's detectives and forensic work (abm.policies.investigations)
+        investigators = investigators + support.extra_investigators
+        cooperation = support.evidence(cooperation, len(c), investigators)
     corruption = model.p.police.corruption * org * (gangs >= 0)
-    prob = clearance_probability(p.clearance_base, cooperation, len(c) / max(p.investigators, 1e-9), corruption)
+    prob = clearance_probability(p.clearance_base, cooperation, len(c) / max(investigators, 1e-9), corruption)
     # The perpetrator must still be in the simulated population and be the same person.
     present = yth.alive[slots] & (yth.person_id[slots] == np.array(c.perp_id))
     # One number per case of the run's case log, so other cases do not shift a case's draws.

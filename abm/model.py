@@ -127,6 +127,9 @@ class CityModel(mesa.Model):
         # Set by policies each week: how arrests turn into custody and who meets whom
         # inside (prison reform); the ordinary rules otherwise.
         self.custody = justice.ORDINARY
+        # Set by a policy each week that adds detectives or forensic work to homicide
+        # investigations (see abm.justice.investigations); None: the unit as it is.
+        self.investigation_support = None
         residents.initialise(self)
 
         self.ledger = Ledger(self)
@@ -168,6 +171,7 @@ class CityModel(mesa.Model):
         self.severity_factor = 1.0
         self.gang_restraint[:] = 0.0
         self.custody = justice.ORDINARY
+        self.investigation_support = None
         behaviour.ageing(self)                 # 15-year-olds enter, 25-year-olds leave
         behaviour.labour_market(self)          # school dropout, jobs found and lost
         policing.deploy(self)                  # patrols; policies' beats and sweeps (hook "deploy")

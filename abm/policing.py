@@ -50,12 +50,14 @@ STOP_DECISIONS = ("who is stopped", "conduct", "arrest", "force")
 
 class DutyMode(IntEnum):
     """What an officer is doing this week (``model.duty.mode``); ``CRACKDOWN`` marks
-    youths arrested in a focused-deterrence crackdown (``youths.jailed_by``)."""
+    youths arrested in a focused-deterrence crackdown (``youths.jailed_by``);
+    ``HOT_SPOT`` is ordinary patrol kept on a hot spot (hot-spots policing)."""
 
     PATROL = 0
     BEAT = 1
     SWEEP = 2
     CRACKDOWN = 3
+    HOT_SPOT = 4
 
 
 class Duty:

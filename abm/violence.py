@@ -149,6 +149,7 @@ def confrontations(model: CityModel) -> None:
     gang_conf, rival = gang_confrontations(model, u_gang)
     youth_conf = youth_confrontations(model, u_youth)
     model.ledger.count("confrontations", int((gang_conf + youth_conf).sum()))
+    model.city.confrontations[:] = gang_conf + youth_conf
     update_exposure(model, gang_conf + youth_conf)
     homicides(model, gang_conf, youth_conf, rival, u_gang_kill, u_youth_kill)
 

@@ -35,7 +35,7 @@ STRUCTURAL = {0, 1, -1, 1e5, 1e-6, 1e-9}
 NAMED_CONSTANTS = {
     "WEEKS_PER_YEAR", "YOUTH_ENTRY_AGE", "YOUTH_EXIT_AGE", "SCHOOL_LEAVING_AGE",  # calendar and ages
     "NEIGHBOURHOOD_BLOCKS",  # blocks in a 3x3 neighbourhood
-    "PATROL", "BEAT", "SWEEP", "CRACKDOWN",  # officer duties (abm/policing.py DutyMode)
+    "PATROL", "BEAT", "SWEEP", "CRACKDOWN", "HOT_SPOT",  # officer duties (abm/policing.py DutyMode)
     "OPEN", "CLEARED", "CONVICTED", "COLD",  # case states (abm/justice.py CaseStatus)
     "NEVER", "ENROLLED", "COMPLETED", "DROPPED",  # CBT states (abm/policies/cbt.py)
 }
@@ -209,7 +209,8 @@ def test_filters_by_section_and_grade():
     assert sections == {f"policies.{name}" for name in policies.names()}
     assert {"policies.focused_deterrence", "policies.cbt", "policies.community_policing", "policies.mano_dura",
             "policies.social_prevention", "policies.prison_reform",
-            "policies.truce", "policies.violence_interruption"} <= sections
+            "policies.truce", "policies.violence_interruption", "policies.investigations",
+            "policies.hot_spots"} <= sections
     strong = parameters.parameters(grade="strong")
     assert strong and all(p.grade == "strong" for p in strong)
     with pytest.raises(ConfigError, match="no such section"):

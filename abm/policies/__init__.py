@@ -4,8 +4,7 @@
 A scenario switches a policy on with its table, ``[policies.cbt]`` and so on; any mix
 may be on at once. When several act at the same hook they act in the order of their
 ``order``: truce, focused deterrence, violence interruption, CBT, social prevention,
-community policing, prison reform,
-mano dura. Officers taken
+investigations, community policing, hot spots, prison reform, mano dura. Officers taken
 by community policing are the first ones and by mano dura the last ones, so the two
 mix without conflict until they need more than all officers (then mano dura, acting
 last, takes them).
@@ -122,6 +121,8 @@ def _register_builtin() -> None:
     from abm.policies.cbt import CBT
     from abm.policies.community_policing import CommunityPolicing
     from abm.policies.focused_deterrence import FocusedDeterrence
+    from abm.policies.hot_spots import HotSpots
+    from abm.policies.investigations import Investigations
     from abm.policies.mano_dura import ManoDura
     from abm.policies.prison_reform import PrisonReform
     from abm.policies.social_prevention import SocialPrevention
@@ -129,7 +130,7 @@ def _register_builtin() -> None:
     from abm.policies.violence_interruption import ViolenceInterruption
 
     for cls in (FocusedDeterrence, CBT, SocialPrevention, CommunityPolicing, PrisonReform, ManoDura, Truce,
-                ViolenceInterruption):
+                ViolenceInterruption, Investigations, HotSpots):
         register(cls)
 
 
