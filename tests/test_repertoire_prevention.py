@@ -7,7 +7,7 @@ import pytest
 from abm import behaviour, justice
 from abm.model import CityModel
 from abm.policies.social_prevention import PreventionStatus
-from abm.simulate import simulate, write_run
+from abm.simulate import simulate
 
 from .test_policies import with_policy
 
