@@ -612,23 +612,20 @@ def calibration_note(folder: Path) -> str | None:
     baseline outside the calibration targets at some design point (from the manifest)."""
     import json
 
-    from abm.metrics import drift_warning
+    from abm.metrics import drifting, misses
 
     found = json.loads((folder / "manifest.json").read_text()).get("calibration") or {}
+    moved = drifting(found.get("moved_by", []))
     notes = []
     for point in found.get("points", []):
-        rows = [dict(r, distance=r["distance"] if r.get("distance") is not None else float("inf"),
-                     value=r["value"] if r.get("value") is not None else float("nan"))
-                for r in point.get("baseline_means", [])]
-        warning = drift_warning(rows, found.get("moved_by", []))
-        if warning:
+        what = misses(point.get("baseline_means", []))
+        if what:
             where = ", ".join(f"{k} = {v}" for k, v in point.get("parameters", {}).items())
-            notes.append((where, warning.split("targets: ", 1)[1]))
-    if not notes:
+            notes.append(what + (f" at {where}" if where else ""))
+    if not moved or not notes:
         return None
-    moved = ", ".join(found.get("moved_by", []))
-    return (f"note: with {moved} changed, the baseline arm's mean is outside its calibration targets: "
-            + "; ".join(f"{what}" + (f" at {where}" if where else "") for where, what in notes))
+    return (f"note: with {', '.join(moved)} changed, the baseline arm's mean is outside its calibration targets: "
+            + "; ".join(notes))
 
 
 def cmd_dashboard(args) -> int:

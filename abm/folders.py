@@ -40,11 +40,15 @@ def read_manifest(folder: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable manifest ({exc})") from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (JSON must be UTF-8)") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a manifest") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: not a manifest (a JSON object expected)")
+        raise ConfigError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
 
 

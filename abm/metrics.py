@@ -341,13 +341,20 @@ def outside(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r["distance"] > 0 and math.isfinite(r["distance"])]
 
 
+def misses(rows: list[dict]) -> str:
+    """The calibration rows outside their targets, in words (empty if none): each
+    target's value, range and distance. Rows read back from a manifest may hold None
+    for a value that was not a number."""
+    off = [r for r in rows if r.get("distance") is not None and r["distance"] > 0 and math.isfinite(r["distance"])]
+    return "; ".join(f"{r['metric']} {r['value']:.3g} (target {r['target']}, off by {r['distance']:.3g})"
+                     for r in off)
+
+
 def drift_warning(rows: list[dict], overrides) -> str | None:
     """One line when ``overrides`` of the city put the baseline outside its
     calibration targets: which targets, and how far."""
     moved = drifting(overrides)
-    off = outside(rows)
-    if not moved or not off:
+    what = misses(rows)
+    if not moved or not what:
         return None
-    what = "; ".join(f"{r['metric']} {r['value']:.3g} (target {r['target']}, off by {r['distance']:.3g})"
-                     for r in off)
     return f"note: with {', '.join(moved)} changed, the baseline is outside its calibration targets: {what}"

@@ -12,12 +12,12 @@ or on another machine::
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from abm.folders import read_manifest
 from abm.schema import ConfigError
 
 # The tables a run folder or an experiment folder may hold, by file stem.
@@ -59,12 +59,7 @@ def load_results(folder: str | Path) -> Results:
     results = Results(path)
     for name in TABLES:
         setattr(results, name, read_table(path, name))
-    manifest = path / "manifest.json"
-    if manifest.exists():
-        try:
-            results.manifest = json.loads(manifest.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{manifest}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    results.manifest = read_manifest(path) or {}
     if not results.tables():
         raise ConfigError(f"{path}: holds no result file ({', '.join(n + '.csv' for n in TABLES)})")
     return results

@@ -148,9 +148,10 @@ def confrontations(model: CityModel) -> None:
     model.grievance *= np.exp(-1.0 / model.p.violence.grievance_memory_weeks)
     gang_conf, rival = gang_confrontations(model, u_gang)
     youth_conf = youth_confrontations(model, u_youth)
-    model.ledger.count("confrontations", int((gang_conf + youth_conf).sum()))
-    model.city.confrontations[:] = gang_conf + youth_conf
-    update_exposure(model, gang_conf + youth_conf)
+    conf = gang_conf + youth_conf
+    model.ledger.count("confrontations", int(conf.sum()))
+    model.city.confrontations[:] = conf
+    update_exposure(model, conf)
     homicides(model, gang_conf, youth_conf, rival, u_gang_kill, u_youth_kill)
 
 

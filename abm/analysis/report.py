@@ -77,19 +77,12 @@ def read_manifest(folder: Path) -> dict:
         ConfigError: in one line, when the folder is not an experiment's results
             (no manifest, a malformed one, a single run's, no runs.csv).
     """
-    path = folder / "manifest.json"
-    if not path.is_file():
+    from abm import folders
+
+    path = folder / folders.MANIFEST
+    manifest = folders.read_manifest(folder)
+    if manifest is None:
         raise ConfigError(f"{folder}: not a results folder (no manifest.json)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file (JSON must be UTF-8)") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to be a manifest") from None
-    if not isinstance(manifest, dict):
-        raise ConfigError(f"{path}: expected a JSON object, got {type(manifest).__name__}")
     if "experiment" not in manifest and "scenario" in manifest:
         raise ConfigError(f"{folder}: holds one run (abm run), not an experiment; abm report needs the folder "
                           "of abm experiment")
