@@ -165,6 +165,19 @@ def update_territory(model: CityModel) -> None:
         update_rivalry(model)
 
 
+def yield_control(model: CityModel, blocks: np.ndarray, loss: np.ndarray) -> None:
+    """The state retakes ``blocks``: each gang's control there falls by the share
+    ``loss`` (0-1, one per block), and a gang whose control falls below
+    ``control_lost`` loses the block, as in :func:`update_territory`."""
+    city = model.city
+    held = city.gang_owner[blocks] >= 0
+    blocks, loss = blocks[held], np.clip(loss[held], 0.0, 1.0)
+    city.gang_control[blocks] *= 1.0 - loss
+    lost = blocks[city.gang_control[blocks] < model.p.gangs.control_lost]
+    city.gang_owner[lost] = -1
+    city.gang_control[lost] = 0.0
+
+
 def update_economy(model: CityModel, counts: np.ndarray | None = None) -> None:
     """Income, wanted size, demand for recruits and organisation of each gang."""
     city, p, yth = model.city, model.p.gangs, model.youths

@@ -51,13 +51,17 @@ STOP_DECISIONS = ("who is stopped", "conduct", "arrest", "force")
 class DutyMode(IntEnum):
     """What an officer is doing this week (``model.duty.mode``); ``CRACKDOWN`` marks
     youths arrested in a focused-deterrence crackdown (``youths.jailed_by``);
-    ``HOT_SPOT`` is ordinary patrol kept on a hot spot (hot-spots policing)."""
+    ``HOT_SPOT`` is ordinary patrol kept on a hot spot (hot-spots policing);
+    ``OCCUPATION`` and ``PROXIMITY`` are a pacification's occupying force and the
+    proximity police that stay."""
 
     PATROL = 0
     BEAT = 1
     SWEEP = 2
     CRACKDOWN = 3
     HOT_SPOT = 4
+    OCCUPATION = 5
+    PROXIMITY = 6
 
 
 class Duty:
@@ -76,6 +80,7 @@ class Duty:
         self.charge = np.zeros(n)
         self.sentence_factor = np.ones(n)
         self.force = np.zeros(n)
+        self.detection = np.ones(n)  # factor on the chance a member's offence leads to arrest
 
     def reset(self, p, justice) -> None:
         self.mode[:] = DutyMode.PATROL
@@ -85,6 +90,7 @@ class Duty:
         self.charge[:] = justice.charge_share
         self.sentence_factor[:] = 1.0
         self.force[:] = p.force_lethality
+        self.detection[:] = 1.0
 
 
 def recruit_officers(model: CityModel) -> list[Officer]:
@@ -164,7 +170,7 @@ def contacts(model: CityModel) -> None:
     info = city.reporting[blocks]
     org = model.gangs.of(model.gangs.organisation, yth.gang[stopped])
     protected = p.corruption * org
-    detection = p.member_detection * (1 + p.detection_information * info) * (1 - protected)
+    detection = p.member_detection * (1 + p.detection_information * info) * (1 - protected) * duty.detection[officer]
     p_arrest = np.where(member, detection, duty.suspicion[officer])
     arrested = u_arrest < p_arrest
     arrested_slots, first = np.unique(stopped[arrested], return_index=True)

@@ -35,7 +35,8 @@ STRUCTURAL = {0, 1, -1, 1e5, 1e-6, 1e-9}
 NAMED_CONSTANTS = {
     "WEEKS_PER_YEAR", "YOUTH_ENTRY_AGE", "YOUTH_EXIT_AGE", "SCHOOL_LEAVING_AGE",  # calendar and ages
     "NEIGHBOURHOOD_BLOCKS",  # blocks in a 3x3 neighbourhood
-    "PATROL", "BEAT", "SWEEP", "CRACKDOWN", "HOT_SPOT",  # officer duties (abm/policing.py DutyMode)
+    "PATROL", "BEAT", "SWEEP", "CRACKDOWN", "HOT_SPOT", "OCCUPATION", "PROXIMITY",  # officer duties (DutyMode)
+    "OFF",  # pacification's phases (abm/policies/pacification.py Phase), with OCCUPATION and PROXIMITY
     "OPEN", "CLEARED", "CONVICTED", "COLD",  # case states (abm/justice.py CaseStatus)
     "NEVER", "ENROLLED", "COMPLETED", "DROPPED",  # CBT states (abm/policies/cbt.py)
 }

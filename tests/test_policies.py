@@ -41,6 +41,7 @@ def window_sum(result, key, first=53):
     ("mano_dura", {"coverage": 0}),
     ("social_prevention", {"capacity_per_100k": 0}),
     ("prison_reform", {"alternative": 0, "term_factor": 1, "separation": 0}),
+    ("pacification", {"districts_share": 0}),
 ])
 def test_a_policy_with_zero_coverage_reproduces_the_baseline_byte_for_byte(short, tmp_path, name, zero):
     write_run(simulate(short, 3), tmp_path / "base")

@@ -4,7 +4,7 @@
 A scenario switches a policy on with its table, ``[policies.cbt]`` and so on; any mix
 may be on at once. When several act at the same hook they act in the order of their
 ``order``: truce, focused deterrence, violence interruption, CBT, social prevention,
-investigations, community policing, hot spots, prison reform, mano dura. Officers taken
+investigations, community policing, pacification, hot spots, prison reform, mano dura. Officers taken
 by community policing are the first ones and by mano dura the last ones, so the two
 mix without conflict until they need more than all officers (then mano dura, acting
 last, takes them).
@@ -124,13 +124,14 @@ def _register_builtin() -> None:
     from abm.policies.hot_spots import HotSpots
     from abm.policies.investigations import Investigations
     from abm.policies.mano_dura import ManoDura
+    from abm.policies.pacification import Pacification
     from abm.policies.prison_reform import PrisonReform
     from abm.policies.social_prevention import SocialPrevention
     from abm.policies.truce import Truce
     from abm.policies.violence_interruption import ViolenceInterruption
 
     for cls in (FocusedDeterrence, CBT, SocialPrevention, CommunityPolicing, PrisonReform, ManoDura, Truce,
-                ViolenceInterruption, Investigations, HotSpots):
+                ViolenceInterruption, Investigations, HotSpots, Pacification):
         register(cls)
 
 

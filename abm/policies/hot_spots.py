@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.measures import Measure
+from abm.measures import Measure, Total, WindowMeasure
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.policing import DutyMode
 from abm.schema import NonNeg, Share, param
@@ -84,6 +84,10 @@ class HotSpots(Policy):
         Measure("hs_homicides_spots", "homicides/week", "homicides on the hot spots this week", "count"),
         Measure("hs_homicides_ring", "homicides/week", "homicides in the blocks around the hot spots this week",
                 "count"),
+    )
+    window_measures = (
+        WindowMeasure("hs_homicides_spots", Total(), "homicides", "homicides on the hot spots"),
+        WindowMeasure("hs_homicides_ring", Total(), "homicides", "homicides in the blocks around the hot spots"),
     )
     controls = (
         Control("officers_share", "Hot spots: share of officers on hot spots", 0.0, 1.0, 0.05),

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.measures import Measure
+from abm.measures import Measure, Total, WindowMeasure
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.schema import NonNeg, Share, param
 
@@ -74,6 +74,10 @@ class Investigations(Policy):
         Measure("inv_open_cases", "cases", "open homicide cases worked this week (while the policy acts)", "count"),
         Measure("inv_forensic_cases", "cases", "of them, given forensic work", "count"),
         Measure("inv_second_detective_cases", "cases", "of them, given a second detective", "count"),
+    )
+    window_measures = (
+        WindowMeasure("inv_forensic_cases", Total(), "case-weeks", "open homicide cases given forensic work, summed "
+                      "over the weeks"),
     )
     controls = (
         Control("detectives_per_100k", "Investigations: detectives added per 100,000", 0.0, 40.0, 1.0),

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import justice
-from abm.measures import Measure
+from abm.measures import Measure, Total, WindowMeasure
 from abm.policies.base import Control, PersonState, Policy, PolicyParams
 from abm.schema import NonNeg, Share, param
 
@@ -80,6 +80,10 @@ class PrisonReform(Policy):
     )
     # No window measures: a summary column would be added to every run's summary (and to
     # the pinned baselines); the weekly columns sum over any window.
+    window_measures = (
+        WindowMeasure("reform_diverted", Total(), "youths", "held arrestees sentenced in the community instead of "
+                      "prison"),
+    )
     controls = (Control("alternative", "Prison reform: share of non-violent arrestees kept out of prison",
                         0.0, 1.0, 0.05),
                 Control("separation", "Prison reform: share of gang members held apart", 0.0, 1.0, 0.05))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.measures import Measure
+from abm.measures import Measure, Total, WindowMeasure
 from abm.policies.base import Control, PersonState, Policy, PolicyParams
 from abm.schema import NonNeg, Share, param
 
@@ -123,6 +123,10 @@ class SocialPrevention(Policy):
     )
     # No window measures: a summary column would be added to every run's summary (and to
     # the pinned baselines); the weekly columns sum over any window.
+    window_measures = (
+        WindowMeasure("prevention_participants", Total(("prevention_enrolled_new",)), "youths",
+                      "youths who started a social prevention place"),
+    )
     controls = (Control("capacity_per_100k", "Social prevention: places per 100,000 people", 0, 2000, 50, dtype=int),
                 Control("transfer_per_week", "Social prevention: cash transfer (US$ a week)", 0, 100, 5))
     cost_unit = "participant-week (wages and transfers paid are added)"

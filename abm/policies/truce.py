@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.measures import Measure
+from abm.measures import Measure, Total, WindowMeasure
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.schema import NonNeg, Share, param
 
@@ -70,6 +70,9 @@ class Truce(Policy):
     measures = (
         Measure("truce_active", "0/1", "1 in a week the truce holds (leaderships restrain their members)"),
         Measure("truce_restraint", "share", "mean share of confrontations gangs' leaderships hold back this week"),
+    )
+    window_measures = (
+        WindowMeasure("truce_weeks", Total(("truce_active",)), "weeks", "weeks the truce held"),
     )
     controls = (Control("restraint_weight", "Truce: weight leaders put on restraint", 0.0, 1.0, 0.05),)
     cost_unit = "week of the truce per 100,000 people"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.measures import Measure
+from abm.measures import Measure, Total, WindowMeasure
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.population import WEEKS_PER_YEAR
 from abm.schema import NonNeg, Share, param
@@ -65,6 +65,9 @@ class ViolenceInterruption(Policy):
         Measure("vi_sites", "blocks", "blocks the outreach workers cover", "level"),
         Measure("vi_reached", "killings/week", "killings between gangs on the workers' blocks this week", "count"),
         Measure("vi_mediations", "mediations/week", "conflicts mediated after a killing this week", "count"),
+    )
+    window_measures = (
+        WindowMeasure("vi_mediations", Total(), "mediations", "conflicts mediated after a killing"),
     )
     controls = (Control("workers_per_100k", "Violence interruption: outreach workers per 100,000", 0.0, 200.0, 5.0),)
     cost_unit = "outreach worker-week"
