@@ -20,6 +20,7 @@ order of name, each in the order it declares.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -281,8 +282,13 @@ def timeseries_columns() -> tuple[str, ...]:
     return tuple(m.name for m in step_measures())
 
 
-def window_columns() -> tuple[str, ...]:
-    return tuple(m.name for m in window_measures())
+def window_columns(policies: Iterable[str] | None = None) -> tuple[str, ...]:
+    """Names of the window measures: all, or (``policies`` given) the model's own and
+    those of these policies."""
+    if policies is None:
+        return tuple(m.name for m in window_measures())
+    keep = {"", *policies}
+    return tuple(m.name for m in window_measures() if m.owner in keep)
 
 
 def summary_columns() -> tuple[str, ...]:

@@ -35,9 +35,10 @@ def timeseries_columns() -> tuple[str, ...]:
     return measures.timeseries_columns()
 
 
-def window_columns() -> tuple[str, ...]:
-    """Measures of a window of steps (the run summary is the window after burn-in)."""
-    return measures.window_columns()
+def window_columns(policies=None) -> tuple[str, ...]:
+    """Measures of a window of steps (the run summary is the window after burn-in):
+    all, or the model's own and those of ``policies``."""
+    return measures.window_columns(policies)
 
 
 def summary_columns() -> tuple[str, ...]:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from abm import policies
 from abm.folders import COMPLETE, RUNNING, ResultsFolder, is_empty, kind_of, read_manifest
 from abm.io import provenance, write_json
 from abm.metrics import window_columns
@@ -74,8 +75,19 @@ def units(columns) -> dict[str, str]:
     return found
 
 
-def run_columns(parameters: list[str]) -> list[str]:
-    measures = list(window_columns())
+def used_policies(exp: Experiment, jobs: list[dict] | None = None) -> list[str]:
+    """The policies some run of the experiment switches on (its arms' scenarios, or the
+    scenarios of ``jobs``, which include the design points' changes)."""
+    scenarios = [job["scenario"] for job in jobs] if jobs is not None else list(exp.scenarios.values())
+    return [name for name in policies.names()
+            if any(getattr(s.policies, name, None) is not None for s in scenarios)]
+
+
+def run_columns(parameters: list[str], switched_on: list[str] | None = None) -> list[str]:
+    """Columns of ``runs.csv``: ids, parameters, run information, then the window
+    measures (the model's own and those of the policies ``switched_on``, or all) for
+    each window."""
+    measures = list(window_columns(switched_on))
     cols = ID_COLUMNS + list(parameters) + RUN_INFO + measures
     for w in ("short", "long"):
         cols += [f"{m}__{w}" for m in measures]
@@ -130,8 +142,8 @@ class Results:
     """The three row files of an experiment folder: ``runs.csv`` always, and the time
     series and block counts as CSV files or (``fmt="parquet"``) Parquet datasets."""
 
-    def __init__(self, out: Path, parameters: list[str], fmt: str = "csv"):
-        self.runs = RowLog(out / "runs.csv", run_columns(parameters))
+    def __init__(self, out: Path, parameters: list[str], fmt: str = "csv", switched_on: list[str] | None = None):
+        self.runs = RowLog(out / "runs.csv", run_columns(parameters, switched_on))
         if fmt == "parquet":
             self.series = PartLog(out / "timeseries", arrow_schema(SERIES_TYPES, units(SERIES_TYPES)))
             self.blocks = PartLog(out / "blocks", arrow_schema(BLOCK_TYPES, units(BLOCK_TYPES)))
@@ -379,7 +391,7 @@ def reach_scheduler(address: str, timeout: float = 5.0) -> None:
 def estimated_bytes(exp: Experiment, runs: int) -> int:
     """A generous estimate of the bytes an experiment's result files take."""
     base = exp.scenarios[exp.spec.baseline]
-    per_run = 16 * len(run_columns(exp.parameters))
+    per_run = 16 * len(run_columns(exp.parameters, used_policies(exp)))
     if exp.spec.keep.timeseries:
         per_run += base.run.steps * 16 * (5 + len(SERIES))
     if exp.spec.keep.blocks:
@@ -408,8 +420,8 @@ def plan(exp: Experiment, replications: int | None = None, workers: int | None =
         lines.append("overrides (--set): " + ", ".join(f"{k}={v}" for k, v in exp.overrides.items()))
     lines.append("windows: " + ", ".join(f"{name} steps {a}-{b}" for name, (a, b) in exp.windows().items())
                  + f"; policies start after step {exp.policy_start()}")
-    measures = list(window_columns())
-    lines.append(f"runs.csv columns: {len(run_columns(exp.parameters))} (ids, parameters, and {len(measures)} "
+    measures = list(window_columns(used_policies(exp, jobs)))
+    lines.append(f"runs.csv columns: {len(run_columns(exp.parameters, used_policies(exp, jobs)))} (ids, parameters, and {len(measures)} "
                  "measures for each window: " + ", ".join(measures[:6]) + ", ...)")
     if timing:
         # Two timed runs of the baseline separate building the city from running a week.
@@ -478,14 +490,15 @@ def run_experiment(
         fmt = ((held or {}).get("identity") or {}).get("format", "csv")
     all_jobs = jobs_for(exp, replications)  # builds every run's scenario: bad design points fail here
     preflight(exp, all_jobs, out, dask, scheduler, fmt)
-    columns = run_columns(exp.parameters)
+    used = used_policies(exp, all_jobs)
+    columns = run_columns(exp.parameters, used)
     ident = identity(exp, columns, fmt)
     with ResultsFolder(out, "experiment") as folder:
         stage, fresh, manifest = prepare(folder, ident, resume, force)
         reps = replications or (manifest or {}).get("replications") or exp.spec.replications
         if reps != (replications or exp.spec.replications):
             all_jobs = jobs_for(exp, reps)
-        results = Results(stage, exp.parameters, fmt)
+        results = Results(stage, exp.parameters, fmt, used)
         try:
             done = results.open(not fresh, retry_failed)
             beyond = sorted({k[2] for k in done} - set(range(reps)))
