@@ -100,3 +100,24 @@ def test_restraint_never_raises_a_blocks_confrontation_rate(classroom):
     levels = [rate(r) for r in (0.0, 0.25, 0.5, 1.0)]
     assert levels == sorted(levels, reverse=True) and levels[-1] == 0
     assert rate(0.0) == rate(np.array([0.0]))  # no restraint: the rate without the factor
+
+
+def test_a_leadership_that_loses_members_breaks_the_truce_for_good(short):
+    broke = 0
+    for seed in (1, 2):
+        result = simulate(with_policy(short, "truce", breach_grievance=1.0), seed)
+        active = [r["truce_active"] for r in result.timeseries[START:]]
+        if 0 in active:
+            broke += 1
+            after = active.index(0)
+            assert set(active[after:]) == {0}, "a broken truce came back"
+            assert all(r["truce_restraint"] == 0 and r["policy_cost"] == 0
+                       for r in result.timeseries[START + after:])
+    assert broke > 0, "no leadership lost a member to a rival in two seeds of two years"
+
+
+def test_a_breach_limit_never_reached_changes_nothing(short):
+    holds = simulate(with_policy(short, "truce"), 1)
+    never = simulate(with_policy(short, "truce", breach_grievance=1000), 1)
+    assert never.events == holds.events
+    assert [repr(r) for r in never.timeseries] == [repr(r) for r in holds.timeseries]

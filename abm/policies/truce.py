@@ -15,7 +15,10 @@ Nothing else is touched: gangs keep their territory, economy and recruitment, an
 police and justice work as before. Fewer killings mean fewer members lost, fewer
 grievances and fewer homicide cases; gangs may therefore grow and organise while the
 truce holds. The truce collapses at ``end`` (the truce arm of an experiment: two
-years); from the next week restraint is gone, and what follows (larger, more organised
+years), or earlier by a rule: when one gang's grievance against another reaches
+``breach_grievance`` (about that many of its members killed by that gang within the
+memory of grievance), its leadership breaks the truce and it collapses for all (off
+by default). From the next week restraint is gone, and what follows (larger, more organised
 gangs meeting the same rivals, grievance that remained) emerges from the mechanisms.
 
 Evidence for the whole policy (validation only, never fitted): docs/evidence.md#b5-gang-truces
@@ -49,6 +52,14 @@ class TruceParams(PolicyParams):
                                             "ceasefire (docs/evidence.md#b5-gang-truces)", grade="assumption")
     command_diffuse: Share = param(0.3, "share of its members' confrontations the leadership of a fully diffuse youth "
                                         "gang can stop", unit="share", source="assumption", grade="assumption")
+    breach_grievance: float | None = param(None, "grievance of one gang against another (about its members killed "
+                                                  "by that gang within the memory of grievance) at which its "
+                                                  "leadership breaks the truce, and the truce collapses for all; "
+                                                  "none: the truce holds until `end`",
+                                            unit="grievance (members killed)",
+                                            source="assumption; pacts unravel when their terms stop paying for the "
+                                                   "leaderships (Cruz & Durán-Martínez 2016; "
+                                                   "docs/evidence.md#b5-gang-truces)", grade="assumption", ge=0, le=1000)
     unit_cost: NonNeg = param(2000.0, "cost of a week of the truce per 100,000 people (mediators, facilitation, "
                                       "prison logistics)", unit="US$ per week per 100,000",
                               source="assumption; no published cost found", grade="assumption", le=1e7)
@@ -82,20 +93,29 @@ class Truce(Policy):
     def observe(cls, model: CityModel) -> dict:
         restraint = model.gang_restraint
         mean = float(restraint.mean()) if len(restraint) else 0.0
-        holds = any(isinstance(pol, cls) and pol.active(model.week) and pol.in_force() for pol in model.policies)
+        holds = any(isinstance(pol, cls) and pol.active(model.week) and pol.in_force() and not pol.broken
+                    for pol in model.policies)
         return {"truce_active": int(holds), "truce_restraint": mean}
+
+    def __init__(self, params: TruceParams, model: CityModel):
+        super().__init__(params, model)
+        self.broken = False  # a leadership broke the truce (breach_grievance)
 
     def in_force(self) -> bool:
         """A truce in which leaderships put no weight on restraint was never agreed."""
         return self.params.restraint_weight > 0
 
     def programmes(self, model: CityModel) -> None:
-        if not self.in_force() or len(model.gangs) == 0:
+        if not self.in_force() or self.broken or len(model.gangs) == 0:
+            return
+        limit = self.params.breach_grievance
+        if limit is not None and model.grievance.size and float(model.grievance.max()) >= limit:
+            self.broken = True  # from this week on, no leadership holds back
             return
         model.gang_restraint[:] = np.maximum(model.gang_restraint,
                                              leadership_restraint(model.gangs.organisation, self.params))
 
     def cost(self, model: CityModel) -> float:
-        if not self.in_force():
+        if not self.in_force() or self.broken:
             return 0.0
         return self.params.unit_cost * model.people_start / 1e5
