@@ -727,7 +727,7 @@ def closing_table(result, out: Path) -> str:
         text = "n/a" if isinstance(value, float) and math.isnan(value) else f"{value:,.3g}" if isinstance(value, float) else f"{value:,}"
         t = targets.get(key)
         target = t["target"] if t else ""
-        off = "" if not t else ("ok" if t["distance"] == 0 else ("n/a" if math.isinf(t["distance"]) else f"{t['distance']:.3g}"))
+        off = "" if not t else ("n/a" if math.isinf(t["distance"]) else "ok" if t["met"] else f"{t['distance']:.3g}")
         lines.append(f"  {key:<34}{text:>10}  {target:<26}{off:>8}")
     lines += ["", f"files: {out}/{{timeseries,summary,blocks,events}}.csv, manifest.json"]
     return "\n".join(lines)

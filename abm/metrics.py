@@ -350,13 +350,15 @@ def retaliations(events: list[dict], first: int, last: int) -> dict:
 
 def calibration(measured: dict, chosen: tuple[targets.Target, ...] | None = None) -> list[dict]:
     """Each target (default: the bundled ones) with the run's value of its measure (NaN
-    if ``measured`` lacks it), its distance from the target and whether it is met."""
+    if ``measured`` lacks it), its distance from the target and whether it is met (None
+    without a value)."""
     out = []
     for t in chosen if chosen is not None else targets.bundled():
         value = measured.get(t.measure, float("nan"))
         distance = t.distance(value)
         out.append({"name": t.name, "metric": t.measure, "value": value, "target": t.label,
-                    "tolerance": t.tolerance, "distance": distance, "met": t.met(value),
+                    "tolerance": t.tolerance, "distance": distance,
+                    "met": t.met(value) if math.isfinite(distance) else None,
                     "source": t.source.citation()})
     return out
 
