@@ -11,6 +11,10 @@ Two kinds of measure:
   the per-step measures (:class:`Total`, :class:`Mean`, :class:`Last`, :class:`Rate`,
   :class:`Share`) or computed from the homicide cases and events (:class:`FromRecords`).
 
+Calibration also compares a few *pattern measures* (:data:`PATTERNS`) with evidence;
+they are window measures computed from a run's time series and events when asked for,
+and are not columns of the run files.
+
 The model's own measures are declared here. A policy declares its measures in its
 module (``Policy.measures`` and ``Policy.window_measures``); registering the policy
 adds them with :func:`add` (see :mod:`abm.policies`). In the files, policies'
@@ -82,8 +86,9 @@ class Share:
 
 @dataclass(frozen=True)
 class FromRecords:
-    """Computed from the run's homicide cases or events, not from the time series
-    (the model's own measures only: ``Ledger.window`` says how each is computed)."""
+    """Computed from the run's homicide cases or events (the model's own measures only:
+    ``Ledger.window`` says how each is computed), or, for the pattern measures of
+    calibration, from the time-series rows (``abm.metrics.pattern_measures``)."""
 
     records: Literal["cases", "events", "timeseries"]
 
