@@ -136,3 +136,12 @@ def test_calibrate_reports_every_target_with_mean_interval_distance_and_whether_
     assert f"of {len(chosen)}" in text
     # The per-run comparison (a run's manifest) has every target too.
     assert [r["name"] for r in calibration(measured[0])] == [t.name for t in chosen]
+
+
+def test_abm_calibrate_prints_every_target(capsys):
+    argv = ["calibrate", "classroom", "--seeds", "1", "--workers", "1", "--steps", "60", "--set", "run.burn_in=10"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "targets met: " in out and f"of {len(targets.bundled())}" in out
+    for t in targets.bundled():
+        assert t.name in out
