@@ -11,6 +11,10 @@ Two kinds of measure:
   the per-step measures (:class:`Total`, :class:`Mean`, :class:`Last`, :class:`Rate`,
   :class:`Share`) or computed from the homicide cases and events (:class:`FromRecords`).
 
+Calibration also compares a few *pattern measures* (:data:`PATTERNS`) with evidence;
+they are window measures computed from a run's time series and events when asked for,
+and are not columns of the run files.
+
 The model's own measures are declared here. A policy declares its measures in its
 module (``Policy.measures`` and ``Policy.window_measures``); registering the policy
 adds them with :func:`add` (see :mod:`abm.policies`). In the files, policies'
@@ -83,10 +87,11 @@ class Share:
 
 @dataclass(frozen=True)
 class FromRecords:
-    """Computed from the run's homicide cases or events, not from the time series
-    (the model's own measures only: ``Ledger.window`` says how each is computed)."""
+    """Computed from the run's homicide cases or events (the model's own measures only:
+    ``Ledger.window`` says how each is computed), or, for the pattern measures of
+    calibration, from the time-series rows (``abm.metrics.pattern_measures``)."""
 
-    records: Literal["cases", "events"]
+    records: Literal["cases", "events", "timeseries"]
 
     def describe(self, name: str) -> str:
         return f"from the {self.records} of the window"
@@ -222,6 +227,27 @@ WINDOW: tuple[WindowMeasure, ...] = (
                   "share of the window's homicide victims who were youths not in a gang"),
     WindowMeasure("victims_bystander_resident_share", FromRecords("events"), "share",
                   "share of the window's homicide victims who were bystander residents"),
+)
+# Pattern measures: window measures that calibration compares with evidence
+# (configs/targets.toml) but the run files do not carry. ``abm.metrics.pattern_measures``
+# computes them from a run's time series and homicide events.
+RETALIATION_WINDOW_WEEKS = 52
+PATTERNS: tuple[WindowMeasure, ...] = (
+    WindowMeasure("youth_gang_share", FromRecords("timeseries"), "share",
+                  "mean over the window of gang_members / youths (prisoners included)"),
+    WindowMeasure("gang_exit_per_member_year", FromRecords("timeseries"), "exits/member/year",
+                  "members who left their gang (desisted) per member-year over the window"),
+    WindowMeasure("membership_years", FromRecords("timeseries"), "years",
+                  "mean time in a gang by Little's law: mean gang_members / recruits a year over the window "
+                  "(every way of leaving counts: desisting, ageing out, death)"),
+    WindowMeasure("police_killings_per_homicide", FromRecords("timeseries"), "ratio",
+                  "killings by police over homicides, totals over the window"),
+    WindowMeasure("retaliation_share", FromRecords("events"), "share",
+                  "share of the window's homicides that answer an earlier one: a killing of a member of "
+                  f"gang B by a member of gang A within {RETALIATION_WINDOW_WEEKS} weeks of a killing of a "
+                  "member of A by B not yet answered (the oldest first)"),
+    WindowMeasure("retaliation_delay_weeks", FromRecords("events"), "weeks",
+                  "mean weeks from a killing to the retaliation that answers it, over the window's retaliations"),
 )
 WINDOW_COSTS: tuple[WindowMeasure, ...] = (
     WindowMeasure("policy_cost", Total(kind=float), "US$"),

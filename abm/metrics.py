@@ -4,21 +4,22 @@ is the window after burn-in) and per block.
 What each measure means, its unit and how a window aggregates it are declared in
 :mod:`abm.measures` (policies' measures in their modules); the :class:`Ledger` computes
 them from the model. Rates are annualised: a week's homicides x 52 per 100,000 people.
-Calibration targets for the baseline live here, with the distance of a run from each;
-the evidence behind them is in docs/evidence.md ("Calibration targets").
+A run is compared here with the calibration targets (:mod:`abm.targets`, read from
+``configs/targets.toml``), with the pattern measures some targets need
+(:func:`pattern_measures`); the evidence behind the targets is in docs/evidence.md
+("Calibration targets").
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import defaultdict, deque
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import justice, measures, policies
-from abm.measures import FromRecords, Last, Mean, Rate, Share, Total
+from abm import justice, measures, policies, targets
+from abm.measures import RETALIATION_WINDOW_WEEKS, FromRecords, Last, Mean, Rate, Share, Total
 from abm.population import WEEKS_PER_YEAR
 from abm.violence import HomicideKind, VictimType, rival_of_block
 
@@ -44,33 +45,6 @@ def window_columns(policies=None) -> tuple[str, ...]:
 def summary_columns() -> tuple[str, ...]:
     """Columns of ``summary.csv``: what identifies the run, then the window measures."""
     return measures.summary_columns()
-
-
-@dataclass(frozen=True)
-class Target:
-    """A calibration target: the range the baseline must fall in, and its source."""
-
-    metric: str
-    low: float
-    high: float
-    label: str
-    source: str
-
-    def distance(self, value: float) -> float:
-        """0 inside the range, else how far outside (in the metric's units)."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return math.inf
-        return max(self.low - value, 0.0, value - self.high)
-
-
-TARGETS = (
-    Target("homicide_rate_per_100k", 40.0, 140.0, "40-140, default near 90",
-           "violent cities of the chapter's table"),
-    Target("conviction_rate", 0.15, 0.25, "about 0.20",
-           "20 in 100 homicides convicted in Latin America (chapter; UNODC 24)"),
-    Target("homicide_share_top5pct_blocks", 0.5, 1.0, ">= 0.50",
-           "top 5% of blocks hold at least half of homicides"),
-)
 
 
 def safe_ratio(num: float, den: float) -> float:
@@ -320,13 +294,73 @@ def _population_weighted(model: CityModel, field: np.ndarray) -> float:
     return float((field * pop).sum() / max(pop.sum(), 1))
 
 
-def calibration(summary: dict) -> list[dict]:
-    """Each target with the run's value and its distance from the target range."""
+def pattern_measures(timeseries: list[dict], events: list[dict], first: int, last: int) -> dict:
+    """The pattern measures (:data:`abm.measures.PATTERNS`) of steps ``first``..``last``,
+    from the run's time-series rows and homicide events (NaN where there is nothing to
+    divide by)."""
+    rows = [r for r in timeseries if first <= r["step"] <= last]
+    years = len(rows) / WEEKS_PER_YEAR
+    total = lambda k: sum(r[k] for r in rows)  # noqa: E731
+    members = float(np.mean([r["gang_members"] for r in rows])) if rows else float("nan")
+    shares = [r["gang_members"] / r["youths"] for r in rows if r["youths"]]
+    out = {
+        "youth_gang_share": float(np.mean(shares)) if shares else float("nan"),
+        "gang_exit_per_member_year": safe_ratio(total("desisted"), members * years) if rows else float("nan"),
+        "membership_years": safe_ratio(members * years, total("recruits")) if rows else float("nan"),
+        "police_killings_per_homicide": safe_ratio(total("police_killings"), total("homicides")),
+    }
+    out.update(retaliations(events, first, last))
+    return out
+
+
+def retaliations(events: list[dict], first: int, last: int) -> dict:
+    """Killings that answer an earlier one, among the homicides of steps ``first``..``last``.
+
+    A killing of a member of gang B by a member of gang A answers the oldest killing of a
+    member of A by B that is not yet answered, if it is at most
+    :data:`~abm.measures.RETALIATION_WINDOW_WEEKS` old and from an earlier week. Earlier
+    killings count as provocations; only answers within the window count.
+    """
+    owed: dict[tuple[int, int], deque] = defaultdict(deque)  # (avenger, offender) -> steps
+    answered, delays = 0, []
+    homicides = 0
+    for e in events:
+        step = int(e["step"])
+        if step > last:
+            break
+        if e["kind"] == HomicideKind.POLICE:
+            continue
+        homicides += step >= first
+        if e["kind"] != HomicideKind.GANG or int(e["victim_gang"]) < 0:
+            continue
+        a, b = int(e["perpetrator_gang"]), int(e["victim_gang"])
+        queue = owed[(a, b)]
+        while queue and step - queue[0] > RETALIATION_WINDOW_WEEKS:
+            queue.popleft()
+        if queue and queue[0] < step:
+            delay = step - queue.popleft()
+            if step >= first:
+                answered += 1
+                delays.append(delay)
+        owed[(b, a)].append(step)
+    return {
+        "retaliation_share": safe_ratio(answered, homicides),
+        "retaliation_delay_weeks": float(np.mean(delays)) if delays else float("nan"),
+    }
+
+
+def calibration(measured: dict, chosen: tuple[targets.Target, ...] | None = None) -> list[dict]:
+    """Each target (default: the bundled ones) with the run's value of its measure (NaN
+    if ``measured`` lacks it), its distance from the target and whether it is met (None
+    without a value)."""
     out = []
-    for t in TARGETS:
-        value = summary.get(t.metric, float("nan"))
-        out.append({"metric": t.metric, "value": value, "target": t.label, "distance": t.distance(value),
-                    "source": t.source})
+    for t in chosen if chosen is not None else targets.bundled():
+        value = measured.get(t.measure, float("nan"))
+        distance = t.distance(value)
+        out.append({"name": t.name, "metric": t.measure, "value": value, "target": t.label,
+                    "tolerance": t.tolerance, "distance": distance,
+                    "met": t.met(value) if math.isfinite(distance) else None,
+                    "source": t.source.citation()})
     return out
 
 
@@ -338,15 +372,17 @@ def drifting(overrides) -> list[str]:
 
 
 def outside(rows: list[dict]) -> list[dict]:
-    """The calibration rows (:func:`calibration`) whose value falls outside its target."""
-    return [r for r in rows if r["distance"] > 0 and math.isfinite(r["distance"])]
+    """The calibration rows (:func:`calibration`) whose value misses its target (further
+    outside than its tolerance); a value that is missing is not counted."""
+    return [r for r in rows if math.isfinite(r["distance"]) and r["distance"] > r["tolerance"]]
 
 
 def misses(rows: list[dict]) -> str:
     """The calibration rows outside their targets, in words (empty if none): each
     target's value, range and distance. Rows read back from a manifest may hold None
     for a value that was not a number."""
-    off = [r for r in rows if r.get("distance") is not None and r["distance"] > 0 and math.isfinite(r["distance"])]
+    off = [r for r in rows if r.get("distance") is not None and math.isfinite(r["distance"])
+           and r["distance"] > r.get("tolerance", 0)]
     return "; ".join(f"{r['metric']} {r['value']:.3g} (target {r['target']}, off by {r['distance']:.3g})"
                      for r in off)
 

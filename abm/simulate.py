@@ -28,7 +28,7 @@ import pandas as pd
 from abm import footprint
 from abm.config import Scenario
 from abm.io import provenance, write_csv, write_json
-from abm.metrics import calibration, outside, summary_columns, timeseries_columns
+from abm.metrics import calibration, outside, pattern_measures, summary_columns, timeseries_columns
 from abm.model import CityModel
 
 EVENT_COLUMNS = (
@@ -60,7 +60,9 @@ class RunResult:
 
     @property
     def calibration(self) -> list[dict]:
-        return calibration(self.summary)
+        """Each calibration target with this run's value (over the weeks after burn-in)."""
+        s = self.summary
+        return calibration({**s, **pattern_measures(self.timeseries, self.events, s["burn_in"] + 1, s["steps"])})
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The run's tables as pandas DataFrames, with the columns of its files:

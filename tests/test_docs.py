@@ -8,7 +8,7 @@
 - Every citation of a place in docs/evidence.md (``evidence.md#...``) anywhere, in
   parameter sources or docstrings, names a heading of docs/evidence.md.
 - docs/evidence.md names only parameters that exist, and its table of calibration
-  targets is the one the code defines (``abm.metrics.TARGETS``).
+  targets is the targets file's (``configs/targets.toml``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from abm import metrics, parameters
+from abm import parameters, targets
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIDENCE = ROOT / "docs" / "evidence.md"
@@ -162,17 +162,18 @@ def test_evidence_names_only_parameters_that_exist():
     assert not unknown, f"docs/evidence.md names parameters that do not exist: {unknown}"
 
 
-def test_evidence_lists_the_calibration_targets_of_the_code():
+def test_evidence_lists_the_calibration_targets_of_the_targets_file():
+    """The table of docs/evidence.md ("Calibration targets") is the targets file's, as
+    ``abm.targets.markdown`` writes it; each target points to an entry that exists."""
     text = EVIDENCE.read_text(encoding="utf-8")
     section = text.split("## Calibration targets", 1)[1].split("\n## ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 4 and cells[0].startswith("`"):
-            rows[cells[0].strip("`")] = cells
-    assert set(rows) == {t.metric for t in metrics.TARGETS}
-    for target in metrics.TARGETS:
-        metric, span, label, source = rows[target.metric][:4]
-        assert span == f"{target.low:g}-{target.high:g}" or span == f"{target.low}-{target.high}", (metric, span)
-        assert label == target.label, (metric, label)
-        assert source == target.source, (metric, source)
+    begin, end = "<!-- targets:begin -->\n", "\n<!-- targets:end -->"
+    assert begin in section and end in section, "docs/evidence.md: the targets table's markers are missing"
+    shown = section.split(begin, 1)[1].split(end, 1)[0]
+    found = targets.load(ROOT / "configs" / "targets.toml")
+    expected = targets.markdown(found)
+    assert shown == expected, (
+        "docs/evidence.md's table of calibration targets differs from configs/targets.toml; put this between "
+        "its markers:\n" + expected)
+    known = anchors(EVIDENCE)
+    assert not [t.name for t in found if t.evidence not in known]

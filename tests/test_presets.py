@@ -19,7 +19,8 @@ from abm.sweep.experiment import load_experiment
 from .conftest import CONFIGS, ROOT
 
 EXPERIMENTS = ROOT / "experiments"
-SCENARIOS = sorted(p.stem for p in CONFIGS.glob("*.toml"))
+# configs/ also holds the calibration targets, which are not a scenario.
+SCENARIOS = sorted(p.stem for p in CONFIGS.glob("*.toml") if p.name != presets.TARGETS_FILE)
 POLICIES = sorted(p.stem for p in (CONFIGS / "policies").glob("*.toml"))
 EXPERIMENT_NAMES = sorted(p.stem for p in EXPERIMENTS.glob("*.toml"))
 
@@ -49,6 +50,12 @@ def test_every_bundled_policy_resolves_and_validates_over_the_classroom(name):
 def test_every_bundled_experiment_resolves_and_validates(name):
     exp = load_experiment(presets.resolve_experiment(name))
     assert exp.name == name and exp.arms
+
+
+def test_the_calibration_targets_are_bundled_but_not_a_scenario():
+    assert (CONFIGS / presets.TARGETS_FILE).is_file() and "targets" not in presets.names("scenario")
+    with pytest.raises(ConfigError, match="nor a bundled scenario"):
+        presets.resolve_scenario("targets")
 
 
 def test_a_path_wins_over_a_name_when_the_file_exists(tmp_path, monkeypatch):
@@ -155,6 +162,12 @@ def test_the_installed_layout_finds_its_presets_inside_the_package(tmp_path):
                           text=True)
     assert proc.returncode == 0, proc.stderr
     assert (empty / "copy" / "experiments" / "smoke.toml").exists()
+    assert (empty / "copy" / "configs" / "targets.toml").exists()
+    code = "from abm import targets; print(targets.default_path()); print(len(targets.bundled()))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=empty, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    path, count = proc.stdout.split()
+    assert Path(path).is_relative_to(site) and int(count) >= 10
 
 
 def test_core_commands_import_no_dashboard_packages():
@@ -195,6 +208,7 @@ def test_the_wheel_carries_the_presets(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in SCENARIOS:
         assert f"abm/presets/configs/{name}.toml" in names
+    assert f"abm/presets/configs/{presets.TARGETS_FILE}" in names
     for name in POLICIES:
         assert f"abm/presets/configs/policies/{name}.toml" in names
     for name in EXPERIMENT_NAMES:

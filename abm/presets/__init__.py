@@ -27,6 +27,8 @@ from abm.schema import ConfigError
 
 KINDS = ("scenario", "policy", "experiment")
 FOLDERS = {"scenario": "configs", "policy": "configs/policies", "experiment": "experiments"}
+# The calibration targets (abm.targets) sit beside the scenarios but are not one.
+TARGETS_FILE = "targets.toml"
 
 
 def root() -> Path:
@@ -49,7 +51,9 @@ def folder(kind: str) -> Path:
 def names(kind: str) -> list[str]:
     """The names of the bundled presets of one kind, sorted."""
     where = folder(kind)
-    return sorted(p.stem for p in where.glob("*.toml")) if where.is_dir() else []
+    if not where.is_dir():
+        return []
+    return sorted(p.stem for p in where.glob("*.toml") if not (kind == "scenario" and p.name == TARGETS_FILE))
 
 
 def resolve(kind: str, text: str | Path) -> Path:
@@ -67,7 +71,7 @@ def resolve(kind: str, text: str | Path) -> Path:
     name = path.name.removesuffix(".toml")
     if path.name == str(text) and name:  # a bare name, not a path into some folder
         candidate = folder(kind) / f"{name}.toml"
-        if candidate.is_file():
+        if candidate.is_file() and name in names(kind):
             return candidate
     if path.is_dir():
         raise ConfigError(f"{text}: is a directory, not a {kind} file")
