@@ -525,7 +525,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
 
     runs = read_runs(out / "runs.csv")
     rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed, parameters=exp.parameters,
-                   pool=exp.pools_points)
+                   pool=exp.pools_points, sets=exp.spec.ensemble is not None)
     write_comparison(out / "comparison.csv", rows, exp.parameters)
     lines = [""]
     if len(exp.arms) > 1:
@@ -536,13 +536,24 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
             sub = [r for r in rows if r["point"] == point]
             n = min((r["n"] for r in sub if r["metric"] == "homicide_rate_per_100k" and r["window"] == "long"),
                     default=0)
-            if exp.parameters or point == POOLED:
+            if exp.spec.ensemble is not None:
+                lines.append(f"over the {n} parameter sets of {exp.spec.ensemble} (each the mean of its replicates; "
+                             "intervals over the sets carry the parameters' uncertainty)")
+            elif exp.parameters or point == POOLED:
                 where = point_label(rows, point, exp.parameters)
                 if point == POOLED:
                     where += f" ({len(exp.points)} points sampled by {exp.spec.design.method})"
                 lines.append(f"{where}: {n} runs per arm")
             lines += [table(sub, "long", ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean",
                                           "incarceration_per_100k", "cost_per_homicide_averted")), ""]
+            if exp.spec.ensemble is not None:
+                shares = [f"{r['arm']} {r['metric']} {r['parameter_share']:.0%}" for r in sub
+                          if r["window"] == "long" and r["metric"] in ("homicide_rate_per_100k",
+                                                                       "recruitment_per_1000_youth")
+                          and isinstance(r.get("parameter_share"), float) and not math.isnan(r["parameter_share"])]
+                if shares:
+                    lines += ["Share of each change's variance due to the parameters (the rest: chance), long "
+                              "window: " + "; ".join(shares), ""]
     sens = run_sensitivity(exp, out)
     if sens:
         key = "ST" if sens[0]["method"] == "sobol" else "mu_star"

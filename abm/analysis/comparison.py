@@ -18,6 +18,14 @@ request (``pool=True``), and such rows say ``point = pooled``: the natural summa
 of a design whose points are random draws from ranges (random, lhs, sobol, morris),
 where the pooled change is the average effect over those ranges.
 
+An ensemble's parameter sets (``sets=True``) are compared together too, but each set
+counts once: an arm's runs are first averaged over the replicates of each set, and
+means, changes and intervals are taken over the sets (``n`` is the number of sets), so
+the intervals carry the uncertainty about the parameters as well as chance.
+``parameter_share`` then says how much of the variance of the paired change between
+runs comes from the parameter set rather than from chance (a one-way random-effects
+decomposition of the run-level paired differences: between sets and within them).
+
 Reads only ``runs.csv``, so it works on results made elsewhere.
 """
 
@@ -43,7 +51,7 @@ WINDOWS = ("short", "long", "all")
 POOLED = "pooled"
 COLUMNS = (
     "arm", "point", "metric", "window", "n", "mean", "ci_low", "ci_high", "change", "change_ci_low", "change_ci_high",
-    "change_pct", "change_pct_ci_low", "change_pct_ci_high", "note",
+    "change_pct", "change_pct_ci_low", "change_pct_ci_high", "note", "parameter_share",
 )
 # Notes on cost per homicide averted rows.
 BASELINE = "the baseline"
@@ -69,12 +77,15 @@ def interval(x: np.ndarray) -> tuple[float, float, float]:
 
 
 def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed: int = 0,
-            parameters: list[str] | tuple = (), pool: bool = False) -> list[dict]:
+            parameters: list[str] | tuple = (), pool: bool = False, sets: bool = False) -> list[dict]:
     """One row per arm, design point, metric and window: the arm against the baseline
     at the same point, paired by replicate (the same seed and parameters). With
     ``pool``, one row per arm, metric and window over every point (``point =
-    "pooled"``), pairs being (point, replicate). Rows carry the point's values of
-    ``parameters``."""
+    "pooled"``), pairs being (point, replicate). With ``sets`` (an ensemble), one row
+    per arm, metric and window over the sets, each set's replicates averaged first,
+    with ``parameter_share``. Rows carry the point's values of ``parameters``."""
+    if sets:
+        return compare_sets(runs, baseline, arms or sorted({r["arm"] for r in runs}), seed)
     groups: dict[object, list[dict]] = {}
     for r in runs:
         groups.setdefault(POOLED if pool else int(r.get("point") or 0), []).append(r)
@@ -115,6 +126,60 @@ def compare_point(runs: list[dict], baseline: str, arms: list[str], seed: int) -
             else:
                 out.append(cost_per_homicide_averted(arm, window, reps, base, paired, seed))
     return out
+
+
+def set_means(runs: list[dict]) -> list[dict]:
+    """One row per arm and set: each compared measure (and cost and homicides) averaged
+    over the set's replicates; the set's number becomes the row's ``replicate``."""
+    keys = [m if w == "all" else f"{m}__{w}" for m in (*METRICS, "total_cost", "homicides") for w in WINDOWS]
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["arm"], int(r.get("point") or 0)), []).append(r)
+    out = []
+    for (arm, point), rows in sorted(groups.items()):
+        row = {"arm": arm, "point": 0, "replicate": point}
+        for key in keys:
+            values = np.array([_value(r, key, "all") for r in rows])
+            row[key] = float(np.nanmean(values)) if np.any(~np.isnan(values)) else math.nan
+        out.append(row)
+    return out
+
+
+def parameter_share(diffs: dict[int, list[float]]) -> float:
+    """Share of the variance of run-level paired differences due to the set they were
+    run at (between sets) rather than to chance (within sets): a one-way random-effects
+    decomposition with unequal group sizes. NaN with fewer than two sets or no set with
+    two replicates."""
+    groups = [np.array([v for v in d if not math.isnan(v)]) for d in diffs.values()]
+    groups = [g for g in groups if len(g)]
+    k, n = len(groups), sum(len(g) for g in groups)
+    if k < 2 or n - k < 1:
+        return math.nan
+    grand = np.concatenate(groups).mean()
+    within = sum(float(((g - g.mean()) ** 2).sum()) for g in groups) / (n - k)
+    between_ms = sum(len(g) * float((g.mean() - grand) ** 2) for g in groups) / (k - 1)
+    n0 = (n - sum(len(g) ** 2 for g in groups) / n) / (k - 1)
+    between = max(0.0, (between_ms - within) / n0)
+    total = between + within
+    return between / total if total > 0 else 0.0
+
+
+def compare_sets(runs: list[dict], baseline: str, arms: list[str], seed: int) -> list[dict]:
+    """Rows over an ensemble's sets (see the module's docstring)."""
+    rows = compare_point(set_means(runs), baseline, arms, seed)
+    by_run = {(r["arm"], int(r.get("point") or 0), int(r["replicate"])): r for r in runs}
+    for row in rows:
+        row["point"] = POOLED
+        if row["arm"] == baseline or row["metric"] == "cost_per_homicide_averted":
+            continue
+        diffs: dict[int, list[float]] = {}
+        for (arm, point, rep), r in by_run.items():
+            base = by_run.get((baseline, point, rep))
+            if arm == row["arm"] and base is not None:
+                diffs.setdefault(point, []).append(_value(r, row["metric"], row["window"])
+                                                   - _value(base, row["metric"], row["window"]))
+        row["parameter_share"] = parameter_share(diffs)
+    return rows
 
 
 def points(rows: list[dict]) -> list:

@@ -44,6 +44,7 @@ from abm.metrics import window_columns
 from abm.population import WEEKS_PER_YEAR
 from abm.schema import ConfigError, SafeName, Section
 from abm.sweep.design import Design
+from abm.sweep.ensemble import read_ensemble
 
 
 class Arm(Section):
@@ -83,6 +84,10 @@ class ExperimentFile(Section):
         "common", description="common: a replicate has the same seed in every arm and design point"
     )
     design: Design | None = None
+    ensemble: str | None = Field(
+        None, description="a CSV file of parameter sets (header: dotted parameter names; a row per set), relative "
+                          "to the experiment file: every arm runs at every set, compared over all sets with "
+                          "intervals that carry the parameters' uncertainty (abm/sweep/ensemble.py)")
     compare_pooled: bool | None = Field(
         None, description="compare arms over all design points together (default: yes for random, lhs, sobol and "
                           "morris designs, whose points are draws from ranges; no for a grid, compared point by point)")
@@ -115,6 +120,8 @@ class ExperimentFile(Section):
     def _has_baseline(self) -> ExperimentFile:
         if self.baseline not in [a.name for a in self.arms]:
             raise ValueError(f"baseline: no arm is named {self.baseline!r}")
+        if self.design is not None and self.ensemble is not None:
+            raise ValueError("ensemble: an experiment has a design or an ensemble, not both")
         return self
 
 
@@ -130,12 +137,13 @@ class Experiment:
         raw = read_config_file(path) if raw is None else raw
         self.file_hash = hashlib.sha256(raw).hexdigest()[:16]
         self.points = spec.design.points(spec.root_seed) if spec.design else [{}]
+        self.ensemble_names: list[str] = []  # the ensemble file's parameters (load_experiment)
         self.overrides: dict[str, Any] = {}  # given on the command line (--set), for every arm
 
     @property
     def parameters(self) -> list[str]:
-        """Dotted paths the design varies (none without a design)."""
-        return spec_names(self.spec)
+        """Dotted paths the design or the ensemble varies (none without either)."""
+        return self.ensemble_names or spec_names(self.spec)
 
     def scenario(self, arm: str, point: int) -> Scenario:
         """The scenario of an arm at a design point."""
@@ -152,7 +160,9 @@ class Experiment:
         """Whether arms are compared over all design points together: as the file's
         ``compare_pooled`` says, by default for designs whose points are draws from
         ranges (random, lhs, sobol, morris), not for a grid, whose points are distinct
-        conditions compared one by one."""
+        conditions compared one by one. An ensemble's sets are always compared together."""
+        if self.spec.ensemble is not None:
+            return True
         if self.spec.compare_pooled is not None:
             return self.spec.compare_pooled and self.spec.design is not None
         return self.spec.design is not None and self.spec.design.method != "grid"
@@ -194,6 +204,10 @@ class Experiment:
                 numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
                 if numbers:
                     ranges[name] = [int(round(v)) if p.integer else v for v in numbers]
+        for name in self.ensemble_names:
+            numbers = [p[name] for p in self.points if isinstance(p[name], (int, float)) and not isinstance(p[name], bool)]
+            if numbers:
+                ranges[name] = [min(numbers), max(numbers)]
         return max((footprint.worst(s, ranges) for s in self.scenarios.values()), key=lambda f: f.memory)
 
     def check_memory(self, workers: int | None = None, replications: int | None = None) -> Footprint:
@@ -285,6 +299,14 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
                     scenarios[spec.baseline].replaced(**{name: int(value) if p.integer else value})
                 except ValidationError as exc:
                     raise ConfigError(f"{path}: design.parameters.{name}: {describe_errors(exc.errors())}") from None
+    if spec.ensemble is not None:
+        exp.ensemble_names, exp.points = read_ensemble(here / spec.ensemble)
+        for k, point in enumerate(exp.points):  # every set, before any run
+            try:
+                scenarios[spec.baseline].replaced(**point)
+            except ValidationError as exc:
+                raise ConfigError(f"{path}: ensemble {spec.ensemble}, set {k} (line {k + 2}): "
+                                  f"{describe_errors(exc.errors())}") from None
     check_windows(exp)
     return exp
 

@@ -416,6 +416,9 @@ def plan(exp: Experiment, replications: int | None = None, workers: int | None =
     ]
     if exp.spec.design:
         lines.append(f"design: {exp.spec.design.method} over " + ", ".join(exp.parameters))
+    if exp.spec.ensemble is not None:
+        lines.append(f"ensemble: {len(exp.points)} parameter sets of {exp.spec.ensemble} over "
+                     + ", ".join(exp.parameters) + "; arms compared over the sets")
     if exp.overrides:
         lines.append("overrides (--set): " + ", ".join(f"{k}={v}" for k, v in exp.overrides.items()))
     lines.append("windows: " + ", ".join(f"{name} steps {a}-{b}" for name, (a, b) in exp.windows().items())
@@ -617,6 +620,7 @@ def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, s
         "replications": replications,
         "design": exp.spec.design.model_dump(mode="json") if exp.spec.design else None,
         "design_points": len(exp.points),
+        "ensemble": exp.spec.ensemble,
         "outputs": exp.spec.outputs,
         "arms": {arm: {"policies": exp.policies[arm], "scenario_hash": exp.scenarios[arm].digest()}
                  for arm in exp.arms},
