@@ -12,6 +12,7 @@ missing the test fails with a message saying so; on a developer machine (not in 
 where CI is set) ABM_SKIP_BROWSER_TESTS=1 skips it instead.
 """
 
+import io
 import os
 import shutil
 import socket
@@ -21,9 +22,11 @@ import time
 import urllib.request
 
 import pytest
+from PIL import Image
 
-from abm import cli
-from abm.viz.classroom import MAX_SEED, ClassroomModel, parse_seed
+from abm import cli, policies
+from abm.viz import charts, debrief, lessons, maps
+from abm.viz.classroom import MAX_SEED, ClassroomModel, control_key, parse_seed
 
 from .conftest import ROOT
 
@@ -33,15 +36,125 @@ SCREENSHOT = ROOT / "results" / "dashboard.png"
 
 def test_classroom_model_runs_two_cities_on_the_same_seed():
     m = ClassroomModel(community_policing=True, compare=True, start_year=0.5)
+    assert m.week == 0 and m.burn_in == 104  # warmed up: week 0 is the end of the scenario's burn-in
     for _ in range(26):
         m.step()
     (a_label, a), (b_label, b) = m.cities
     assert a_label == "Community policing" and b_label == "No policy"
     # Identical until the policy starts, at week 26 (rows compared as text: NaN == NaN).
-    assert [repr(r) for r in a.ledger.rows[:26]] == [repr(r) for r in b.ledger.rows[:26]]
+    assert [repr(r) for r in a.ledger.rows[:104 + 26]] == [repr(r) for r in b.ledger.rows[:104 + 26]]
+    assert len(m.rows(a)) == 26 and m.rows(a)[0]["step"] == 105
     for _ in range(30):
         m.step()
     assert repr(a.ledger.rows[-1]) != repr(b.ledger.rows[-1])
+
+
+def test_cities_start_warmed_up_with_prisons_filled():
+    warm, cold = ClassroomModel(compare=False), ClassroomModel(compare=False, warm_up=False)
+    assert warm.cities[0][1].youths.incarcerated.sum() > 0
+    assert cold.cities[0][1].youths.incarcerated.sum() == 0 and cold.burn_in == 0
+    # The policies start start_year after week 0, in the scenario's own steps.
+    pol = warm.cities[0][1].policies[0]
+    assert pol.start == 104 + 52
+
+
+def test_an_ensemble_runs_each_side_on_the_same_seeds():
+    m = ClassroomModel(preset="classroom", seed=5, seeds=3, mano_dura=True, community_policing=False, start_year=0.5,
+                       warm_up=False)
+    for _ in range(40):
+        m.step()
+    assert m.seeds == 3 and [c.seed for c in m.sides[0][1]] == [5, 6, 7] == [c.seed for c in m.sides[1][1]]
+    for key in ("homicides", "street_members"):
+        assert m.series(0, key).shape == (3, 40)
+    # Paired seeds: identical before the policies start, different cities from seed to seed.
+    assert (m.series(0, "incarcerated")[:, :26] == m.series(1, "incarcerated")[:, :26]).all()
+    assert len({tuple(row) for row in m.series(1, "gang_members")}) == 3
+    header, rows = debrief.table(m)
+    assert header == ["", "Mano dura", "No policy", "Difference (first city minus second)"]
+    prisoners = next(r for r in rows if r[0].startswith("Youths in prison"))
+    assert " to " in prisoners[1] and "of 3" in prisoners[3]
+    csv = debrief.numbers_csv(m)
+    assert csv.splitlines()[0] == "quantity,city,seed,value,preset,week,policies_start_week"
+    assert len(csv.splitlines()) == 1 + len(debrief.QUANTITIES) * 3 * 3 + 1
+    png = charts.all_charts_png(m)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    for chart in charts.CHARTS:
+        assert charts.values(m, 0, chart).shape == (3, 40)
+
+
+def test_the_table_counts_since_the_policies_started_and_prices_the_homicides_averted():
+    m = ClassroomModel(seed=2, community_policing=False, mano_dura=True, start_year=0.5, warm_up=False)
+    assert debrief.table(m)[1] == []  # no numbers before the policies start
+    for _ in range(78):
+        m.step()
+    a, b = (runs[0] for _, runs in m.sides)
+    since = {q.label: debrief.values(m, q) for q in debrief.QUANTITIES}
+    assert since["Homicides since the policies started"][0, 0] == sum(r["homicides"] for r in m.rows(a)[26:])
+    assert since["Programme cost, last year (US$)"][1, 0] == 0 < since["Programme cost, last year (US$)"][0, 0]
+    street = since["Gang members on the street now"][0, 0]
+    assert street + since["Gang members in prison now"][0, 0] == m.rows(a)[-1]["gang_members"]
+    assert street == int((a.youths.free & (a.youths.gang >= 0)).sum())
+    cost = since["Cost since the policies started: programmes + prison (US$)"]
+    assert cost[0, 0] == sum(r["policy_cost"] + r["prison_cost"] for r in m.rows(a)[26:])
+    homicides = since["Homicides since the policies started"]
+    per = debrief.cost_per_homicide_averted(m)
+    if homicides[1, 0] > homicides[0, 0]:
+        assert per == (cost[0, 0] - cost[1, 0]) / (homicides[1, 0] - homicides[0, 0])
+    else:
+        assert per is None
+
+
+@pytest.mark.parametrize("preset", ["classroom", "district"])
+def test_maps_of_any_city_are_drawn_at_equal_sizes(preset):
+    # The district city with comparison on used to fail here (too few pixels per block).
+    m = ClassroomModel(preset=preset, compare=True, warm_up=False)
+    m.step()
+    for width in (100, 150, 300, 460):
+        sizes = set()
+        for _, city_model in m.cities:
+            for which in maps.LAYERS:
+                image = Image.open(io.BytesIO(maps.city_image(city_model, which, width)))
+                sizes.add(image.size)
+        assert len(sizes) == 1
+        (w, h), = sizes
+        cells = city_model.city.width
+        assert w == h == maps.pixels_per_block(cells, width) * cells
+        assert max(width, 3 * cells) >= w > min(width - cells, 3 * cells - 1)
+
+
+def test_lessons_set_registered_policies_within_their_ranges():
+    assert [lesson.title for lesson in lessons.LESSONS][-1] == "A truce that collapses"
+    for lesson in lessons.LESSONS:
+        assert lessons.check(lesson) == [], lesson.title
+        settings = lesson.settings()
+        assert settings[next(iter(lesson.policies))] is True
+        assert lessons.by_title(lesson.title) is lesson
+        kwargs = {k: v for k, v in settings.items() if k != "run_to_year"}
+        m = ClassroomModel(**{**kwargs, "preset": "classroom", "seeds": 1, "end_year": kwargs["end_year"] or None,
+                              "warm_up": False})
+        assert m.sides[0][0] != m.sides[1][0]
+    truce = lessons.by_title("A truce that collapses")
+    m = ClassroomModel(**{**{k: v for k, v in truce.settings().items() if k != "run_to_year"}, "preset": "classroom",
+                          "warm_up": False})
+    pol = m.cities[0][1].policies[0]
+    assert (pol.name, pol.start, pol.params.end) == ("truce", 52, 156)
+    bad = lessons.Lesson("x", "y", {"no_such_policy": {}}, preset="town", seeds=99)
+    assert len(lessons.check(bad)) == 3
+    assert lessons.check(lessons.Lesson("x", "y", {"mano_dura": {"coverage": 2.0}})) == [
+        "mano_dura__coverage = 2.0 outside 0.0 to 1.0"]
+
+
+def test_the_page_builds_its_policy_controls_from_the_registry():
+    from abm.viz import app
+
+    settings = app.default_settings()
+    for cls in policies.registered():
+        assert cls.name in settings and f"compare_{cls.name}" in settings
+        for c in cls.controls:
+            assert control_key(cls.name, c.field) in settings
+    assert app.build({**settings, "seed": "3"}).seed == 3
+    with pytest.raises(ValueError, match="end after they start"):
+        app.build({**settings, "start_year": 2.0, "end_year": 1.0})
 
 
 def test_a_seed_that_is_not_a_whole_number_builds_no_city_and_says_why():
