@@ -26,7 +26,7 @@ from PIL import Image
 
 from abm import cli, policies
 from abm.viz import charts, debrief, lessons, maps
-from abm.viz.classroom import MAX_SEED, ClassroomModel, control_key, parse_seed
+from abm.viz.classroom import MAX_SEED, ClassroomModel, arm_label, control_key, parse_seed
 
 from .conftest import ROOT
 
@@ -314,32 +314,63 @@ def chart_images(page) -> list[str]:
     return [img.get_attribute("src") or "" for img in page.locator("img").all()]
 
 
+def widths(page, selector: str) -> list[float]:
+    return page.evaluate(f"[...document.querySelectorAll('{selector}')].map(e => e.getBoundingClientRect().width)")
+
+
+def uncovered(page, locator) -> bool:
+    """Whether the element is on screen and nothing is drawn over its centre."""
+    return locator.evaluate("e => { const r = e.getBoundingClientRect(); const x = r.left + r.width / 2,"
+                            " y = r.top + r.height / 2; const top = document.elementFromPoint(x, y);"
+                            " return r.width > 0 && x < window.innerWidth && !!top && (e === top || e.contains(top)); }")
+
+
+def check_layout(page) -> None:
+    """The 1280x720 checks: no sideways scroll, charts and maps wide enough, maps equal."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    charts_ = widths(page, "img.abm-chart")
+    assert len(charts_) == 6 and min(charts_) >= 360, charts_
+    maps_ = widths(page, "img.abm-map")
+    assert len(maps_) in (1, 2) and len(set(maps_)) == 1 and maps_[0] >= 250, maps_
+    assert page.get_by_text("PAGE 0").count() == 0 and page.get_by_text("Traceback").count() == 0
+
+
+def wait_week(page, n: int, timeout: float = 120_000) -> None:
+    page.wait_for_function(
+        f"document.querySelector('#abm-week') && +document.querySelector('#abm-week').innerText.split(' ').pop() >= {n}",
+        timeout=timeout)
+
+
 def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
     from playwright.sync_api import sync_playwright
 
     requests, failed = [], []
     with sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.on("request", lambda r: requests.append(r.url))
         page.on("requestfailed", lambda r: failed.append(r.url))
         page.goto(server["url"])
         page.locator("#abm-week").wait_for(timeout=60_000)
-        page.wait_for_function("document.querySelectorAll('img').length >= 2", timeout=60_000)
+        page.wait_for_function("document.querySelectorAll('img.abm-chart').length == 6", timeout=60_000)
         assert page.get_by_text("Gang territory").count() >= 1
         assert week(page) == 0
+        check_layout(page)
+        for name in ("Reset", "Step", "Gang territory", "Socio-economic status", "Recent homicides",
+                     "Trust in police"):
+            assert uncovered(page, page.get_by_role("button", name=name, exact=True)), f"{name} is covered"
 
         # Switch mano dura on (community policing is on by default), rebuild, step.
         page.get_by_text("Mano dura", exact=True).click()
+        page.get_by_text("Settings changed: press Reset").wait_for(timeout=10_000)
         page.get_by_role("button", name="Reset").click()
-        page.wait_for_timeout(1500)
-        assert "Community policing + Mano dura" in page.locator("#abm-week").locator("..").inner_text()
+        page.get_by_text("Community policing + Mano dura").first.wait_for(timeout=30_000)
+        assert page.get_by_text("Settings changed").count() == 0
         before = chart_images(page)
         for _ in range(3):
             page.get_by_role("button", name="Step").click()
             page.wait_for_timeout(400)
-        page.wait_for_function("document.querySelector('#abm-week').innerText.trim() !== 'Week 0'", timeout=30_000)
-        assert week(page) >= 1
+        wait_week(page, 1, 30_000)
         page.wait_for_timeout(1500)
         after = chart_images(page)
         assert after != before, "the map and charts did not change after stepping"
@@ -349,14 +380,93 @@ def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
         page.get_by_role("button", name="▶").click()
         page.wait_for_timeout(5000)
         elapsed, end_week = time.time() - t0, week(page)
-        print(f"\ndashboard: {(end_week - start_week) / elapsed:.1f} steps per second while playing (classroom)")
+        page.get_by_role("button", name="❚❚").click()
+        print(f"\ndashboard: {(end_week - start_week) / elapsed:.1f} weeks per second while playing "
+              "(classroom, two cities)")
+        page.wait_for_timeout(1500)
+        check_layout(page)
         SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.screenshot(path=str(SCREENSHOT))
         browser.close()
     outside = [u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
     assert outside == [], f"the page asked for assets outside this machine: {outside[:5]}"
     assert failed == [], f"requests failed: {failed[:5]}"
     assert end_week > start_week
+    attempts = server["network_log"].read_text()
+    assert attempts == "", f"the server tried to reach outside this machine:\n{attempts}"
+
+
+def choose_lesson(page, title: str) -> None:
+    page.get_by_label("Lesson").click(force=True)
+    page.get_by_role("option", name=title, exact=True).click()
+
+
+def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(server):
+    from playwright.sync_api import sync_playwright
+
+    from abm.viz.lessons import LESSONS
+
+    errors = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        other = browser.new_page(viewport={"width": 1280, "height": 720})  # a second student
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for tab in (page, other):
+            tab.goto(server["url"])
+            tab.locator("#abm-week").wait_for(timeout=60_000)
+
+        # Every lesson loads: its policies in the page, its advice shown, the district city compared.
+        for lesson in LESSONS:
+            choose_lesson(page, lesson.title)
+            page.get_by_text(lesson.watch[:40]).wait_for(timeout=60_000)
+            page.wait_for_function("document.querySelectorAll('img.abm-map').length == 2", timeout=60_000)
+            assert week(page) == 0 and page.get_by_text("Traceback").count() == 0
+            first_city = arm_label(dict.fromkeys(lesson.policies, True))
+            assert page.locator(".abm-map-label").first.inner_text().endswith(first_city)
+            check_layout(page)
+
+        # The first lesson, run to year 2: the district city with comparison on.
+        first = LESSONS[0]
+        choose_lesson(page, first.title)
+        page.get_by_text(first.watch[:40]).wait_for(timeout=60_000)
+        run_to = page.get_by_label("Run to year")
+        run_to.fill("2")
+        run_to.press("Enter")
+        t0 = time.time()
+        page.get_by_role("button", name="Run", exact=True).click()
+        wait_week(page, 104)
+        elapsed = time.time() - t0
+        page.wait_for_timeout(2000)
+        assert week(page) == 104, "Run to year 2 did not stop at week 104"
+        print(f"\ndashboard: {104 / elapsed:.1f} weeks per second running to year 2 "
+              f"({first.preset}, {2 * first.seeds} cities)")
+        check_layout(page)
+        table = page.locator("#abm-numbers").inner_text()
+        for row in ("Homicides since the policies started", "Gang members on the street now",
+                    "Prison cost, last year (US$)", "Extra cost per homicide averted"):
+            assert row in table
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT.with_name("dashboard-lesson.png")))
+        page.locator("img.abm-chart").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOT.with_name("dashboard-charts.png")))
+        page.locator("#abm-numbers").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOT.with_name("dashboard-table.png")))
+
+        # The downloads: the charts as PNG, the numbers as CSV.
+        with page.expect_download() as download:
+            page.get_by_text("Download the charts (PNG)").click()
+        assert download.value.suggested_filename.endswith(".png")
+        assert open(download.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+        with page.expect_download() as download:
+            page.get_by_text("Download the numbers (CSV)").click()
+        text = open(download.value.path()).read()
+        assert text.startswith("quantity,city,seed,value") and "Homicides since the policies started" in text
+
+        # The other student's cities did not move.
+        assert week(other) == 0
+        browser.close()
+    assert errors == []
     attempts = server["network_log"].read_text()
     assert attempts == "", f"the server tried to reach outside this machine:\n{attempts}"
 

@@ -205,6 +205,7 @@ def Settings():
 @solara.component
 def RunBar(model: ClassroomModel | None):
     """Reset, play, step and run to a year; where the cities are."""
+    tick.get()
     solara.lab.use_task(_run_loop, dependencies=[playing.value, id(model)], prefer_threaded=True)
     s = settings.value
     running = model is not None and not model.refused
@@ -263,8 +264,8 @@ def CityMaps(model: ClassroomModel):
             colour = charts.SIDE_COLOURS[side]
             with solara.Column(gap="2px", style=f"width:{MAP_WIDTH}px"):
                 solara.HTML(tag="div", unsafe_innerHTML=(
-                    f"<span style='color:{colour};font-weight:bold'>{'━━' if side == 0 else '╍╍'} "
-                    f"{html.escape(label)}</span><br>{homicides} homicide{'s' if homicides != 1 else ''} "
+                    f"<span class='abm-map-label' style='color:{colour};font-weight:bold'>"
+                    f"{'━━' if side == 0 else '╍╍'} {html.escape(label)}</span><br>{homicides} homicide{'s' if homicides != 1 else ''} "
                     f"in the last year{seed_note}"), style="font-size:14px;min-height:42px")
                 solara.Image(png, format="png", width=f"{MAP_WIDTH}px",
                              classes=["abm-map"])
