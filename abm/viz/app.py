@@ -26,8 +26,8 @@ from abm.viz.classroom import MAX_SEEDS, PRESETS, ClassroomModel, control_defaul
 
 TITLE = "Citizen security: a city and its policies"
 MAP_WIDTH = 300        # screen pixels of each map, whatever the city's size
-REFRESH = 0.4          # seconds between redraws of the maps and the table while running
-CHART_REFRESH = 1.2    # seconds between redraws of the charts while running
+REFRESH = 0.5          # seconds between redraws of the maps and the table while running
+CHART_REFRESH = 2.5    # seconds between redraws of the charts while running (the costliest part)
 NO_LESSON = "(choose a lesson)"
 
 

@@ -33,13 +33,12 @@ class Chart:
 
 
 CHARTS = (
-    Chart("homicide_rate_per_100k", measures.label("homicide_rate_per_100k", step=True) + " (13-week mean)", True),
-    Chart("recruitment_per_1000_youth", measures.label("recruitment_per_1000_youth", step=True) + " (13-week mean)",
-          True),
+    Chart("homicide_rate_per_100k", measures.label("homicide_rate_per_100k", step=True), True),
+    Chart("recruitment_per_1000_youth", measures.label("recruitment_per_1000_youth", step=True), True),
     Chart("trust_mean", measures.label("trust_mean", step=True)),
     Chart("incarceration_per_100k", measures.label("incarceration_per_100k", step=True)),
-    Chart(STREET, "Gang members on the street (not in prison)"),
-    Chart("total_cost", "Cost since week 0: programmes + prison (US$ million)", cumulative=True, scale=1e-6),
+    Chart(STREET, "Gang members on the street"),
+    Chart("total_cost", "Cost since week 0, programmes + prison (US$ m)", cumulative=True, scale=1e-6),
 )
 
 
@@ -57,10 +56,11 @@ def values(model: ClassroomModel, side: int, chart: Chart) -> np.ndarray:
     """(seeds, weeks) of what a chart draws for one side."""
     if chart.key == "total_cost":
         x = model.series(side, "policy_cost") + model.series(side, "prison_cost")
+    elif chart.smooth:  # the moving mean runs in from the burn-in's last weeks
+        lead = min(ROLL - 1, model.burn_in)
+        x = rolling(model.series(side, chart.key, lead=lead))[:, lead:]
     else:
         x = model.series(side, chart.key)
-    if chart.smooth:
-        x = rolling(x)
     if chart.cumulative:
         x = np.cumsum(x, axis=-1)
     return x * chart.scale
@@ -117,9 +117,10 @@ class ChartFigure:
 
 def legend_note(model: ClassroomModel) -> str:
     """What the lines and bands are."""
+    rates = f"Homicides and recruits: {ROLL}-week moving means."
     if model.seeds > 1:
-        return f"Lines: median of {model.seeds} seeds; bands: lowest to highest seed."
-    return "One seed per city."
+        return f"Lines: median of {model.seeds} seeds; bands: lowest to highest seed. {rates}"
+    return f"One seed per city. {rates}"
 
 
 def legend_html(model: ClassroomModel) -> str:
@@ -152,11 +153,13 @@ def all_charts_png(model: ClassroomModel) -> bytes:
         ax.set_xlim(0, max(1.0, model.week / 52))
         ax.grid(alpha=0.3)
         ax.set_xlabel("year", fontsize=10)
+    height = fig.get_figheight()
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper center", ncol=2, fontsize=11, frameon=False)
-    fig.suptitle(f"{model.preset} city, seed {model.seed}, week {model.week}. {legend_note(model)}",
-                 y=0.995, fontsize=10, va="top", x=0.01, ha="left")
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.06, top=1 - 0.9 / fig.get_figheight(), hspace=0.5)
+    fig.text(0.01, 1 - 0.08 / height, f"{model.preset} city, seed {model.seed}, week {model.week}. "
+             f"{legend_note(model)}", fontsize=10, va="top", ha="left")
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.3 / height), ncol=2, fontsize=11,
+               frameon=False)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.06, top=1 - 1.0 / height, hspace=0.5)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()

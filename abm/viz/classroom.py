@@ -184,12 +184,14 @@ class ClassroomModel(mesa.Model):
         """A city's weekly rows from week 1 (after burn-in)."""
         return city.ledger.rows[self.burn_in:]
 
-    def series(self, side: int, key: str) -> np.ndarray:
+    def series(self, side: int, key: str, lead: int = 0) -> np.ndarray:
         """(seeds, weeks) of a ledger column since week 1 on each city of a side, or of
-        ``street_members`` (gang members alive and not in prison)."""
+        ``street_members`` (gang members alive and not in prison); with ``lead``, up to
+        that many weeks of burn-in before week 1 too (for moving means)."""
         if key == STREET:
             return np.array(self.street[side], dtype=float).reshape(self.seeds, -1)
-        return np.array([[r[key] for r in self.rows(city)] for city in self.sides[side][1]], dtype=float
+        first = max(0, self.burn_in - lead)
+        return np.array([[r[key] for r in city.ledger.rows[first:]] for city in self.sides[side][1]], dtype=float
                         ).reshape(self.seeds, -1)
 
     def _step_cities(self) -> None:
