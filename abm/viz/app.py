@@ -13,6 +13,7 @@ Each browser tab has its own cities (Solara keeps the reactive state below per t
 
 from __future__ import annotations
 
+import functools
 import html
 import threading
 import time
@@ -21,6 +22,8 @@ import solara
 import solara.lab
 
 from abm import policies
+from abm.config import load_scenario
+from abm.presets import resolve_scenario
 from abm.viz import charts, debrief, lessons, maps
 from abm.viz.classroom import MAX_SEEDS, PRESETS, ClassroomModel, control_defaults, control_key
 
@@ -176,6 +179,17 @@ def Level(label: str, key: str, low: float, high: float, step: float, dtype: typ
                 solara.InputFloat("", value=float(value), on_value=set_value, dense=True, continuous_update=False)
 
 
+@functools.cache
+def prison_week_cost(preset: str) -> float:
+    return load_scenario(resolve_scenario(preset)).prison.week_cost
+
+
+def unit_cost(cls) -> str:
+    """What a policy costs, as its module declares (the table shows what it spent)."""
+    cost = cls.Params.model_fields["unit_cost"].default
+    return f"Costs US${cost:,.0f} per {cls.cost_unit}" if cls.cost_unit else ""
+
+
 @solara.component
 def Settings():
     s = settings.value
@@ -188,11 +202,14 @@ def Settings():
         Level("Seeds per city (an ensemble: bands show the range)", "seeds", 1, MAX_SEEDS, 1, int)
         Level("Policies start in year", "start_year", 0.0, 10.0, 0.5)
         Level("Policies end in year (0: never)", "end_year", 0.0, 20.0, 0.5)
+        solara.Text(f"A prisoner costs US${prison_week_cost(s['preset']):,.0f} a week in this city.",
+                    style="font-size:12px;color:#555")
     with solara.Card("Policies of the first city", margin=0):
         for cls in policies.registered():
             solara.Checkbox(label=cls.label or cls.name, value=s[cls.name],
                             on_value=lambda v, name=cls.name: set_setting(name, v))
             if s[cls.name]:
+                solara.Text(unit_cost(cls), style="font-size:12px;color:#555")
                 for c in cls.controls:
                     Level(c.label, control_key(cls.name, c.field), c.low, c.high, c.step, c.dtype)
     with solara.Card("Policies of the comparison city", margin=0):
