@@ -48,21 +48,26 @@ class Lesson:
 LESSONS = (
     Lesson(
         title="Mano dura: the first two years and the years after",
-        watch="Run to year 2, then to year 6. Watch prisoners and gang members in prison climb at once, "
-              "trust in police fall, the share of arrested who were not gang members, and new gang members "
-              "(prisons recruit). Is homicide lower or higher than in the other city, and by how much "
-              "compared with the band?",
+        watch="Run to year 2; then type 6 and run again. Watch prisoners and gang members in prison climb at "
+              "once, gang members on the street fall, trust in police fall, and the share of arrested who were "
+              "not gang members. After year 2: new gang members (prisons recruit), members back on the street, "
+              "and homicides since the policies started.",
         policies={"mano_dura": {"coverage": 0.4}},
+        run_to_year=2.0,
     ),
     Lesson(
         title="What community policing needs in order to work",
-        watch="Watch trust in police (map layer and chart) rise in the beat blocks first, then homicides since "
-              "the policies started. Then try the share of officers on beats at 0.1 and 0.6, and another seed.",
+        watch="Ten small cities a side (an ensemble): the lines are medians, the bands the range. Watch trust in "
+              "police rise in the beat blocks first (map layer), then the table's homicides since the policies "
+              "started: on how many of the ten seeds are they lower? Then try a share of officers on beats of "
+              "0.1 and 0.6.",
         policies={"community_policing": {"coverage": 0.3}},
+        preset="classroom",
+        seeds=10,
         run_to_year=5.0,
     ),
     Lesson(
-        title="Community policing or focused deterrence on one budget",
+        title="Community policing or focused deterrence: what each buys",
         watch="Community policing (first city) against focused deterrence (second city). Compare the cost rows "
               "with homicides and new gang members since the policies started, prisoners and trust: which buys "
               "more for its money, and what does each cost besides money?",
