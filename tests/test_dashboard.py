@@ -463,6 +463,22 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
         text = open(download.value.path()).read()
         assert text.startswith("quantity,city,seed,value") and "Homicides since the policies started" in text
 
+        # The ensemble lesson: ten cities a side, bands, and differences with their range.
+        ensemble = next(lesson for lesson in LESSONS if lesson.seeds > 1)
+        choose_lesson(page, ensemble.title)
+        page.get_by_text(ensemble.watch[:40]).wait_for(timeout=60_000)
+        page.get_by_text(f"median of {ensemble.seeds} seeds").wait_for(timeout=60_000)
+        t0 = time.time()
+        page.get_by_role("button", name="Run", exact=True).click()
+        wait_week(page, 53)
+        weeks, elapsed = week(page), time.time() - t0
+        page.get_by_role("button", name="❚❚").click()
+        print(f"dashboard: {weeks / elapsed:.1f} weeks per second in the ensemble lesson "
+              f"({ensemble.preset}, {2 * ensemble.seeds} cities)")
+        page.wait_for_timeout(1500)
+        assert f"of {ensemble.seeds}" in page.locator("#abm-numbers").inner_text()
+        check_layout(page)
+
         # The other student's cities did not move.
         assert week(other) == 0
         browser.close()

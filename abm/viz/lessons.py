@@ -57,13 +57,13 @@ LESSONS = (
     ),
     Lesson(
         title="What community policing needs in order to work",
-        watch="Ten small cities a side (an ensemble): the lines are medians, the bands the range. Watch trust in "
+        watch="Six small cities a side (an ensemble): the lines are medians, the bands the range. Watch trust in "
               "police rise in the beat blocks first (map layer), then the table's homicides since the policies "
-              "started: on how many of the ten seeds are they lower? Then try a share of officers on beats of "
+              "started: on how many of the six seeds are they lower? Then try a share of officers on beats of "
               "0.1 and 0.6.",
         policies={"community_policing": {"coverage": 0.3}},
         preset="classroom",
-        seeds=10,
+        seeds=6,
         run_to_year=5.0,
     ),
     Lesson(
