@@ -1,6 +1,11 @@
-"""The classroom dashboard in a real browser: served offline, the map and charts
-render, a policy switched on shows up, stepping changes the charts, a seed typed as
-text is refused in the page.
+"""The classroom dashboard: its model (two cities on the same seeds, warmed up, ensembles),
+its maps, charts, debrief table and lessons; and the page in a real browser at
+1280 x 720, a projector's size: served offline, no sideways scroll, charts and maps wide
+enough, controls not covered, stepping and playing, a seed typed as text refused, every
+lesson loading (the district city compared), running to a year, the downloads, and a
+second student's page unaffected. The browser tests print the page's speed in weeks a
+second (not asserted: it depends on the machine's load) and save screenshots in
+results/.
 
 The server runs with the network outside this machine blocked: a ``sitecustomize``
 on its PYTHONPATH refuses every name lookup and connection that is not loopback and
@@ -508,6 +513,7 @@ def test_a_seed_typed_as_text_is_refused_in_the_page(server):
         seed = page.get_by_label("Seed: a whole number (same seed, same city)")
         seed.fill("abc")
         seed.press("Enter")
+        page.get_by_text("Settings changed: press Reset").wait_for(timeout=10_000)
         page.get_by_role("button", name="Reset").click()
         refused = page.locator("#abm-refused")
         refused.wait_for(timeout=30_000)
@@ -517,6 +523,7 @@ def test_a_seed_typed_as_text_is_refused_in_the_page(server):
         # A whole number brings the city back.
         seed.fill("2")
         seed.press("Enter")
+        page.get_by_text("Settings changed: press Reset").wait_for(timeout=10_000)
         page.get_by_role("button", name="Reset").click()
         page.locator("#abm-week").wait_for(timeout=60_000)
         assert page.locator("#abm-refused").count() == 0 and week(page) == 0

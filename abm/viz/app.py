@@ -64,6 +64,8 @@ target_week = solara.reactive(None)  # stop there ("Run to year")
 layer = solara.reactive(next(iter(maps.LAYERS)))
 lesson = solara.reactive(NO_LESSON)
 speed = solara.reactive("")          # weeks per second of the last run
+build_request = solara.reactive(0)   # bumped by Reset
+building = solara.reactive(False)    # cities being built
 
 
 def set_setting(key: str, value) -> None:
@@ -71,21 +73,32 @@ def set_setting(key: str, value) -> None:
 
 
 def reset() -> None:
-    """Build the cities again with the current settings."""
+    """Build the cities again with the current settings (in the background: warming
+    up takes seconds, longer for many district cities)."""
     playing.value = False
     target_week.value = None
+    building.value = True
+    build_request.value += 1
+
+
+def _build() -> None:
+    """Build the cities a Reset asked for, and show them."""
+    if not build_request.value:
+        return
+    wanted = dict(settings.value)
     try:
-        model = build(settings.value)
+        model = build(wanted)
+        model.lock = threading.RLock()
+        problem.value = ""
+        built_with.value = wanted
+        speed.value = ""
+        current.value = model
     except ValueError as exc:
         problem.value = str(exc)
-        return
-    problem.value = ""
-    model.lock = threading.RLock()
-    current.value = model
-    built_with.value = dict(settings.value)
-    speed.value = ""
-    tick.value += 1
-    chart_tick.value += 1
+    finally:
+        building.value = False  # last: the page shows the new cities with their settings at once
+        tick.value += 1
+        chart_tick.value += 1
 
 
 def load_lesson(title: str) -> None:
@@ -224,10 +237,11 @@ def RunBar(model: ClassroomModel | None):
     """Reset, play, step and run to a year; where the cities are."""
     tick.get()
     solara.lab.use_task(_run_loop, dependencies=[playing.value, id(model)], prefer_threaded=True)
+    solara.lab.use_task(_build, dependencies=[build_request.value], prefer_threaded=True)
     s = settings.value
-    running = model is not None and not model.refused
+    running = model is not None and not model.refused and not building.value
     with solara.Row(gap="8px", style="align-items:center; flex-wrap:wrap"):
-        solara.Button("Reset", color="primary", on_click=reset)
+        solara.Button("Reset", color="primary", on_click=reset, disabled=building.value)
         solara.Button("❚❚" if playing.value else "▶", color="primary", on_click=play_pause, disabled=not running)
         solara.Button("Step", color="primary", on_click=step_once, disabled=playing.value or not running)
         with solara.Row(gap="4px", style="align-items:center; width:230px"):
@@ -241,9 +255,14 @@ def RunBar(model: ClassroomModel | None):
                         + (f", end in year {model.end_step / 52:g}" if model.end_step else "") + ")"
                         + (f"; {html.escape(speed.value)}" if speed.value else ""),
                         style="font-size:15px")
+    if building.value:
+        with solara.Row(style="align-items:center"):
+            solara.SpinnerSolara(size="40px")
+            solara.Text("Building the cities and running their first two years (the burn-in)...",
+                        style="font-size:15px")
     if problem.value:
         solara.Error(problem.value)
-    elif built_with.value is not None and s != built_with.value and not playing.value:
+    elif built_with.value is not None and s != built_with.value and not playing.value and not building.value:
         changed = sorted(k for k in s if s[k] != built_with.value.get(k) and k != "run_to_year")
         if changed:
             solara.Warning("Settings changed: press Reset to build the cities with them.", dense=True)
@@ -341,7 +360,7 @@ def Numbers(model: ClassroomModel):
 
 @solara.component
 def Page():
-    if current.value is None and not problem.value:
+    if current.value is None and not problem.value and not build_request.value:
         reset()
     model = current.value
     solara.Title(TITLE)
@@ -354,7 +373,7 @@ def Page():
     with solara.Column(gap="10px", style="max-width:100%; overflow-x:hidden"):
         LessonBar()
         RunBar(model)
-        if model is not None:
+        if model is not None and not building.value:
             with solara.Row(gap="20px", style="flex-wrap:wrap; align-items:flex-start"):
                 with solara.Column(gap="6px"):
                     CityMaps(model)
