@@ -483,6 +483,8 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
         page.wait_for_timeout(1500)
         assert f"of {ensemble.seeds}" in page.locator("#abm-numbers").inner_text()
         check_layout(page)
+        page.locator("#abm-numbers").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOT.with_name("dashboard-ensemble.png")))
 
         # The other student's cities did not move.
         assert week(other) == 0

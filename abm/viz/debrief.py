@@ -103,11 +103,14 @@ def _difference(d: np.ndarray, fmt: str) -> str:
     d = d[~np.isnan(d)]
     if not len(d):
         return "-"
+    unit = ""
+    if fmt.endswith("%}"):  # a difference of shares is in percentage points
+        d, fmt, unit = d * 100, "{:.0f}", " points"
     signed = fmt.replace("{:", "{:+")
     if len(d) == 1:
-        return signed.format(d[0])
+        return signed.format(d[0]) + unit
     lower, higher = int((d < 0).sum()), int((d > 0).sum())
-    return (f"{signed.format(np.median(d))} ({signed.format(d.min())} to {signed.format(d.max())}); "
+    return (f"{signed.format(np.median(d))}{unit} ({signed.format(d.min())} to {signed.format(d.max())}); "
             f"lower on {lower}, higher on {higher} of {len(d)}")
 
 
