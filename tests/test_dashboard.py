@@ -364,6 +364,8 @@ def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
         for name in ("Reset", "Step", "Gang territory", "Socio-economic status", "Recent homicides",
                      "Trust in police"):
             assert uncovered(page, page.get_by_role("button", name=name, exact=True)), f"{name} is covered"
+        sliders = widths(page, ".v-slider")
+        assert len(sliders) >= 4 and min(sliders) >= 150, f"sliders of zero or small width: {sliders}"
 
         # Switch mano dura on (community policing is on by default), rebuild, step.
         page.get_by_text("Mano dura", exact=True).click()
