@@ -160,6 +160,8 @@ def test_the_page_builds_its_policy_controls_from_the_registry():
     assert app.build({**settings, "seed": "3"}).seed == 3
     with pytest.raises(ValueError, match="end after they start"):
         app.build({**settings, "start_year": 2.0, "end_year": 1.0})
+    with pytest.raises(ValueError, match="at most 4 seeds per city"):
+        app.build({**settings, "preset": "district", "seeds": 5})
 
 
 def test_a_seed_that_is_not_a_whole_number_builds_no_city_and_says_why():

@@ -47,7 +47,21 @@ def default_settings() -> dict:
     }
 
 
+# Seeds per side the page builds, per city: a district city takes about 50 MB, and a
+# server may hold a class's tabs at once.
+PAGE_MAX_SEEDS = {"classroom": MAX_SEEDS, "district": 4}
+
+
 def build(settings: dict) -> ClassroomModel:
+    """The cities of these settings.
+
+    Raises:
+        ValueError: with a message for the page (too many seeds for the city, policies
+            that end before they start)."""
+    most = PAGE_MAX_SEEDS.get(settings["preset"], MAX_SEEDS)
+    if int(settings["seeds"]) > most:
+        raise ValueError(f"The {settings['preset']} city runs at most {most} seeds per city on this page; "
+                         f"lower the seeds per city, then press Reset.")
     kwargs = {k: v for k, v in settings.items() if k != "run_to_year"}
     kwargs["end_year"] = kwargs["end_year"] or None
     return ClassroomModel(**kwargs)
