@@ -191,6 +191,7 @@ def test_dashboard_host_other_than_loopback_warns_of_the_exposure(monkeypatch, c
     assert f"anyone who can reach this machine on port {port} can use the dashboard" in err
     argv, env = started.value.args
     assert "--no-check-version" in argv and env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert env["SOLARA_THEME_SHOW_BANNER"] == "false"
     with pytest.raises(Started):
         cli.main(["dashboard", "--host", "127.0.0.1", "--port", str(port)])
     assert "warning" not in capsys.readouterr().err
@@ -340,6 +341,7 @@ def check_layout(page) -> None:
     maps_ = widths(page, "img.abm-map")
     assert len(maps_) in (1, 2) and len(set(maps_)) == 1 and maps_[0] >= 250, maps_
     assert page.get_by_text("PAGE 0").count() == 0 and page.get_by_text("Traceback").count() == 0
+    assert page.get_by_text("This website runs on").count() == 0
 
 
 def wait_week(page, n: int, timeout: float = 120_000) -> None:
