@@ -61,7 +61,7 @@ QUANTITIES = (
     Quantity("Youths in prison now (members or not)", lambda m, s, i: _now(m, s, i, "incarcerated"), "{:.0f}"),
     Quantity("Share of arrested who were not gang members, since the policies started",
              lambda m, s, i: _share(_since(m, s, i, "arrests_non_member"), _since(m, s, i, "arrests")), "{:.0%}"),
-    Quantity("Trust in police now (0-1)", lambda m, s, i: _now(m, s, i, "trust_mean"), "{:.2f}"),
+    Quantity("Trust in police now (0-1)", lambda m, s, i: _now(m, s, i, "trust_mean"), "{:.3f}"),
     Quantity("Killings by police since the policies started", lambda m, s, i: sum(_since(m, s, i, "police_killings")),
              "{:.0f}"),
     Quantity("Programme cost, last year (US$)", lambda m, s, i: sum(_last_year(m, s, i, "policy_cost")), "{:,.0f}"),
