@@ -330,7 +330,8 @@ def uncovered(page, locator) -> bool:
     """Whether the element is on screen and nothing is drawn over its centre."""
     return locator.evaluate("e => { const r = e.getBoundingClientRect(); const x = r.left + r.width / 2,"
                             " y = r.top + r.height / 2; const top = document.elementFromPoint(x, y);"
-                            " return r.width > 0 && x < window.innerWidth && !!top && (e === top || e.contains(top)); }")
+                            " return r.width > 0 && x < window.innerWidth && !!top"
+                            " && (e === top || e.contains(top)); }")
 
 
 def check_layout(page) -> None:
@@ -346,8 +347,8 @@ def check_layout(page) -> None:
 
 def wait_week(page, n: int, timeout: float = 120_000) -> None:
     page.wait_for_function(
-        f"document.querySelector('#abm-week') && +document.querySelector('#abm-week').innerText.split(' ').pop() >= {n}",
-        timeout=timeout)
+        "document.querySelector('#abm-week') && "
+        f"+document.querySelector('#abm-week').innerText.split(' ').pop() >= {n}", timeout=timeout)
 
 
 def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):

@@ -313,10 +313,12 @@ def CityMaps(model: ClassroomModel):
         for side, (label, homicides, png) in enumerate(images):
             colour = charts.SIDE_COLOURS[side]
             with solara.Column(gap="2px", style=f"width:{MAP_WIDTH}px"):
+                plural = "s" if homicides != 1 else ""
                 solara.HTML(tag="div", unsafe_innerHTML=(
                     f"<span class='abm-map-label' style='color:{colour};font-weight:bold'>"
-                    f"{'━━' if side == 0 else '╍╍'} {html.escape(label)}</span><br>{homicides} homicide{'s' if homicides != 1 else ''} "
-                    f"in the last year{seed_note}"), style="font-size:14px;min-height:42px")
+                    f"{'━━' if side == 0 else '╍╍'} {html.escape(label)}</span><br>"
+                    f"{homicides} homicide{plural} in the last year{seed_note}"),
+                    style="font-size:14px;min-height:42px")
                 solara.Image(png, format="png", width=f"{MAP_WIDTH}px",
                              classes=["abm-map"])
     solara.HTML(tag="div", unsafe_innerHTML=f"{html.escape(maps.LAYERS[layer.value])}; red dots: gang members on "

@@ -116,8 +116,8 @@ class ClassroomModel(mesa.Model):
 
         ``seeds``: cities per side, on seeds ``seed``, ``seed + 1``, ... (1 to
         :data:`MAX_SEEDS`). ``end_year``: the policies stop after this year (None or 0:
-        they never stop; it must come after ``start_year``). ``warm_up``: run the scenario's burn-in before week 0 (off
-        only in tests that want the start-up).
+        they never stop; it must come after ``start_year``). ``warm_up``: run the
+        scenario's burn-in before week 0 (off only in tests that want the start-up).
 
         A ``seed`` that is not a whole number from 0 to 2^63-1 (typed into the page)
         builds no city: ``refused`` holds the message the page shows instead, and the
@@ -148,8 +148,8 @@ class ClassroomModel(mesa.Model):
         self.street: list[list[list[int]]] = []  # per side, per seed: members on the street each week
         self.burn_in = 0
         if self.refused or (self.seed is not None and self.seed + seeds - 1 > MAX_SEED):
-            self.refused = self.refused or f"Seed {self.seed} refused: with {seeds} seeds per side the last " \
-                f"would pass {MAX_SEED}; type a smaller number, then press Reset."
+            self.refused = self.refused or (f"Seed {self.seed} refused: with {seeds} seeds per side the last "
+                                            f"would pass {MAX_SEED}; type a smaller number, then press Reset.")
             self.running = False
             return
         path = resolve_scenario(preset)
