@@ -372,9 +372,14 @@ def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
         sliders = widths(page, ".v-slider")
         assert len(sliders) >= 4 and min(sliders) >= 150, f"sliders of zero or small width: {sliders}"
 
-        # Switch mano dura on (community policing is on by default), rebuild, step.
+        # Switch mano dura on (community policing is on by default), type its level, rebuild, step.
         page.get_by_text("Mano dura", exact=True).click()
         page.get_by_text("Settings changed: press Reset").wait_for(timeout=10_000)
+        level = page.locator(".abm-level-mano_dura__coverage")
+        level.locator(".v-text-field input").fill("0.35")
+        level.locator(".v-text-field input").press("Enter")
+        page.wait_for_function("document.querySelector('.abm-level-mano_dura__coverage [role=slider]')"
+                               ".getAttribute('aria-valuenow') === '0.35'", timeout=10_000)
         page.get_by_role("button", name="Reset").click()
         page.get_by_text("Community policing + Mano dura").first.wait_for(timeout=30_000)
         assert page.get_by_text("Settings changed").count() == 0

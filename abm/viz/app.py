@@ -191,7 +191,7 @@ def Level(label: str, key: str, low: float, high: float, step: float, dtype: typ
         set_setting(key, v)
 
     solara.Text(label, style="font-size:13px")
-    with solara.Row(gap="6px", style="align-items:center"):
+    with solara.Row(gap="6px", style="align-items:center", classes=[f"abm-level-{key}"]):
         with solara.Column(style="flex:1 1 auto; min-width:120px"):
             if dtype is int:
                 solara.SliderInt("", value=int(value), min=int(low), max=int(high), step=max(1, int(step)),
