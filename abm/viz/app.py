@@ -226,7 +226,8 @@ def Settings():
                          on_value=lambda v: set_setting("seed", v), continuous_update=False)
         solara.Checkbox(label="Compare on the same seed", value=s["compare"],
                         on_value=lambda v: set_setting("compare", v))
-        Level("Seeds per city (an ensemble: bands show the range)", "seeds", 1, MAX_SEEDS, 1, int)
+        Level("Seeds per city (an ensemble: bands show the range)", "seeds", 1,
+              PAGE_MAX_SEEDS.get(s["preset"], MAX_SEEDS), 1, int)
         Level("Policies start in year", "start_year", 0.0, 10.0, 0.5)
         Level("Policies end in year (0: never)", "end_year", 0.0, 20.0, 0.5)
         solara.Text(f"A prisoner costs US${prison_week_cost(s['preset']):,.0f} a week in this city.",
