@@ -514,6 +514,22 @@ def launch(p):
     )
 
 
+def type_setting(page, field, text: str) -> None:
+    """Type into a settings field and press Enter, until the page says the settings
+    changed (a field redrawn by the page while being typed into loses what was typed,
+    as in any browser; a second try is what a user would do)."""
+    changed = page.get_by_text("Settings changed: press Reset")
+    for _ in range(3):
+        field.fill(text)
+        field.press("Enter")
+        try:
+            changed.wait_for(timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+            pass
+    changed.wait_for(timeout=5_000)
+
+
 def test_a_seed_typed_as_text_is_refused_in_the_page(server):
     from playwright.sync_api import sync_playwright
 
@@ -524,10 +540,9 @@ def test_a_seed_typed_as_text_is_refused_in_the_page(server):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(server["url"])
         page.locator("#abm-week").wait_for(timeout=60_000)
+        page.wait_for_function("document.querySelectorAll('img.abm-chart').length == 6", timeout=60_000)
         seed = page.get_by_label("Seed: a whole number (same seed, same city)")
-        seed.fill("abc")
-        seed.press("Enter")
-        page.get_by_text("Settings changed: press Reset").wait_for(timeout=10_000)
+        type_setting(page, seed, "abc")
         page.get_by_role("button", name="Reset").click()
         refused = page.locator("#abm-refused")
         refused.wait_for(timeout=30_000)
@@ -535,9 +550,7 @@ def test_a_seed_typed_as_text_is_refused_in_the_page(server):
         assert page.locator("#abm-week").count() == 0
         assert page.get_by_text("Traceback").count() == 0
         # A whole number brings the city back.
-        seed.fill("2")
-        seed.press("Enter")
-        page.get_by_text("Settings changed: press Reset").wait_for(timeout=10_000)
+        type_setting(page, seed, "2")
         page.get_by_role("button", name="Reset").click()
         page.locator("#abm-week").wait_for(timeout=60_000)
         assert page.locator("#abm-refused").count() == 0 and week(page) == 0

@@ -251,7 +251,7 @@ def Settings():
 def RunBar(model: ClassroomModel | None):
     """Reset, play, step and run to a year; where the cities are."""
     tick.get()
-    solara.lab.use_task(_run_loop, dependencies=[playing.value, id(model)], prefer_threaded=True)
+    solara.lab.use_task(_run_loop, dependencies=[playing.value, model], prefer_threaded=True)
     solara.lab.use_task(_build, dependencies=[build_request.value], prefer_threaded=True)
     s = settings.value
     running = model is not None and not model.refused and not building.value
@@ -332,7 +332,7 @@ def Charts(model: ClassroomModel):
     chart_tick.get()
     figures = solara.use_memo(
         lambda: [charts.ChartFigure(c, [label for label, _ in model.sides], model.start_step / 52)
-                 for c in charts.CHARTS], dependencies=[id(model)])
+                 for c in charts.CHARTS], dependencies=[model])
     if not model.sides:
         return
     with model.lock:
