@@ -664,7 +664,8 @@ def cmd_dashboard(args) -> int:
         print(f"abm dashboard: warning: listening on {args.host}: anyone who can reach this machine on port "
               f"{args.port} can use the dashboard (and make it run simulations); use --host 127.0.0.1 to keep "
               "it to this machine", file=sys.stderr, flush=True)
-    env = dict(os.environ, **SOLARA_OFFLINE)
+    # No framework banner in the page's corner, where it would cover the table on a projector.
+    env = dict(os.environ, **SOLARA_OFFLINE, SOLARA_THEME_SHOW_BANNER="false")
     shown = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
     print(f"abm dashboard: http://{shown}:{args.port}/  (Ctrl-C to stop)", flush=True)
     cmd = [solara, "run", str(app), "--host", args.host, "--port", str(args.port), "--no-open", "--production",

@@ -1,1 +1,1 @@
-"""The classroom dashboard (Mesa SolaraViz): `abm dashboard`."""
+"""The classroom dashboard (a Solara page): `abm dashboard`."""

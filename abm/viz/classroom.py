@@ -5,17 +5,26 @@
 With ``compare`` on, it also builds the same city, from the same seed, without those
 policies (or with a second set), and steps both together: until the policies start
 the two are identical, so every difference a class sees afterwards is the policy's,
-not chance.
+not chance. With ``seeds`` above one, each side is an ensemble: the same policies on
+that many seeds (the comparison city on the same seeds, pairwise), so a class sees
+how much of a difference is chance.
+
+Every city first runs its scenario's burn-in (two years in the presets) before the
+week the class sees as week 0: the prisons have filled and the gangs settled, so the
+first years on the charts show the city as it is, not its start-up. Policies start at
+the chosen year after that.
 """
 
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from abm import policies
 from abm.config import load_scenario
 from abm.model import CityModel
 from abm.presets import resolve_scenario
+from abm.schema import MAX_STEPS
 
 PRESETS = ("classroom", "district")
 MAX_SEED = 2**63 - 1  # as an experiment's root_seed
@@ -56,15 +65,17 @@ def control_defaults() -> dict[str, float]:
 
 
 def policy_overrides(chosen: dict[str, bool], levels: dict[str, float] | None = None,
-                     start_step: int | None = None) -> dict:
+                     start_step: int | None = None, end_step: int | None = None) -> dict:
     """Dotted overrides that switch the chosen policies on, with their controls' levels
-    (``levels`` keyed by :func:`control_key`)."""
+    (``levels`` keyed by :func:`control_key`), from after ``start_step`` to ``end_step``."""
     out: dict = {}
     levels = levels or {}
     for cls in policies.registered():
         if not chosen.get(cls.name):
             continue
         out[f"policies.{cls.name}.start"] = int(start_step) if start_step is not None else None
+        if end_step is not None:
+            out[f"policies.{cls.name}.end"] = int(end_step)
         for c in cls.controls:
             value = levels.get(control_key(cls.name, c.field))
             if value is not None:
@@ -77,8 +88,13 @@ def arm_label(chosen: dict[str, bool]) -> str:
     return " + ".join(labels) if labels else "No policy"
 
 
+MAX_SEEDS = 10  # cities per side in an ensemble
+STREET = "street_members"
+
+
 class ClassroomModel(mesa.Model):
-    """A city with the chosen policies, and optionally the same city without them."""
+    """A city with the chosen policies, and optionally the same city without them;
+    each side on one seed or on several (``seeds``)."""
 
     def __init__(
         self,
@@ -86,14 +102,22 @@ class ClassroomModel(mesa.Model):
         seed: int = 1,
         compare: bool = True,
         start_year: float = 1.0,
+        seeds: int = 1,
+        end_year: float | None = None,
+        warm_up: bool = True,
         scenario: object = None,
         **choices,
     ):
         """``choices``: for each registered policy ``<name>`` (switch it on; default its
         ``dashboard_on``), ``compare_<name>`` (on in the comparison city) and its
         controls' levels, ``<name>__<field>`` (default the parameter's). ``scenario`` is
-        Mesa's own (SolaraViz passes one on reset) and is not used: the city's
-        parameters come from the preset and the choices.
+        Mesa's own and is not used: the city's parameters come from the preset and the
+        choices.
+
+        ``seeds``: cities per side, on seeds ``seed``, ``seed + 1``, ... (1 to
+        :data:`MAX_SEEDS`). ``end_year``: the policies stop after this year (None or 0:
+        they never stop; it must come after ``start_year``). ``warm_up``: run the
+        scenario's burn-in before week 0 (off only in tests that want the start-up).
 
         A ``seed`` that is not a whole number from 0 to 2^63-1 (typed into the page)
         builds no city: ``refused`` holds the message the page shows instead, and the
@@ -105,6 +129,9 @@ class ClassroomModel(mesa.Model):
         super().__init__(rng=self.seed if self.seed is not None else 0)
         if preset not in PRESETS:
             raise ValueError(f"preset must be one of {', '.join(PRESETS)}")
+        seeds = int(seeds)
+        if not 1 <= seeds <= MAX_SEEDS:
+            raise ValueError(f"seeds must be 1 to {MAX_SEEDS}")
         registered = policies.registered()
         levels = control_defaults()
         known = {*levels, *(cls.name for cls in registered), *(f"compare_{cls.name}" for cls in registered)}
@@ -113,33 +140,74 @@ class ClassroomModel(mesa.Model):
             raise TypeError(f"ClassroomModel: unknown choices {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         levels.update({k: v for k, v in choices.items() if k in levels})
         self.preset = preset
-        start_step = round(start_year * 52)
-        self.start_step = start_step
-        self.cities: list[tuple[str, CityModel]] = []
-        if self.refused:
+        self.start_step = round(start_year * 52)  # weeks after week 0 (the end of burn-in)
+        self.end_step = round(end_year * 52) if end_year else None
+        if self.end_step is not None and self.end_step <= self.start_step:
+            raise ValueError("the policies must end after they start")
+        self.sides: list[tuple[str, list[CityModel]]] = []
+        self.street: list[list[list[int]]] = []  # per side, per seed: members on the street each week
+        self.burn_in = 0
+        if self.refused or (self.seed is not None and self.seed + seeds - 1 > MAX_SEED):
+            self.refused = self.refused or (f"Seed {self.seed} refused: with {seeds} seeds per side the last "
+                                            f"would pass {MAX_SEED}; type a smaller number, then press Reset.")
             self.running = False
             return
+        path = resolve_scenario(preset)
+        self.burn_in = load_scenario(path).run.burn_in if warm_up else 0
         chosen = {cls.name: bool(choices.get(cls.name, cls.dashboard_on)) for cls in registered}
         other = {cls.name: bool(choices.get(f"compare_{cls.name}", False)) for cls in registered}
-        # The dashboard measures from the start, and policies start at start_year.
-        base = {"run.burn_in": 0, "run.steps": 5200}
-        path = resolve_scenario(preset)
-        self.cities.append(
-            (arm_label(chosen), CityModel(load_scenario(path, {**base, **policy_overrides(chosen, levels, start_step)}),
-                                          self.seed)),
-        )
-        if compare:
-            self.cities.append(
-                (arm_label(other), CityModel(load_scenario(path, {**base, **policy_overrides(other, levels, start_step)}),
-                                             self.seed))
-            )
-        if compare and self.cities[0][0] == self.cities[1][0]:
-            self.cities[1] = (self.cities[1][0] + " (same)", self.cities[1][1])
+        # Policies start start_step weeks after burn-in; the city runs as long as allowed.
+        base = {"run.burn_in": self.burn_in, "run.steps": MAX_STEPS}
+        arms = [chosen, other] if compare else [chosen]
+        for arm in arms:
+            scenario_ = load_scenario(path, {**base, **policy_overrides(
+                arm, levels, self.burn_in + self.start_step,
+                None if self.end_step is None else self.burn_in + self.end_step)})
+            self.sides.append((arm_label(arm), [CityModel(scenario_, self.seed + i) for i in range(seeds)]))
+        if compare and self.sides[0][0] == self.sides[1][0]:
+            self.sides[1] = (self.sides[1][0] + " (same)", self.sides[1][1])
+        self.street = [[[] for _ in runs] for _, runs in self.sides]
+        for _ in range(self.burn_in):
+            self._step_cities()
+        self.street = [[[] for _ in runs] for _, runs in self.sides]
+
+    @property
+    def cities(self) -> list[tuple[str, CityModel]]:
+        """Each side's label and its first city (the one the map shows)."""
+        return [(label, runs[0]) for label, runs in self.sides]
+
+    @property
+    def seeds(self) -> int:
+        return len(self.sides[0][1]) if self.sides else 0
+
+    def rows(self, city: CityModel) -> list[dict]:
+        """A city's weekly rows from week 1 (after burn-in)."""
+        return city.ledger.rows[self.burn_in:]
+
+    def series(self, side: int, key: str, lead: int = 0) -> np.ndarray:
+        """(seeds, weeks) of a ledger column since week 1 on each city of a side, or of
+        ``street_members`` (gang members alive and not in prison); with ``lead``, up to
+        that many weeks of burn-in before week 1 too (for moving means)."""
+        if key == STREET:
+            return np.array(self.street[side], dtype=float).reshape(self.seeds, -1)
+        first = max(0, self.burn_in - lead)
+        return np.array([[r[key] for r in city.ledger.rows[first:]] for city in self.sides[side][1]], dtype=float
+                        ).reshape(self.seeds, -1)
+
+    def _step_cities(self) -> None:
+        for (_, runs), street in zip(self.sides, self.street, strict=True):
+            for city, counts in zip(runs, street, strict=True):
+                city.step()
+                yth = city.youths
+                counts.append(int((yth.free & (yth.gang >= 0)).sum()))
 
     def step(self) -> None:
-        for _, city in self.cities:
-            city.step()
+        if not self.sides:
+            return
+        self._step_cities()
+        self.running = self.sides[0][1][0].running
 
     @property
     def week(self) -> int:
-        return self.cities[0][1].week if self.cities else 0
+        """Weeks since week 0, the end of burn-in."""
+        return self.sides[0][1][0].week - self.burn_in if self.sides else 0
