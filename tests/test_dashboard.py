@@ -441,6 +441,8 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
             assert week(page) == 0 and page.get_by_text("Traceback").count() == 0
             first_city = arm_label(dict.fromkeys(lesson.policies, True))
             assert page.locator(".abm-map-label").first.inner_text().endswith(first_city)
+            # Before anything runs, what the policies will cost a year as planned.
+            assert f"{first_city}: programmes as planned cost US$" in page.locator("#abm-planned").inner_text()
             check_layout(page)
 
         # The first lesson, run to year 2: the district city with comparison on.

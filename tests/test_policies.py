@@ -157,3 +157,24 @@ def test_bad_policy_configs_are_refused_clearly(tmp_path):
     bad.write_text("[policies.cbt]\nprogramme_weeks = 'long'\n")
     with pytest.raises(ConfigError, match=r"policies.cbt.programme_weeks"):
         load_scenario(CONFIGS / "classroom.toml", None, [bad])
+
+
+def test_a_policys_planned_cost_is_what_it_costs_once_running(short):
+    """The cost the dashboard shows before a class runs: exactly the weekly cost of
+    fixed-size policies, an upper bound for places that may not all be filled."""
+    from abm import policies
+    from abm.model import CityModel
+
+    exact = {"truce", "violence_interruption", "investigations", "community_policing", "mano_dura"}
+    at_most = {"cbt", "social_prevention", "hot_spots", "pacification"}
+    for cls in policies.registered():
+        model = CityModel(with_policy(short, cls.name), seed=1)
+        model.run(80)  # past the start (week 52) and pacification's occupation
+        policy = model.policies[0]
+        planned = policy.planned_cost(model)
+        if cls.name in exact:
+            assert planned == pytest.approx(model.ledger.rows[-1]["policy_cost"]) and planned > 0, cls.name
+        elif cls.name in at_most:
+            assert 0 < planned and model.ledger.rows[-1]["policy_cost"] <= planned + 1e-9, cls.name
+        else:
+            assert planned is None, f"{cls.name}: say how its planned cost is known, or that it follows use"

@@ -28,6 +28,10 @@ when several policies are on:
 - ``community``: after residents' update; work with residents.
 - ``cost``: this week's cost in US$.
 
+And, outside the step, :meth:`Policy.planned_cost`: the weekly cost as planned (its
+officers, workers or places in full use), known before the policy starts, or None
+where the cost follows what happens (shown by the dashboard before a class runs).
+
 A hook runs only while the policy is active: in the steps after ``start`` (default:
 the last step of burn-in) up to and including step ``end``. Steps are numbered from 1,
 as in every output file (``model.week`` is the step being run).
@@ -149,3 +153,9 @@ class Policy:
 
     def cost(self, model: CityModel) -> float:
         return 0.0
+
+    def planned_cost(self, model: CityModel) -> float | None:
+        """This policy's weekly cost as planned, with its officers, workers or places in
+        full use, known before it starts; None where the cost follows what happens
+        (people called in, sentences diverted)."""
+        return None

@@ -162,3 +162,7 @@ class CBT(Policy):
 
     def cost(self, model: CityModel) -> float:
         return float((model.youths.cbt_status == CBTStatus.ENROLLED).sum()) * self.params.unit_cost
+
+    def planned_cost(self, model: CityModel) -> float:
+        """Every place filled."""
+        return self.capacity * self.params.unit_cost

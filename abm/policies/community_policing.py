@@ -93,3 +93,6 @@ class CommunityPolicing(Policy):
 
     def cost(self, model: CityModel) -> float:
         return self.n_beats * self.params.unit_cost
+
+    def planned_cost(self, model: CityModel) -> float:
+        return self.cost(model)

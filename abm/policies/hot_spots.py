@@ -164,6 +164,10 @@ class HotSpots(Policy):
         gain = self.params.services_efficacy * (1 - fear) * (1 - city.collective_efficacy[self.spots])
         city.collective_efficacy[self.spots] = np.clip(city.collective_efficacy[self.spots] + gain, 0, 1)
 
+    def planned_cost(self, model: CityModel) -> float:
+        services = self.n_spots * self.params.services_cost if self.params.services else 0.0
+        return self.n_officers * self.params.unit_cost + services
+
     def _targets(self) -> bool:
         return self.spots is not None and len(self.spots) > 0
 

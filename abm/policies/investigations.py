@@ -122,3 +122,6 @@ class Investigations(Policy):
 
     def cost(self, model: CityModel) -> float:
         return self.detectives * self.params.unit_cost + self.forensic * self.params.forensic_cost
+
+    def planned_cost(self, model: CityModel) -> float:
+        return self.cost(model)

@@ -85,3 +85,6 @@ class ManoDura(Policy):
 
     def cost(self, model: CityModel) -> float:
         return self.n_sweep * self.params.unit_cost
+
+    def planned_cost(self, model: CityModel) -> float:
+        return self.cost(model)

@@ -278,6 +278,12 @@ class Pacification(Policy):
             gain = self.params.services_efficacy * (1 - fear) * (1 - efficacy)
             city.collective_efficacy[self.blocks] = np.clip(efficacy + gain, 0, 1)
 
+    def planned_cost(self, model: CityModel) -> float:
+        """Once the proximity police are in place (the occupation's weeks cost more)."""
+        size = model.p.city.district_size
+        services = self.n_districts * size * size * self.params.services_cost if self.params.services else 0.0
+        return self.n_proximity * self.params.unit_cost + services
+
     def cost(self, model: CityModel) -> float:
         if self.blocks is None:
             return 0.0

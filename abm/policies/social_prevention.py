@@ -211,3 +211,8 @@ class SocialPrevention(Policy):
     def cost(self, model: CityModel) -> float:
         enrolled = int((model.youths.prevention_status == PreventionStatus.ENROLLED).sum())
         return enrolled * self.params.unit_cost + self.paid
+
+    def planned_cost(self, model: CityModel) -> float:
+        """Every place filled, each paid a wage and the transfer (at most)."""
+        p = self.params
+        return self.capacity * (p.unit_cost + p.wage_per_week + p.transfer_per_week)

@@ -119,3 +119,6 @@ class Truce(Policy):
         if not self.in_force() or self.broken:
             return 0.0
         return self.params.unit_cost * model.people_start / 1e5
+
+    def planned_cost(self, model: CityModel) -> float:
+        return self.params.unit_cost * model.people_start / 1e5 if self.in_force() else 0.0

@@ -117,3 +117,6 @@ class ViolenceInterruption(Policy):
 
     def cost(self, model: CityModel) -> float:
         return self.workers * self.params.unit_cost
+
+    def planned_cost(self, model: CityModel) -> float:
+        return self.cost(model)

@@ -359,6 +359,11 @@ def Numbers(model: ClassroomModel):
             f"policies have started (year {model.start_step / 52:g}).</td></tr>")
     solara.HTML(tag="table", unsafe_innerHTML=f"<tr>{head}</tr>{body}{note}", attributes={"id": "abm-numbers"},
                 style="border-collapse:collapse;font-size:14px;margin:4px 0;max-width:100%")
+    with model.lock:
+        plans = debrief.planned(model)
+    solara.HTML(tag="div", unsafe_innerHTML="<br>".join(html.escape(p) for p in plans)
+                + "; prisons cost what the policies' arrests and sentences make them cost.",
+                attributes={"id": "abm-planned"}, style="font-size:13px;color:#444;margin:2px 0 6px 0")
 
     def charts_png():
         with model.lock:

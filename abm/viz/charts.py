@@ -38,7 +38,7 @@ CHARTS = (
     Chart("trust_mean", measures.label("trust_mean", step=True)),
     Chart("incarceration_per_100k", measures.label("incarceration_per_100k", step=True)),
     Chart(STREET, "Gang members on the street"),
-    Chart("total_cost", "Cost since week 0, programmes + prison (US$ m)", cumulative=True, scale=1e-6),
+    Chart("total_cost", "Cost since week 0 (US$ million)", cumulative=True, scale=1e-6),
 )
 
 

@@ -72,6 +72,27 @@ QUANTITIES = (
 COST_PER_AVERTED = "Extra cost per homicide averted since the policies started (US$)"
 
 
+def planned(model: ClassroomModel) -> list[str]:
+    """Each city's programme cost a year as planned (its policies' officers, workers and
+    places in full use), known before the policies start: one line per city. Prison
+    costs are not planned: they follow from who is arrested and sentenced."""
+    lines = []
+    for label, runs in model.sides:
+        city = runs[0]
+        known, unknown = 0.0, []
+        for policy in city.policies:
+            weekly = policy.planned_cost(city)
+            if weekly is None:
+                unknown.append(type(policy).label or type(policy).name)
+            else:
+                known += weekly * YEAR
+        text = f"{label}: programmes as planned cost US${known:,.0f} a year"
+        if unknown:
+            text += f", plus {' and '.join(unknown)} as used"
+        lines.append(text)
+    return lines
+
+
 def values(model: ClassroomModel, quantity: Quantity) -> np.ndarray:
     """(sides, seeds) of one quantity."""
     return np.array([[quantity.value(model, s, i) for i in range(model.seeds)] for s in range(len(model.sides))],
