@@ -520,7 +520,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     a short text naming its files as in ``shown`` (where the folder will be)."""
     from abm.analysis.comparison import POOLED, compare, point_label, points, read_runs, table, write_comparison
     from abm.analysis.plots import all_figures, has_rows
-    from abm.analysis.sensitivity import run_sensitivity
+    from abm.analysis.sensitivity import EFFECT, run_sensitivity
     from abm.results import table_path
 
     runs = read_runs(out / "runs.csv")
@@ -562,6 +562,16 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
             sub = sorted((r for r in sens if r["output"] == output and r["arm"] == exp.spec.baseline),
                          key=lambda r: -r[key])
             lines.append(f"  {output}: " + ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5]))
+        effects = [arm for arm in exp.arms if arm != exp.spec.baseline]
+        if effects:
+            lines.append(f"What decides each policy's effect (its change against the baseline at the same point; "
+                         f"{key}), most influential first:")
+            for arm in effects:
+                for output in exp.spec.outputs:
+                    sub = sorted((r for r in sens if r["output"] == output + EFFECT and r["arm"] == arm),
+                                 key=lambda r: -r[key])
+                    lines.append(f"  {arm}, {output}: "
+                                 + ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5]))
         lines.append("")
     shown = shown or out
     figures = [shown / p.name for p in all_figures(out, rows)]
@@ -620,6 +630,9 @@ def check_listen(host: str, port: int) -> None:
             raise ConfigError(f"--host {host} --port {port}: cannot listen there: {exc.strerror or exc}") from None
 
 
+MAX_CALIBRATION_NOTES = 3  # design points named in the note; the manifest holds them all
+
+
 def calibration_note(folder: Path) -> str | None:
     """A note when the experiment's overrides of the city, or its design, leave its
     baseline outside the calibration targets at some design point (from the manifest)."""
@@ -629,16 +642,23 @@ def calibration_note(folder: Path) -> str | None:
 
     found = json.loads((folder / "manifest.json").read_text()).get("calibration") or {}
     moved = drifting(found.get("moved_by", []))
-    notes = []
+    notes: list[str] = []
     for point in found.get("points", []):
         what = misses(point.get("baseline_means", []))
         if what:
-            where = ", ".join(f"{k} = {v}" for k, v in point.get("parameters", {}).items())
-            notes.append(what + (f" at {where}" if where else ""))
+            where = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                              for k, v in point.get("parameters", {}).items())
+            note = what + (f" at {where}" if where else "")
+            if note not in notes:  # a design may repeat a point (Morris trajectories)
+                notes.append(note)
     if not moved or not notes:
         return None
+    shown = MAX_CALIBRATION_NOTES
+    rest = len(notes) - shown
+    more = (f"; and at {rest} more design point{'s' if rest > 1 else ''} (manifest.json, \"calibration\")"
+            if rest > 0 else "")
     return (f"note: with {', '.join(moved)} changed, the baseline arm's mean is outside its calibration targets: "
-            + "; ".join(notes))
+            + "; ".join(notes[:shown]) + more)
 
 
 def cmd_dashboard(args) -> int:

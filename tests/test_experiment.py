@@ -283,3 +283,25 @@ def test_a_parquet_sweep_holds_the_same_rows_as_csv_with_units_and_manifest(smok
     loaded = load_results(pq_dir)
     assert len(loaded.timeseries) == len(csv_series) and len(loaded.runs) == 12
     assert (pq_dir / "maps.png").exists() and (pq_dir / "trajectories.png").exists()
+
+
+def test_morris_screening_says_what_decides_each_policys_effect(tmp_path):
+    """A policy's effect is analysed as the change against the baseline at each design
+    point: an arm that does nothing has no effect for any parameter to decide."""
+    from abm.analysis.sensitivity import EFFECT, run_sensitivity
+
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "mano_dura.toml").write_text("[policies.mano_dura]\ncoverage = 0.5\n")
+    (tmp_path / "policies" / "idle.toml").write_text("[policies.mano_dura]\ncoverage = 0\n")
+    path = sweep_file(tmp_path, "morris")
+    path.write_text(path.read_text().replace('root_seed = 3', 'root_seed = 3\npolicy_dir = "policies"')
+                    + '\n[[arms]]\nname = "baseline"\n\n[[arms]]\nname = "mano_dura"\n\n'
+                      '[[arms]]\nname = "idle"\npolicies = ["idle"]\n')
+    exp = load_experiment(path)
+    out = tmp_path / "out"
+    run_experiment(exp, out, workers=2, progress=False)
+    rows = run_sensitivity(exp, out)
+    effects = {(r["arm"], r["output"], r["parameter"]): r for r in rows if r["output"].endswith(EFFECT)}
+    assert {arm for arm, _, _ in effects} == {"mano_dura", "idle"}
+    assert all(r["mu_star"] == 0 for (arm, _, _), r in effects.items() if arm == "idle")
+    assert any(r["mu_star"] > 0 for (arm, _, _), r in effects.items() if arm == "mano_dura")

@@ -8,6 +8,12 @@ sigma (its spread: non-linearity and interactions). The sample matrix is rebuilt
 from the experiment file (the design's seed), so only ``runs.csv`` and the file are
 needed.
 
+Each arm other than the baseline is analysed twice: its outputs' levels, and its
+effects, ``<output> effect``: the arm's output minus the baseline's at the same design
+point (the same parameters and, with common seeds, the same seeds). The indices of an
+effect say which uncertain parameters decide what the policy does, not only where the
+city is.
+
 Writes ``sensitivity.csv`` (arm, output, parameter, method, S1, S1_conf, ST, ST_conf,
 mu_star, mu_star_conf, sigma) and ``sensitivity.png``.
 """
@@ -27,6 +33,8 @@ from abm.sweep.design import MORRIS_LEVELS
 
 if TYPE_CHECKING:
     from abm.sweep.experiment import Experiment
+
+EFFECT = " effect"  # suffix of an output analysed as the arm's change against the baseline
 
 COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
            "sigma")
@@ -52,28 +60,33 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
     seed = exp.spec.root_seed if design.seed is None else design.seed
     x = design.matrix(exp.spec.root_seed)
     rows = []
-    for arm in exp.arms:
-        for output in exp.spec.outputs:
-            y = outputs_by_point(runs, arm, output, len(exp.points))
-            if np.isnan(y).any():
-                # Sensitivity needs every point; fill the few missing with the mean and say so in the row.
-                y = np.where(np.isnan(y), np.nanmean(y), y)
-            if design.method == "sobol":
-                from SALib.analyze import sobol
+    baseline = exp.spec.baseline
+    cases = [(arm, output, False) for arm in exp.arms for output in exp.spec.outputs]
+    cases += [(arm, output, True) for arm in exp.arms if arm != baseline for output in exp.spec.outputs]
+    for arm, output, effect in cases:
+        y = outputs_by_point(runs, arm, output, len(exp.points))
+        if effect:
+            y = y - outputs_by_point(runs, baseline, output, len(exp.points))
+            output = output + EFFECT
+        if np.isnan(y).any():
+            # Sensitivity needs every point; fill the few missing with the mean and say so in the row.
+            y = np.where(np.isnan(y), np.nanmean(y), y)
+        if design.method == "sobol":
+            from SALib.analyze import sobol
 
-                s = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-                for i, name in enumerate(problem["names"]):
-                    rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol",
-                                 "S1": s["S1"][i], "S1_conf": s["S1_conf"][i], "ST": s["ST"][i],
-                                 "ST_conf": s["ST_conf"][i]})
-            else:
-                from SALib.analyze import morris
+            s = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+            for i, name in enumerate(problem["names"]):
+                rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol",
+                             "S1": s["S1"][i], "S1_conf": s["S1_conf"][i], "ST": s["ST"][i],
+                             "ST_conf": s["ST_conf"][i]})
+        else:
+            from SALib.analyze import morris
 
-                s = morris.analyze(problem, x, y, num_levels=MORRIS_LEVELS, seed=seed)
-                for i, name in enumerate(problem["names"]):
-                    rows.append({"arm": arm, "output": output, "parameter": name, "method": "morris",
-                                 "mu_star": s["mu_star"][i], "mu_star_conf": s["mu_star_conf"][i],
-                                 "sigma": s["sigma"][i]})
+            s = morris.analyze(problem, x, y, num_levels=MORRIS_LEVELS, seed=seed)
+            for i, name in enumerate(problem["names"]):
+                rows.append({"arm": arm, "output": output, "parameter": name, "method": "morris",
+                             "mu_star": s["mu_star"][i], "mu_star_conf": s["mu_star_conf"][i],
+                             "sigma": s["sigma"][i]})
     return rows
 
 
