@@ -73,6 +73,17 @@ def _block_mean(model: CityModel, values: np.ndarray) -> np.ndarray:
     return np.divide(total, count, out=np.zeros(n_b), where=count > 0)
 
 
+def support_efficacy(model: CityModel, blocks: np.ndarray | slice, rate) -> None:
+    """Outside support (beat officers, municipal or state services) raises collective
+    efficacy on ``blocks`` (indices, or a slice) by ``rate`` a week (a number, or one per
+    block), limited by the residents' mean fear there and by the efficacy already reached:
+    efficacy_b += rate_b x (1 - mean fear_b) x (1 - efficacy_b)."""
+    city = model.city
+    fear = _block_mean(model, model.residents.fear)[blocks]
+    efficacy = city.collective_efficacy[blocks]
+    city.collective_efficacy[blocks] = np.clip(efficacy + rate * (1 - fear) * (1 - efficacy), 0, 1)
+
+
 def _fear(model: CityModel) -> None:
     res, city = model.residents, model.city
     block_org = model.gangs.of(model.gangs.organisation, city.gang_owner)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm import residents
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.policing import DutyMode
 from abm.schema import NonNeg, Share, param
@@ -82,14 +83,10 @@ class CommunityPolicing(Policy):
     def community(self, model: CityModel) -> None:
         if self.n_beats == 0 or self.beats is None:
             return
-        city, res = model.city, model.residents
-        fear = np.bincount(res.block[res.alive], weights=res.fear[res.alive], minlength=city.n_blocks)
-        count = np.bincount(res.block[res.alive], minlength=city.n_blocks)
-        fear = np.divide(fear, count, out=np.zeros(city.n_blocks), where=count > 0)
+        city = model.city
         on_beat = model.duty.mode[: self.n_beats] == DutyMode.BEAT  # not those mano dura took, if both run
         officers = np.bincount(model.officer_block[: self.n_beats][on_beat], minlength=city.n_blocks)
-        gain = self.params.efficacy_support * officers * (1 - fear) * (1 - city.collective_efficacy)
-        city.collective_efficacy[:] = np.clip(city.collective_efficacy + gain, 0, 1)
+        residents.support_efficacy(model, slice(None), self.params.efficacy_support * officers)
 
     def cost(self, model: CityModel) -> float:
         return self.n_beats * self.params.unit_cost

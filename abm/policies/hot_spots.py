@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.measures import Measure, Total, WindowMeasure
+from abm import residents
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.policing import DutyMode
 from abm.schema import NonNeg, Share, param
@@ -156,13 +157,7 @@ class HotSpots(Policy):
         """Municipal services on the hot spots support residents' informal control."""
         if not self._targets() or not self.params.services:
             return
-        city, res = model.city, model.residents
-        alive = res.alive & np.isin(res.block, self.spots)
-        fear = np.bincount(res.block[alive], weights=res.fear[alive], minlength=city.n_blocks)[self.spots]
-        count = np.bincount(res.block[alive], minlength=city.n_blocks)[self.spots]
-        fear = np.divide(fear, count, out=np.zeros(len(self.spots)), where=count > 0)
-        gain = self.params.services_efficacy * (1 - fear) * (1 - city.collective_efficacy[self.spots])
-        city.collective_efficacy[self.spots] = np.clip(city.collective_efficacy[self.spots] + gain, 0, 1)
+        residents.support_efficacy(model, self.spots, self.params.services_efficacy)
 
     def planned_cost(self, model: CityModel) -> float:
         services = self.n_spots * self.params.services_cost if self.params.services else 0.0

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm import gangs, policing
+from abm import gangs, policing, residents
 from abm.measures import Last, Measure, Total, WindowMeasure
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.policing import DutyMode
@@ -269,14 +269,7 @@ class Pacification(Policy):
             return
         city.state_presence[self.blocks] = np.maximum(city.state_presence[self.blocks], self.params.state_presence)
         if self.params.services:
-            res = model.residents
-            alive = res.alive & pacified[res.block]
-            fear = np.bincount(res.block[alive], weights=res.fear[alive], minlength=city.n_blocks)[self.blocks]
-            count = np.bincount(res.block[alive], minlength=city.n_blocks)[self.blocks]
-            fear = np.divide(fear, count, out=np.zeros(len(self.blocks)), where=count > 0)
-            efficacy = city.collective_efficacy[self.blocks]
-            gain = self.params.services_efficacy * (1 - fear) * (1 - efficacy)
-            city.collective_efficacy[self.blocks] = np.clip(efficacy + gain, 0, 1)
+            residents.support_efficacy(model, self.blocks, self.params.services_efficacy)
 
     def planned_cost(self, model: CityModel) -> float:
         """Once the proximity police are in place (the occupation's weeks cost more)."""

@@ -116,9 +116,7 @@ class Truce(Policy):
                                              leadership_restraint(model.gangs.organisation, self.params))
 
     def cost(self, model: CityModel) -> float:
-        if not self.in_force() or self.broken:
-            return 0.0
-        return self.params.unit_cost * model.people_start / 1e5
+        return 0.0 if self.broken else self.planned_cost(model)
 
     def planned_cost(self, model: CityModel) -> float:
         return self.params.unit_cost * model.people_start / 1e5 if self.in_force() else 0.0
