@@ -240,9 +240,12 @@ class GangParams(Section):
     initial_member_share: Share = param(0.12, "share of youths in gang territory who are members at start",
                                         unit="share", source="Hennigan et al. 2015: 10-19% in high-risk US areas; "
                                         "Pyrooz & Sweeten 2015", grade="moderate")
-    initial_member_control: NonNeg = param(2.0, "members at start per unit initial_member_share per unit control "
-                                           "of the block (2: the share holds at control 0.5)",
-                                           unit="relative units", source=ASSUMPTION, grade="assumption", le=100)
+    initial_member_control: NonNeg = param(1.0, "members at start per unit initial_member_share per unit control "
+                                           "of the block (1: the share holds where control is full)",
+                                           unit="relative units",
+                                           source="assumption; at 1 the members at start are those the baseline "
+                                                  "settles at (about 7% of youths in gang territory)",
+                                           grade="assumption", le=100)
     territory_radius: NonNeg = param(0.8, "reach of a gang's founding territory from its seed",
                                      unit="district sides", source=ASSUMPTION, grade="assumption", le=100)
     control_initial: Share = param(0.9, "control at a gang's seed at start (falls with distance, "
@@ -275,6 +278,11 @@ class GangParams(Section):
                                 grade="assumption")
     expansion: Share = param(0.02, "weekly chance a gang takes a weakly held neighbouring block", unit="per week",
                              source=ASSUMPTION, grade="assumption")
+    members_per_block: NonNeg = param(0.7, "free members a gang needs per block it holds to take more: its "
+                                      "expansion chance falls in proportion as its members thin out toward this "
+                                      "many per block, and stops there", unit="members per block",
+                                      source="assumption; territory is held by members' presence (chapter 3.2); "
+                                             "without it territory grows without end", grade="assumption", le=1000)
     expansion_margin: Share = param(0.2, "control by which a neighbouring block must be stronger to take a block",
                                     unit="share", source=ASSUMPTION, grade="assumption")
     control_taken: Share = param(0.3, "control of a taken block, as a share of the taker's control next door",
@@ -285,15 +293,6 @@ class GangParams(Section):
     extortion_organisation: NonNeg = param(1.0, "relative rise of a gang's income (extortion) per unit organisation",
                                            unit="relative units", source="assumption; chapter 3.2 (organised groups "
                                            "extort)", grade="assumption", le=100)
-    organisation_initial: Share = param(0.3, "mean organisation at start (0 diffuse youth gang, 1 organised crime)",
-                                        unit="index (0-1)", source="assumption; chapter 3.2 typology",
-                                        grade="assumption")
-    organisation_initial_sd: NonNeg = param(0.1, "standard deviation of organisation at start",
-                                            unit="index (0-1)", source=ASSUMPTION, grade="assumption", le=1)
-    organisation_initial_min: Share = param(0.05, "lowest organisation at start", unit="index (0-1)",
-                                            source=ASSUMPTION, grade="assumption")
-    organisation_initial_max: Share = param(0.95, "highest organisation at start", unit="index (0-1)",
-                                            source=ASSUMPTION, grade="assumption")
     organisation_growth: NonNeg = param(0.0025, "weekly organisation gain per unit of resources per member",
                                         unit="per week per unit income per member", source=ASSUMPTION,
                                         grade="assumption", le=10)
@@ -441,6 +440,23 @@ class PrisonParams(Section):
     recruitment_member_share: float = param(0.5, "share of members among inmates at which prison recruitment equals "
                                             "recruitment (it scales with the share)", unit="share",
                                             source=ASSUMPTION, grade="assumption", le=1, ge=0.01)
+    initial_occupancy: NonNeg = param(1.05, "inmates per place at start: the prison starts where the baseline's "
+                                      "settles, not empty", unit="inmates per place",
+                                      source="the settled state of the baseline (years 8-20 of long runs; "
+                                             "docs/ODD.md, Initialisation)", grade="assumption", le=10)
+    initial_member_share: Share = param(0.8, "share of gang members among inmates at start", unit="share",
+                                        source="the settled state of the baseline (years 8-20 of long runs)",
+                                        grade="assumption")
+    initial_homicide_share: Share = param(0.33, "share of inmates at start serving a homicide sentence",
+                                          unit="share",
+                                          source="the settled state of the baseline (years 8-20 of long runs)",
+                                          grade="assumption")
+    initial_min_age: float = param(16.0, "youngest inmate, or youth with a prison record, at start", unit="years",
+                                   source=ASSUMPTION, grade="assumption", ge=15, le=25)
+    initial_record_share: Share = param(0.03, "share of youths of initial_min_age or more, out of prison, with a "
+                                        "prison record at start (released before)", unit="share",
+                                        source="the settled state of the baseline (years 8-20 of long runs)",
+                                        grade="assumption")
     overcrowding_effect: NonNeg = param(1.0, "relative rise of prison recruitment per unit occupancy over capacity",
                                         unit="relative units",
                                         source="assumption; occupancy 118-185% in the region (Cristosal/UCA, "
@@ -537,8 +553,7 @@ class Scenario(Section):
                 "population.peer_same_block + population.peer_same_district must not exceed 1"
             )
         for low, high in (("city.poor_ses_min", "city.poor_ses_max"), ("city.rich_ses_min", "city.rich_ses_max"),
-                          ("youth.dropout_factor_min", "youth.dropout_factor_max"),
-                          ("gangs.organisation_initial_min", "gangs.organisation_initial_max")):
+                          ("youth.dropout_factor_min", "youth.dropout_factor_max")):
             lo, hi = self.get(low), self.get(high)
             if lo > hi:
                 raise ValueError(f"{low} ({lo}) must not exceed {high} ({hi})")

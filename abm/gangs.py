@@ -98,9 +98,7 @@ def found_gangs(model: CityModel) -> Gangs:
     size = model.p.city.district_size
     # Each gang's seed: a random block in its home district.
     seeds = np.array([rng.choice(np.flatnonzero(city.district == d)) for d in homes.tolist()])
-    gangs = Gangs(n_gangs)
-    gangs.organisation[:] = np.clip(rng.normal(p.organisation_initial, p.organisation_initial_sd, n_gangs),
-                                    p.organisation_initial_min, p.organisation_initial_max)
+    gangs = Gangs(n_gangs)  # organisation: set to its settled level once prisons are (settle_organisation)
     # Territory: poor blocks go to the nearest seed within a district's reach.
     d2 = (city.x[:, None] - city.x[seeds][None, :]) ** 2 + (city.y[:, None] - city.y[seeds][None, :]) ** 2
     nearest = np.argmin(d2, axis=1)
@@ -111,10 +109,19 @@ def found_gangs(model: CityModel) -> Gangs:
 
     yth = model.youths
     local = city.gang_owner[yth.block]
-    join = (local >= 0) & (rng.random(yth.n) < p.initial_member_share * p.initial_member_control * city.gang_control[yth.block])
+    # Youths prone to violence are likelier members (as joining selects them later);
+    # the expected number of members does not change.
+    territory = local >= 0
+    prone = yth.propensity / max(float(yth.propensity[territory].mean()), 1e-9) if territory.any() else 1.0
+    join = territory & (rng.random(yth.n) < p.initial_member_share * p.initial_member_control
+                        * city.gang_control[yth.block] * prone)
     yth.gang[join] = local[join]
     yth.joined_step[join] = -1
     return gangs
+
+
+# The fixed-point iteration of organisation at start converges in a few rounds; this caps it.
+SETTLE_ROUNDS = 100
 
 
 def member_counts(model: CityModel) -> np.ndarray:
@@ -150,11 +157,15 @@ def update_territory(model: CityModel) -> None:
     pick_safe = np.where(valid, pick, 0)
     challenger = np.where(valid, owner[pick_safe], -1)
     strength = np.where(valid, city.gang_control[pick_safe], 0.0)
+    # A gang thin on the ground takes less: its chance falls as its free members per
+    # held block fall toward members_per_block, and is nil below.
+    spare = np.append(expansion_capacity(counts.sum(axis=1), np.bincount(owner[owner >= 0], minlength=counts.shape[0]),
+                                         p.members_per_block), 0.0)
     try_take = (
         (challenger >= 0)
         & (challenger != owner)
         & (strength > city.gang_control + p.expansion_margin)
-        & (rng.random(city.n_blocks) < p.expansion * city.access)
+        & (rng.random(city.n_blocks) < p.expansion * city.access * spare[challenger])
     )
     # The state holds rich blocks better.
     try_take &= rng.random(city.n_blocks) > city.state_presence * p.state_resistance
@@ -163,6 +174,14 @@ def update_territory(model: CityModel) -> None:
     update_economy(model, counts)
     if (model.week - 1) % p.rivalry_interval_weeks == 0:  # from the first step on
         update_rivalry(model)
+
+
+def expansion_capacity(members: np.ndarray, blocks: np.ndarray, members_per_block: float) -> np.ndarray:
+    """Each gang's share of its full expansion chance: 1 - members_per_block x blocks /
+    members, clipped to 0-1 (1 for every gang when members_per_block is 0)."""
+    need = members_per_block * blocks
+    return np.clip(1.0 - np.divide(need, members, out=np.full(len(members), np.inf), where=members > 0)
+                   if members_per_block > 0 else np.ones(len(members)), 0.0, 1.0)
 
 
 def yield_control(model: CityModel, blocks: np.ndarray, loss: np.ndarray) -> None:
@@ -199,14 +218,40 @@ def update_economy(model: CityModel, counts: np.ndarray | None = None) -> None:
     gangs.income_per_member[:] = gangs.income / np.maximum(gangs.members, 1) / p.income_per_member_scale
     gangs.target_members[:] = gangs.income * p.target_members_per_income / p.target_members_scale
     gangs.demand[:] = np.clip((gangs.target_members - gangs.members) / np.maximum(gangs.target_members, 1), -1, 1)
-    total = gangs.members + gangs.imprisoned
-    prison_share = np.divide(gangs.imprisoned, total, out=np.zeros(n_g), where=total > 0)
-    gangs.organisation += (
-        p.organisation_growth * np.minimum(gangs.income_per_member, p.organisation_income_cap)
-        + p.organisation_prison * prison_share * max(occupancy, 1.0)
-        - p.organisation_decay * gangs.organisation
-    )
+    gangs.organisation += organisation_gain(model, occupancy) - p.organisation_decay * gangs.organisation
     np.clip(gangs.organisation, 0, 1, out=gangs.organisation)
+
+
+def organisation_gain(model: CityModel, occupancy: float) -> np.ndarray:
+    """Each gang's weekly gain of organisation: from resources per member, and from
+    members in prison (more in crowded prisons). Reads the state update_economy set."""
+    gangs, p = model.gangs, model.p.gangs
+    total = gangs.members + gangs.imprisoned
+    prison_share = np.divide(gangs.imprisoned, total, out=np.zeros(len(gangs)), where=total > 0)
+    return (p.organisation_growth * np.minimum(gangs.income_per_member, p.organisation_income_cap)
+            + p.organisation_prison * prison_share * max(occupancy, 1.0))
+
+
+def settle_organisation(model: CityModel, rounds: int = SETTLE_ROUNDS) -> None:
+    """Start each gang at the organisation its resources and its members in prison
+    sustain: the fixed point of the weekly update (gain = decay x organisation), found
+    by iteration since income rises with organisation (extortion)."""
+    gangs, p = model.gangs, model.p.gangs
+    if not gangs:
+        return
+    occupancy = justice.occupancy(model)
+    for _ in range(rounds):
+        update_economy(model)  # income at the current organisation (it also moves organisation a week)
+        gain = organisation_gain(model, occupancy)
+        if p.organisation_decay > 0:
+            settled = np.clip(gain / p.organisation_decay, 0.0, 1.0)
+        else:
+            settled = np.where(gain > 0, 1.0, gangs.organisation)
+        done = np.allclose(settled, gangs.organisation, atol=1e-9, rtol=0)
+        gangs.organisation[:] = settled
+        if done:
+            break
+    update_economy(model)
 
 
 def update_rivalry(model: CityModel) -> None:

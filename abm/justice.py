@@ -253,6 +253,50 @@ def incarcerate(model: CityModel, slots: np.ndarray, weeks) -> None:
     model.ledger.count("imprisoned", len(slots))
 
 
+def settle_prison(model: CityModel) -> None:
+    """Fill the prison at start as the baseline's settles, rather than empty: about
+    ``initial_occupancy`` inmates per place, ``initial_member_share`` of them gang
+    members (youths of gang territory, members of the local gang) and
+    ``initial_homicide_share`` serving a homicide sentence (members first). Each has
+    served a uniform share of a term drawn by the sentence rules: the homicide term, or
+    a Poisson term of ``sentence_weeks``. Inmates are at least ``initial_min_age``; a
+    share ``initial_record_share`` of the youths of that age out of prison have a record."""
+    p, yth = model.p, model.youths
+    rng = model.streams.get("prison_initial")
+    n = int(round(p.prison.initial_occupancy * capacity(model)))
+    old_enough = yth.alive & (yth.age_weeks >= p.prison.initial_min_age * WEEKS_PER_YEAR)
+    adult = old_enough & (yth.gang < 0)
+    if n > 0 and adult.any():
+        _fill_prison(model, rng, n, adult)
+    # Some youths out of prison were released before: their record carries stigma.
+    free = np.flatnonzero(old_enough & ~yth.incarcerated)
+    n_record = min(int(round(p.prison.initial_record_share * len(free))), len(free))
+    yth.ever_prison[rng.choice(free, size=n_record, replace=False)] = True
+
+
+def _fill_prison(model: CityModel, rng: np.random.Generator, n: int, adult: np.ndarray) -> None:
+    """Put ``n`` of the ``adult`` non-members in prison (see :func:`settle_prison`)."""
+    p, yth, city = model.p, model.youths, model.city
+    local = city.gang_owner[yth.block]
+    in_territory = np.flatnonzero(adult & (local >= 0)) if model.gangs else np.array([], dtype=np.int64)
+    n_members = min(int(round(p.prison.initial_member_share * n)), len(in_territory))
+    members = rng.choice(in_territory, size=n_members, replace=False)
+    rest = np.setdiff1d(np.flatnonzero(adult & city.poor[yth.block]), members)
+    others = rng.choice(rest, size=min(n - n_members, len(rest)), replace=False)
+    yth.gang[members] = local[members]
+    yth.joined_step[members] = -1
+    inmates = np.concatenate([members, others])
+    n_homicide = min(int(round(p.prison.initial_homicide_share * n)), len(inmates))
+    term = streams.poisson(rng.random(len(inmates)), float(p.justice.sentence_weeks)).astype(np.float64)
+    term[:n_homicide] = p.justice.homicide_sentence_weeks
+    yth.kills[inmates[:n_homicide]] = 1
+    left = np.maximum(1, np.ceil(rng.random(len(inmates)) * np.maximum(term, 1))).astype(np.int64)
+    yth.incarcerated[inmates] = True
+    yth.release_step[inmates] = left
+    yth.employed[inmates] = False
+    yth.in_school[inmates] = False
+
+
 def prison(model: CityModel) -> None:
     """Releases; recruitment of non-members inside; stigma on release."""
     yth, p = model.youths, model.p.prison

@@ -108,7 +108,8 @@ class CityModel(mesa.Model):
 
         self.gangs: gangs.Gangs = gangs.found_gangs(self)
         self.gang_agents = [gangs.Gang(self, i) for i in range(len(self.gangs))]
-        gangs.update_economy(self)
+        justice.settle_prison(self)  # the slow stocks start where they settle
+        gangs.settle_organisation(self)
         self.rivalry = nx.Graph()
         self.grievance = np.zeros((len(self.gangs), len(self.gangs)))
         gangs.update_rivalry(self)

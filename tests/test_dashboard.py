@@ -41,26 +41,28 @@ SCREENSHOT = ROOT / "results" / "dashboard.png"
 
 def test_classroom_model_runs_two_cities_on_the_same_seed():
     m = ClassroomModel(community_policing=True, compare=True, start_year=0.5)
-    assert m.week == 0 and m.burn_in == 104  # warmed up: week 0 is the end of the scenario's burn-in
+    assert m.week == 0 and m.burn_in == 208  # warmed up: week 0 is the end of the scenario's burn-in
     for _ in range(26):
         m.step()
     (a_label, a), (b_label, b) = m.cities
     assert a_label == "Community policing" and b_label == "No policy"
     # Identical until the policy starts, at week 26 (rows compared as text: NaN == NaN).
-    assert [repr(r) for r in a.ledger.rows[:104 + 26]] == [repr(r) for r in b.ledger.rows[:104 + 26]]
-    assert len(m.rows(a)) == 26 and m.rows(a)[0]["step"] == 105
+    assert [repr(r) for r in a.ledger.rows[:208 + 26]] == [repr(r) for r in b.ledger.rows[:208 + 26]]
+    assert len(m.rows(a)) == 26 and m.rows(a)[0]["step"] == 209
     for _ in range(30):
         m.step()
     assert repr(a.ledger.rows[-1]) != repr(b.ledger.rows[-1])
 
 
-def test_cities_start_warmed_up_with_prisons_filled():
+def test_cities_start_warmed_up():
     warm, cold = ClassroomModel(compare=False), ClassroomModel(compare=False, warm_up=False)
-    assert warm.cities[0][1].youths.incarcerated.sum() > 0
-    assert cold.cities[0][1].youths.incarcerated.sum() == 0 and cold.burn_in == 0
+    assert warm.cities[0][1].week == warm.burn_in == 208 and warm.week == 0
+    assert cold.cities[0][1].week == cold.burn_in == 0
+    # Prisons start settled either way (docs/ODD.md, section 5), not empty.
+    assert cold.cities[0][1].youths.incarcerated.sum() > 0 and warm.cities[0][1].youths.incarcerated.sum() > 0
     # The policies start start_year after week 0, in the scenario's own steps.
     pol = warm.cities[0][1].policies[0]
-    assert pol.start == 104 + 52
+    assert pol.start == 208 + 52
 
 
 def test_an_ensemble_runs_each_side_on_the_same_seeds():

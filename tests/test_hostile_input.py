@@ -185,8 +185,8 @@ def test_undefined_measures_may_be_nan_others_may_not(classroom):
 @pytest.mark.parametrize("text, needle", [
     ("[policies.cbt]\nstart = 200\nend = 150\n", "policies.cbt.end: the policy would end at step 150, before it starts"),
     ("[policies.cbt]\nend = 50\n", "policies.cbt.end: the policy would end at step 50, before it starts"),
-    ("[policies.cbt]\nstart = 520\n", "policies.cbt.start: the policy would act from the step after 520, but the run "
-                                      "ends at step 520"),
+    ("[policies.cbt]\nstart = 624\n", "policies.cbt.start: the policy would act from the step after 624, but the run "
+                                      "ends at step 624"),
 ])
 def test_a_policy_outside_the_run_is_refused_naming_its_file(capsys, tmp_path, text, needle):
     policy = write(tmp_path / "late.toml", text)
@@ -195,8 +195,8 @@ def test_a_policy_outside_the_run_is_refused_naming_its_file(capsys, tmp_path, t
 
 
 def test_a_policy_may_start_late_in_a_longer_run(capsys, tmp_path):
-    policy = write(tmp_path / "late.toml", "[policies.cbt]\nstart = 600\n")
-    assert main(["validate", "classroom", "--policy", str(policy), "--set", "run.steps=700"]) == 0
+    policy = write(tmp_path / "late.toml", "[policies.cbt]\nstart = 700\n")
+    assert main(["validate", "classroom", "--policy", str(policy), "--set", "run.steps=800"]) == 0
     assert "abm: error" in refused(capsys, "validate", "classroom", "--policy", str(policy))
 
 

@@ -35,6 +35,7 @@ STRUCTURAL = {0, 1, -1, 1e5, 1e-6, 1e-9}
 NAMED_CONSTANTS = {
     "WEEKS_PER_YEAR", "YOUTH_ENTRY_AGE", "YOUTH_EXIT_AGE", "SCHOOL_LEAVING_AGE",  # calendar and ages
     "NEIGHBOURHOOD_BLOCKS",  # blocks in a 3x3 neighbourhood
+    "SETTLE_ROUNDS",  # cap on the rounds of a fixed-point iteration (abm/gangs.py)
     "PATROL", "BEAT", "SWEEP", "CRACKDOWN", "HOT_SPOT", "OCCUPATION", "PROXIMITY",  # officer duties (DutyMode)
     "OFF",  # pacification's phases (abm/policies/pacification.py Phase), with OCCUPATION and PROXIMITY
     "OPEN", "CLEARED", "CONVICTED", "COLD",  # case states (abm/justice.py CaseStatus)

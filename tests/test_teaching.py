@@ -51,7 +51,7 @@ CHECKED = {
         *claims(6, lower=(TRUST,), higher=(HOMICIDES, HOMICIDES_YEAR, RECRUITS, STREET, IN_PRISON,
                                            POLICE_KILLINGS, COST)),
     ],
-    "What community policing needs in order to work": claims(5, lower=(HOMICIDES,), higher=(TRUST,)),
+    "What community policing needs in order to work": claims(5, higher=(TRUST,)),
     "Community policing or focused deterrence: what each buys": claims(
         6, lower=(HOMICIDES, RECRUITS, PRISONERS, COST), higher=(TRUST,)),
     "A truce that collapses": [*claims(3, lower=(HOMICIDES, HOMICIDES_YEAR, RECRUITS)),

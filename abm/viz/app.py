@@ -273,7 +273,7 @@ def RunBar(model: ClassroomModel | None):
     if building.value:
         with solara.Row(style="align-items:center"):
             solara.SpinnerSolara(size="40px")
-            solara.Text("Building the cities and running their first two years (the burn-in)...",
+            solara.Text("Building the cities and running their first four years (the burn-in)...",
                         style="font-size:15px")
     if problem.value:
         solara.Error(problem.value)

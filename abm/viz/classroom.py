@@ -9,7 +9,7 @@ not chance. With ``seeds`` above one, each side is an ensemble: the same policie
 that many seeds (the comparison city on the same seeds, pairwise), so a class sees
 how much of a difference is chance.
 
-Every city first runs its scenario's burn-in (two years in the presets) before the
+Every city first runs its scenario's burn-in (four years in the presets) before the
 week the class sees as week 0: the prisons have filled and the gangs settled, so the
 first years on the charts show the city as it is, not its start-up. Policies start at
 the chosen year after that.
