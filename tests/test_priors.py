@@ -3,7 +3,7 @@ fitted, over what range; a bad file is one line naming the file and the field.""
 
 import pytest
 
-from abm import parameters, priors
+from abm import cli, parameters, priors
 from abm.schema import ConfigError
 
 from .conftest import CONFIGS
@@ -71,3 +71,24 @@ def test_a_parameter_with_an_open_range_needs_low_and_high(tmp_path, monkeypatch
     monkeypatch.setattr(parameters, "bounds", lambda info: (0.0, None, False, False))
     with pytest.raises(ConfigError, match="fit.0.parameter.*is open; give low and high"):
         priors.load(path)
+
+
+def test_calibrate_abc_refuses_a_bad_priors_file_before_running(tmp_path, capsys):
+    path = tmp_path / "priors.toml"
+    path.write_text(FIT.format(name="residents.trust_abuse", extra="low = -1.0\n"), encoding="utf-8")
+    status = cli.main(["calibrate", "classroom", "--abc", "--priors", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1, err
+    assert str(path) in err and "fit.0.low" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--population", "8"], "--population: only with --abc"),
+    (["--out", "x"], "--out: only with --abc"),
+    (["--abc", "--seeds", "3"], "--seeds: not with --abc"),
+])
+def test_calibrate_options_of_the_fit_need_abc(argv, expected, capsys):
+    status = cli.main(["calibrate", "classroom", *argv])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and expected in err and len(err.splitlines()) == 1, err
