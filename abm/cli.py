@@ -723,7 +723,8 @@ def cmd_dashboard(args) -> int:
 
 
 ABC_ONLY = ("priors", "population", "generations", "seed", "dask", "scheduler", "out", "force")
-ABC_POPULATION, ABC_GENERATIONS = 100, 6
+# About 1,500-2,000 runs: an afternoon on two cores at district scale (docs/calibration.md).
+ABC_POPULATION, ABC_GENERATIONS = 60, 6
 
 
 def cmd_calibrate(args) -> int:

@@ -581,7 +581,9 @@ def format_report(manifest: dict, out: Path) -> str:
                   "distance in tolerances)"]
     pulls = fit.get("pulls", [])
     threshold = fit.get("pull", PULL)
-    if pulls:
+    if threshold <= -1:
+        lines.append("too few particles to tell which targets pull against each other")
+    elif pulls:
         lines.append(f"pulling against each other (correlation of their distances over the posterior "
                      f"<= {threshold:.2g}):")
         lines += [f"  {p['targets'][0]} / {p['targets'][1]}: {p['correlation']:.2f}" for p in pulls[:SHOWN_PULLS]]

@@ -87,6 +87,19 @@ def test_the_posterior_is_an_ensemble_file_within_the_priors(reference):
     assert len(particles) == POPULATION + 1 and particles[0].startswith("particle,weight,distance,seed,")
 
 
+def test_an_experiment_takes_the_posterior_as_its_ensemble(reference, tmp_path):
+    from abm.sweep.experiment import load_experiment
+
+    from .conftest import CONFIGS
+
+    out, _ = reference
+    path = tmp_path / "fitted.toml"
+    path.write_text(f'name = "fitted"\nscenario = "{(CONFIGS / "classroom.toml").as_posix()}"\nreplications = 1\n'
+                    f'ensemble = "{(out / POSTERIOR).as_posix()}"\n[[arms]]\nname = "baseline"\n')
+    exp = load_experiment(path)
+    assert exp.ensemble_names == [p.name for p in priors.bundled()] and len(exp.points) == POPULATION
+
+
 def test_the_manifest_records_targets_priors_generations_seeds_speed_and_versions(reference):
     out, returned = reference
     manifest = json.loads((out / MANIFEST).read_text())

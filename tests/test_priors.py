@@ -6,7 +6,7 @@ import pytest
 from abm import cli, parameters, priors
 from abm.schema import ConfigError
 
-from .conftest import CONFIGS
+from .conftest import CONFIGS, ROOT
 
 GOOD = (CONFIGS / "priors.toml").read_text(encoding="utf-8")
 
@@ -92,3 +92,11 @@ def test_calibrate_options_of_the_fit_need_abc(argv, expected, capsys):
     status = cli.main(["calibrate", "classroom", *argv])
     err = capsys.readouterr().err.strip()
     assert status == 2 and expected in err and len(err.splitlines()) == 1, err
+
+
+def test_docs_calibration_lists_the_bundled_priors():
+    text = (ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
+    for p in priors.load(CONFIGS / "priors.toml"):
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{p.name}` |")), None)
+        assert row is not None, f"docs/calibration.md: no row for {p.name}"
+        assert f"| {p.low:g} to {p.high:g} | {p.grade} |" in row, f"docs/calibration.md: {row}"
