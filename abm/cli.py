@@ -756,6 +756,7 @@ def fit_posterior(args, scenario, chosen, path: Path) -> int:
     from abm import priors
 
     fitted = priors.load(args.priors)  # a bad priors file stops here, before any run
+    priors.check_ends(fitted, scenario, args.priors or priors.default_path())
     try:
         from abm import posterior
     except ImportError as exc:
@@ -768,9 +769,21 @@ def fit_posterior(args, scenario, chosen, path: Path) -> int:
         except ImportError:
             raise ConfigError('--dask and --scheduler need dask.distributed: pip install '
                               '"citizen-security-abm[calibration]"') from None
+    if args.scheduler:
+        from abm.sweep.runner import reach_scheduler
+
+        try:
+            reach_scheduler(args.scheduler)
+        except RuntimeError as exc:
+            raise ConfigError(str(exc)) from None
     out = args.out or Path("results") / scenario.name / "posterior"
     workers = args.workers or os.cpu_count() or 1
     population = args.population or ABC_POPULATION
+    if not args.scheduler:  # a cluster's workers have memory of their own
+        from abm import footprint
+
+        need = footprint.worst(scenario, {p.name: [p.low, p.high] for p in fitted})
+        footprint.check(need, f"{args.config}: a run", workers)
     generations = args.generations or ABC_GENERATIONS
     print(f"{scenario.name}: fitting {len(fitted)} parameters to {len(chosen)} targets, {generations} generations "
           f"of {population} particles, seed {args.seed or 1}, on "

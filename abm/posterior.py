@@ -52,6 +52,7 @@ import cloudpickle
 import numpy as np
 import pyabc
 from pyabc.sampler import Sampler
+from pydantic import ValidationError
 
 from abm.calibration import _measures
 from abm.config import Scenario
@@ -116,7 +117,12 @@ class TargetModel:
 
     def __call__(self, values) -> dict:
         seed = int(np.random.randint(1, 2**53))
-        scenario = self.scenario.replaced(**{k: float(v) for k, v in dict(values).items()})
+        try:
+            scenario = self.scenario.replaced(**{k: float(v) for k, v in dict(values).items()})
+        except ValidationError:
+            # Values the scenario refuses together (a lowest above a highest, each within
+            # its own prior): no run, every target missed.
+            return {**{t.name: math.nan for t in self.targets}, SEED_KEY: seed}
         measured = _measures((scenario, seed))
         out = {t.name: float(measured.get(t.measure, math.nan)) for t in self.targets}
         out[SEED_KEY] = seed
@@ -278,9 +284,10 @@ def calibrate(
 ) -> dict:
     """Fit ``priors`` to ``targets`` and write the posterior folder ``out``; its manifest.
 
-    A folder holding the same calibration with fewer generations is continued (from its
-    staging folder ``NAME.partial`` after an interruption); one holding another
-    calibration, or other results, is refused unless ``force``.
+    The calibration runs in the staging folder ``NAME.partial``, moved into place when
+    complete. A folder holding the same calibration with fewer generations is continued
+    (from its staging folder after an interruption); one holding another calibration,
+    or other results, is refused unless ``force``.
     """
     ident = identity(scenario, priors, targets, population, seed)
     out = Path(out)
@@ -328,15 +335,8 @@ def calibrate(
                     f"of {g['simulations']} simulations ({g['acceptance_rate']:.0%}), {g['seconds']:.0f} s")
         session["seconds"] = round(time.perf_counter() - started, 3)
         manifest = _finish(work, ident, scenario, priors, targets, sessions, generations, seed, source)
-        if work != out:
-            folder_commit(folder, work)
-        return manifest
-
-
-def folder_commit(folder: ResultsFolder, work: Path) -> None:
-    """Move the staging folder into place (replacing the folder whole)."""
-    if work == folder.staging:
         folder.commit()
+        return manifest
 
 
 def _working_folder(folder: ResultsFolder, ident: dict, generations: int, force: bool) -> Path | None:
@@ -351,6 +351,9 @@ def _working_folder(folder: ResultsFolder, ident: dict, generations: int, force:
     if staged is not None and staged.get("kind") == "calibration":
         _same(stage, staged, ident)
         return stage
+    if staged is not None:
+        raise ConfigError(f"--out {out}: {stage} holds an unfinished {staged.get('kind') or 'results folder'}; "
+                          "finish it, or start over with --force, or choose another --out")
     if not is_empty(out):
         held = read_manifest(out)
         if held is None or held.get("kind") != "calibration":

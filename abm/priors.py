@@ -141,6 +141,18 @@ def bundled() -> tuple[Prior, ...]:
     return load()
 
 
+def check_ends(priors: tuple[Prior, ...], scenario, source: str | Path) -> None:
+    """Refuse (ConfigError, one line) priors whose low or high the scenario does not
+    accept, each with the other parameters at the scenario's values (a bound between two
+    fields, such as a lowest below a highest)."""
+    for p in priors:
+        for value in (p.low, p.high):
+            try:
+                scenario.replaced(**{p.name: value})
+            except ValidationError as exc:
+                raise ConfigError(f"{source}: {p.name} = {value:g}: {describe_errors(exc.errors())}") from None
+
+
 def inside(priors: tuple[Prior, ...], point: dict) -> bool:
     """Whether every fitted value of ``point`` lies within its prior."""
     return all(math.isfinite(point[p.name]) and p.low <= point[p.name] <= p.high for p in priors)

@@ -16,7 +16,7 @@ from abm import cli, priors, targets  # noqa: E402
 from abm.config import load_scenario  # noqa: E402
 from abm.folders import MANIFEST  # noqa: E402
 from abm.posterior import (  # noqa: E402
-    HISTORY, MISSING, PARTICLES, POSTERIOR, TargetDistance, assess, calibrate, generations_done, last_particles,
+    HISTORY, MISSING, PARTICLES, POSTERIOR, TargetDistance, TargetModel, assess, calibrate, generations_done, last_particles,
     pull_threshold, scaled_distances,
 )
 from abm.schema import ConfigError  # noqa: E402
@@ -54,6 +54,13 @@ def test_the_distance_is_the_root_mean_square_of_distances_in_tolerances():
     assert TargetDistance(chosen)(measured, {}) == pytest.approx(math.sqrt((4 + 0) / 2))
     missing = {chosen[0].name: math.nan, chosen[1].name: 0.22}
     assert scaled_distances(chosen, missing)[chosen[0].name] == MISSING
+
+
+def test_values_the_scenario_refuses_together_miss_every_target_without_a_run(scenario):
+    model = TargetModel(scenario, targets.bundled())
+    out = model({"city.poor_ses_min": 0.3, "city.poor_ses_max": 0.2})
+    assert all(math.isnan(out[t.name]) for t in targets.bundled())
+    assert TargetDistance(targets.bundled())(out, {}) == pytest.approx(MISSING)
 
 
 def test_targets_pull_against_each_other_when_their_distances_are_negatively_correlated():
@@ -205,3 +212,21 @@ def test_abm_calibrate_abc_prints_what_the_posterior_reproduces(tmp_path, capsys
     assert cli.main([*argv, "--seed", "2"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "differs in seed 1 -> 2" in err
+
+
+def test_an_unfinished_experiment_beside_the_folder_is_not_discarded(scenario, tmp_path):
+    stage = tmp_path / "posterior.partial"
+    stage.mkdir()
+    (stage / MANIFEST).write_text(json.dumps({"kind": "experiment", "status": "running"}))
+    with pytest.raises(ConfigError, match="holds an unfinished experiment"):
+        fit(scenario, tmp_path / "posterior")
+    assert (stage / MANIFEST).exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_before_anything_is_written(tmp_path, capsys):
+    pytest.importorskip("dask.distributed", reason="dask.distributed is not installed (the calibration extra)")
+    out = tmp_path / "posterior"
+    status = cli.main(["calibrate", "classroom", "--abc", "--scheduler", "tcp://127.0.0.1:1", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1 and "--scheduler tcp://127.0.0.1:1" in err, err
+    assert not out.exists() and not out.with_name("posterior.partial").exists()

@@ -100,3 +100,12 @@ def test_docs_calibration_lists_the_bundled_priors():
         row = next((line for line in text.splitlines() if line.startswith(f"| `{p.name}` |")), None)
         assert row is not None, f"docs/calibration.md: no row for {p.name}"
         assert f"| {p.low:g} to {p.high:g} | {p.grade} |" in row, f"docs/calibration.md: {row}"
+
+
+def test_calibrate_abc_refuses_a_prior_end_the_scenario_does_not_accept(tmp_path, capsys):
+    path = tmp_path / "priors.toml"
+    path.write_text(FIT.format(name="city.poor_ses_min", extra="low = 0.0\nhigh = 0.9\n"), encoding="utf-8")
+    status = cli.main(["calibrate", "classroom", "--abc", "--priors", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1, err
+    assert f"{path}: city.poor_ses_min = 0.9" in err and "must not exceed city.poor_ses_max" in err
