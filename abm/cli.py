@@ -286,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"particles a generation, 2 to 100000 (default {ABC_POPULATION})")
     abc.add_argument("--generations", type=count_int, metavar="N",
                      help=f"generations in all, counting those already in --out (default {ABC_GENERATIONS})")
-    abc.add_argument("--seed", type=seed_int, metavar="N", help="root seed of every random number, 0 to 2^63-1 (default 1)")
+    abc.add_argument("--seed", type=seed_int, metavar="N",
+                     help="root seed of every random number, 0 to 2^63-1 (default 1)")
     abc.add_argument("--dask", action="store_true", help="run on a local Dask cluster of --workers processes")
     abc.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
     abc.add_argument("--out", type=output_folder, metavar="DIR",

@@ -305,8 +305,8 @@ def calibrate(
         sessions.append(session)
         db = work / HISTORY
         url = f"sqlite:///{db.resolve()}"
-        np.random.seed(slot_seed(seed, -2, 0))  # anything pyabc draws here, it draws from the root seed
-        with _quiet(), executor(workers, dask, scheduler) as (map_, kind):
+        generators = _global_generators(slot_seed(seed, -2, 0))
+        with _quiet(), generators, executor(workers, dask, scheduler) as (map_, kind):
             session["executor"] = kind
             sampler = SeededSampler(map_, seed)
             done = generations_done(db)
@@ -379,6 +379,20 @@ def _same(where: Path, manifest: dict, ident: dict) -> None:
 def _observed(targets: tuple[Target, ...]) -> dict:
     """The targets as pyabc's observed data (a record only: the distance reads the targets)."""
     return {t.name: float(sum(t.span) / 2) for t in targets}
+
+
+@contextlib.contextmanager
+def _global_generators(seed: int):
+    """numpy's and Python's global generators seeded from the root seed (anything pyabc
+    draws in this process, it draws from the root seed), and put back as they were."""
+    state, py_state = np.random.get_state(), random.getstate()
+    np.random.seed(seed)
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+        random.setstate(py_state)
 
 
 @contextlib.contextmanager

@@ -16,8 +16,8 @@ from abm import cli, priors, targets  # noqa: E402
 from abm.config import load_scenario  # noqa: E402
 from abm.folders import MANIFEST  # noqa: E402
 from abm.posterior import (  # noqa: E402
-    HISTORY, MISSING, PARTICLES, POSTERIOR, TargetDistance, TargetModel, assess, calibrate, generations_done, last_particles,
-    pull_threshold, scaled_distances,
+    HISTORY, MISSING, PARTICLES, POSTERIOR, TargetDistance, TargetModel, assess, calibrate, generations_done,
+    last_particles, pull_threshold, scaled_distances,
 )
 from abm.schema import ConfigError  # noqa: E402
 from abm.sweep.ensemble import read_ensemble  # noqa: E402
