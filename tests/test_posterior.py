@@ -137,21 +137,31 @@ def test_two_workers_give_the_same_posterior_as_one(scenario, reference, tmp_pat
         assert (tmp_path / "two" / name).read_bytes() == (out / name).read_bytes()
 
 
-def test_an_interrupted_calibration_resumes_and_ends_as_if_it_had_not_stopped(scenario, reference, tmp_path):
-    out, _ = reference
+def test_an_interrupted_calibration_resumes_and_ends_as_if_it_had_not_stopped(scenario, reference, tmp_path,
+                                                                               monkeypatch):
+    out, manifest = reference
     where = tmp_path / "posterior"
+    # Stopped in the middle of the second generation: the first sample, the first
+    # generation and two runs of the second are done.
+    stop_at = manifest["prior_sample_simulations"] + manifest["generations"][0]["simulations"] + 2
+    run = TargetModel.__call__
+    calls = []
 
-    def stop_after_the_first_generation(line):
-        if line.startswith("generation 1 "):
+    def stopping(self, values):
+        calls.append(1)
+        if len(calls) > stop_at:
             raise KeyboardInterrupt
+        return run(self, values)
 
+    monkeypatch.setattr(TargetModel, "__call__", stopping)
     with pytest.raises(KeyboardInterrupt):
-        fit(scenario, where, workers=2, say=stop_after_the_first_generation)
+        fit(scenario, where)
+    monkeypatch.setattr(TargetModel, "__call__", run)
     stage = where.with_name("posterior.partial")
     assert not where.exists() and generations_done(stage / HISTORY) == 1
     first = last_particles(stage / HISTORY, priors.bundled(), targets.bundled())
     lines = []
-    fit(scenario, where, say=lines.append)
+    fit(scenario, where, workers=2, say=lines.append)
     assert lines == [lines[0]] and lines[0].startswith("generation 2 of 2")  # the first is not run again
     assert not stage.exists() and generations_done(where / HISTORY) == 2
     import pyabc
