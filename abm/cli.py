@@ -7,6 +7,8 @@
     abm report RESULTS_DIR
     abm dashboard [--port N] [--host H]
     abm calibrate CONFIG [--seeds N] [--workers N] [--steps N] [--targets FILE] [--set KEY=VALUE ...]
+    abm calibrate CONFIG --abc [--priors FILE] [--population N] [--generations N] [--seed N] [--workers N]
+                  [--dask | --scheduler ADDRESS] [--out DIR] [--force]
     abm bench [--presets NAME ...] [--years N] | abm bench --sweep
     abm params [--markdown] [--section NAME] [--grade GRADE] | abm params --update-odd docs/ODD.md
 
@@ -112,6 +114,7 @@ positive_int = Number(int, 1)
 seed_int = Number(int, 0, 2**63 - 1)
 workers_int = Number(int, 1, 1024)
 count_int = Number(int, 1, 100_000)  # replications, seeds: as an experiment file's replications
+population_int = Number(int, 2, 100_000)
 steps_int = Number(int, field="run.steps")
 port_int = Number(int, 1, 65535)
 years_float = Number(float, 0, 100, low_open=True)  # run.steps is at most 5200 weeks
@@ -257,14 +260,40 @@ def build_parser() -> argparse.ArgumentParser:
     rep = command("report", help="one self-contained HTML page from a results folder")
     rep.add_argument("folder", type=existing_folder, help="an experiment's results folder")
 
-    cal = command("calibrate", help="distance from the calibration targets over many seeds")
+    cal_help = ("distance from the calibration targets over many seeds; with --abc, fit the uncertain "
+                "parameters to all targets at once and write a posterior ensemble (docs/calibration.md)")
+    cal_usage = ("%(prog)s CONFIG [--seeds N] [--workers N] [--steps N] [--targets FILE] [--set KEY=VALUE ...]\n"
+                 "       %(prog)s CONFIG --abc [--priors FILE] [--population N] [--generations N] [--seed N]\n"
+                 "                     [--workers N] [--dask | --scheduler ADDRESS] [--out DIR] [--force]")
+    cal = command("calibrate", help=cal_help, description=cal_help, usage=cal_usage)
     cal.add_argument("config", type=name_or_file, help="scenario: a bundled name, e.g. baseline, or a file")
-    cal.add_argument("--seeds", type=count_int, default=10, help="number of seeds, 1..N (default 10)")
+    cal.add_argument("--seeds", type=count_int, help="number of seeds, 1..N (default 10)")
     cal.add_argument("--workers", type=workers_int, help="processes (default: the number of cores)")
     cal.add_argument("--steps", type=steps_int, help="weeks to run (default: the scenario's)")
     cal.add_argument("--targets", type=existing_file, metavar="FILE",
                      help="calibration targets (default: the bundled configs/targets.toml)")
     cal.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    abc = cal.add_argument_group(
+        "fitting (--abc)",
+        "approximate Bayesian computation (ABC-SMC, with pyabc; needs the calibration extra: "
+        'pip install "citizen-security-abm[calibration]"). Run again with the same options to resume '
+        "after an interruption, or with more --generations to go on")
+    abc.add_argument("--abc", action="store_true",
+                     help="fit the parameters of --priors to all targets at once; write the posterior to --out")
+    abc.add_argument("--priors", type=existing_file, metavar="FILE",
+                     help="the parameters to fit and their ranges (default: the bundled configs/priors.toml)")
+    abc.add_argument("--population", type=population_int, metavar="N",
+                     help=f"particles a generation, 2 to 100000 (default {ABC_POPULATION})")
+    abc.add_argument("--generations", type=count_int, metavar="N",
+                     help=f"generations in all, counting those already in --out (default {ABC_GENERATIONS})")
+    abc.add_argument("--seed", type=seed_int, metavar="N",
+                     help="root seed of every random number, 0 to 2^63-1 (default 1)")
+    abc.add_argument("--dask", action="store_true", help="run on a local Dask cluster of --workers processes")
+    abc.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
+    abc.add_argument("--out", type=output_folder, metavar="DIR",
+                     help="output folder (default results/<scenario>/posterior); e.g. configs/posterior/district")
+    abc.add_argument("--force", action="store_true",
+                     help="start over; the folder is replaced whole when the new calibration completes")
 
     bench = command("bench", help="measure speed and memory of the presets beside Mesa's Epstein example")
     bench.add_argument("--presets", type=name_or_file, nargs="+", default=["classroom", "district", "city"],
@@ -694,19 +723,85 @@ def cmd_dashboard(args) -> int:
     os.execve(solara, cmd, env)  # the server replaces this process: stopping one stops the other
 
 
+ABC_ONLY = ("priors", "population", "generations", "seed", "dask", "scheduler", "out", "force")
+# About 1,500-2,000 runs: an afternoon on two cores at district scale (docs/calibration.md).
+ABC_POPULATION, ABC_GENERATIONS = 60, 6
+
+
 def cmd_calibrate(args) -> int:
     from abm import targets
     from abm.calibration import format_report, report, run_seeds
     from abm.config import load_scenario, parse_overrides
 
+    if args.abc and args.seeds is not None:
+        raise ConfigError("--seeds: not with --abc (each particle is one run, its seed drawn from --seed)")
+    if not args.abc:
+        given = [name for name in ABC_ONLY if getattr(args, name) not in (None, False)]
+        if given:
+            raise ConfigError(f"--{given[0]}: only with --abc")
     path, _ = scenario_args(args)
     overrides = parse_overrides(args.overrides)
     if args.steps:
         overrides["run.steps"] = args.steps
     scenario = load_scenario(path, overrides)
     chosen = targets.load(args.targets)  # a bad targets file stops here, before any run
-    seeds = list(range(1, args.seeds + 1))
+    if args.abc:
+        return fit_posterior(args, scenario, chosen, path)
+    seeds = list(range(1, (args.seeds or 10) + 1))
     print(format_report(scenario, seeds, report(run_seeds(scenario, seeds, args.workers), chosen)))
+    return 0
+
+
+def fit_posterior(args, scenario, chosen, path: Path) -> int:
+    """``abm calibrate --abc``: fit, write the posterior folder, print what it reproduces."""
+    from abm import priors
+
+    fitted = priors.load(args.priors)  # a bad priors file stops here, before any run
+    priors.check_ends(fitted, scenario, args.priors or priors.default_path())
+    try:
+        from abm import posterior
+    except ImportError as exc:
+        raise ConfigError(f"abm calibrate --abc needs {exc.name or 'pyabc'}, which is not installed: "
+                          'pip install "citizen-security-abm[calibration]" (from a checkout: '
+                          'pip install ".[calibration]")') from None
+    if args.dask or args.scheduler:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise ConfigError('--dask and --scheduler need dask.distributed: pip install '
+                              '"citizen-security-abm[calibration]"') from None
+    if args.scheduler:
+        from abm.sweep.runner import reach_scheduler
+
+        try:
+            reach_scheduler(args.scheduler)
+        except RuntimeError as exc:
+            raise ConfigError(str(exc)) from None
+    out = args.out or Path("results") / scenario.name / "posterior"
+    workers = args.workers or os.cpu_count() or 1
+    population = args.population or ABC_POPULATION
+    if not args.scheduler:  # a cluster's workers have memory of their own
+        from abm import footprint
+
+        need = footprint.worst(scenario, {p.name: [p.low, p.high] for p in fitted})
+        footprint.check(need, f"{args.config}: a run", workers)
+    generations = args.generations or ABC_GENERATIONS
+    print(f"{scenario.name}: fitting {len(fitted)} parameters to {len(chosen)} targets, {generations} generations "
+          f"of {population} particles, seed {args.seed or 1}, on "
+          + (f"Dask at {args.scheduler}" if args.scheduler else f"{workers} {'Dask ' if args.dask else ''}workers"),
+          flush=True)
+    try:
+        manifest = posterior.calibrate(
+            scenario, fitted, chosen, out, population=population, generations=generations,
+            seed=args.seed if args.seed is not None else 1, workers=workers, dask=args.dask,
+            scheduler=args.scheduler, force=args.force, source=str(path),
+            say=lambda line: print(line, flush=True))
+    except (KeyboardInterrupt, Terminated) as exc:
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        say(f"{stopped}; finished generations are kept in {out.with_name(out.name + '.partial')}; "
+            "run the same command again to go on")
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    print(posterior.format_report(manifest, out))
     return 0
 
 

@@ -8,8 +8,8 @@ only ever replaced whole, and only when asked (``--force``): a failed write, a c
 or a kill leaves the previous results as they were. An experiment that is cut off
 keeps its finished runs in the staging folder, where ``--resume`` finds them.
 
-Every manifest says what the folder holds (``kind``: ``run`` or ``experiment``) and
-whether it is complete (``status``). An experiment's manifest also holds the identity
+Every manifest says what the folder holds (``kind``: ``run``, ``experiment`` or
+``calibration``) and whether it is complete (``status``). An experiment's manifest also holds the identity
 of its rows (:func:`abm.sweep.runner.identity`) and its fingerprint, so that rows of
 two different experiments never share a folder.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 from abm.schema import ConfigError
 
 MANIFEST = "manifest.json"
-KINDS = ("run", "experiment")
+KINDS = ("run", "experiment", "calibration")
 RUNNING, COMPLETE = "running", "complete"
 # Files that mark a folder written by this tool before manifests said their kind.
 RESULT_FILES = ("runs.csv", "summary.csv")
@@ -155,6 +155,6 @@ def check_replaceable(target: Path, force: bool, kind: str, hint: str = "") -> N
     if held is None:
         raise ConfigError(f"--out {target}: holds files that are not abm results; choose another folder")
     if not force:
-        what = "an experiment's" if held == "experiment" else "a run's"
+        what = {"experiment": "an experiment's", "calibration": "a calibration's"}.get(held, "a run's")
         raise ConfigError(f"--out {target}: already holds {what} results; add --force to replace them"
                           + (f" {hint}" if hint else ""))

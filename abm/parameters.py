@@ -103,6 +103,14 @@ def range_text(info) -> str:
     """A field's range as an interval, e.g. ``[0, 1]``, ``(0, 520]``, ``[0, inf)``."""
     if info.annotation is bool:
         return "true/false"
+    lo, hi, lo_open, hi_open = bounds(info)
+    left = "(-inf" if lo is None else ("(" if lo_open else "[") + _bound(lo)
+    right = "inf)" if hi is None else _bound(hi) + (")" if hi_open else "]")
+    return f"{left}, {right}"
+
+
+def bounds(info) -> tuple[float | None, float | None, bool, bool]:
+    """A field's declared range: (low, high, low is open, high is open); None for no bound."""
     lo, hi, lo_open, hi_open = None, None, False, False
     for bound in info.metadata:
         for attr, is_lower, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False),
@@ -114,9 +122,17 @@ def range_text(info) -> str:
                 lo, lo_open = value, is_open
             else:
                 hi, hi_open = value, is_open
-    left = "(-inf" if lo is None else ("(" if lo_open else "[") + _bound(lo)
-    right = "inf)" if hi is None else _bound(hi) + (")" if hi_open else "]")
-    return f"{left}, {right}"
+    return lo, hi, lo_open, hi_open
+
+
+def field(name: str):
+    """The declaration (pydantic ``FieldInfo``) of a parameter named by its dotted path,
+    e.g. ``youth.join_peer``; None when there is no such parameter."""
+    section, _, field_name = name.rpartition(".")
+    for sec, model in sections():
+        if sec == section:
+            return model.model_fields.get(field_name)
+    return None
 
 
 def _bound(value: float) -> str:

@@ -19,8 +19,8 @@ from abm.sweep.experiment import load_experiment
 from .conftest import CONFIGS, ROOT
 
 EXPERIMENTS = ROOT / "experiments"
-# configs/ also holds the calibration targets, which are not a scenario.
-SCENARIOS = sorted(p.stem for p in CONFIGS.glob("*.toml") if p.name != presets.TARGETS_FILE)
+# configs/ also holds the calibration targets and priors, which are not scenarios.
+SCENARIOS = sorted(p.stem for p in CONFIGS.glob("*.toml") if p.name not in presets.NOT_SCENARIOS)
 POLICIES = sorted(p.stem for p in (CONFIGS / "policies").glob("*.toml"))
 EXPERIMENT_NAMES = sorted(p.stem for p in EXPERIMENTS.glob("*.toml"))
 
@@ -52,10 +52,11 @@ def test_every_bundled_experiment_resolves_and_validates(name):
     assert exp.name == name and exp.arms
 
 
-def test_the_calibration_targets_are_bundled_but_not_a_scenario():
-    assert (CONFIGS / presets.TARGETS_FILE).is_file() and "targets" not in presets.names("scenario")
+@pytest.mark.parametrize("name", ["targets", "priors"])
+def test_the_calibration_targets_and_priors_are_bundled_but_not_scenarios(name):
+    assert (CONFIGS / f"{name}.toml").is_file() and name not in presets.names("scenario")
     with pytest.raises(ConfigError, match="nor a bundled scenario"):
-        presets.resolve_scenario("targets")
+        presets.resolve_scenario(name)
 
 
 def test_a_path_wins_over_a_name_when_the_file_exists(tmp_path, monkeypatch):
@@ -208,7 +209,8 @@ def test_the_wheel_carries_the_presets(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in SCENARIOS:
         assert f"abm/presets/configs/{name}.toml" in names
-    assert f"abm/presets/configs/{presets.TARGETS_FILE}" in names
+    for name in presets.NOT_SCENARIOS:
+        assert f"abm/presets/configs/{name}" in names
     for name in POLICIES:
         assert f"abm/presets/configs/policies/{name}.toml" in names
     for name in EXPERIMENT_NAMES:
@@ -242,7 +244,7 @@ def test_the_version_comes_from_the_installed_distribution():
 
 # Imported only by commands whose extra provides them, each behind a one-line message.
 OPTIONAL_MODULES = {"dask", "distributed", "dask_jobqueue", "solara", "ipyvuetify", "ipyvue", "altair", "reacton",
-                    "ema_workbench", "nbclient", "nbformat"}
+                    "ema_workbench", "nbclient", "nbformat", "pyabc", "cloudpickle"}
 # Installed with a core dependency that pins it: pydantic pins its own core exactly.
 PINNED_BY_A_DEPENDENCY = {"pydantic_core"}
 

@@ -27,8 +27,11 @@ from abm.schema import ConfigError
 
 KINDS = ("scenario", "policy", "experiment")
 FOLDERS = {"scenario": "configs", "policy": "configs/policies", "experiment": "experiments"}
-# The calibration targets (abm.targets) sit beside the scenarios but are not one.
+# The calibration targets (abm.targets) and priors (abm.priors) sit beside the
+# scenarios but are not scenarios.
 TARGETS_FILE = "targets.toml"
+PRIORS_FILE = "priors.toml"
+NOT_SCENARIOS = (TARGETS_FILE, PRIORS_FILE)
 
 
 def root() -> Path:
@@ -53,7 +56,7 @@ def names(kind: str) -> list[str]:
     where = folder(kind)
     if not where.is_dir():
         return []
-    return sorted(p.stem for p in where.glob("*.toml") if not (kind == "scenario" and p.name == TARGETS_FILE))
+    return sorted(p.stem for p in where.glob("*.toml") if not (kind == "scenario" and p.name in NOT_SCENARIOS))
 
 
 def resolve(kind: str, text: str | Path) -> Path:
