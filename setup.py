@@ -32,8 +32,8 @@ class build_py_with_presets(build_py):
             dest = target / name
             if dest.exists():
                 shutil.rmtree(dest)
-            # A calibration's resume database stays out: the posterior and its manifest suffice.
-            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "history.db"))
+            # A calibration's resume database and lock stay out: the posterior and its manifest suffice.
+            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "history.db", ".*.lock"))
 
 
 setup(cmdclass={"build_py": build_py_with_presets})
