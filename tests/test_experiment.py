@@ -127,6 +127,13 @@ def write(tmp_path, text):
     ('[[arms]]\nname = "baseline"\n[[arms]]\nname = "cbt"\nset = { "policies.cbt.completion" = 2 }\n',
      "policies.cbt.completion: must be <= 1"),
     ('[[arms]]\nname = "baseline"\nsurprise = true\n', "unknown key"),
+    ('[design]\nmethod = "morris"\n[design.parameters]\n"youth.join_peer" = { low = 1.0, high = 5.0, group = "a" }\n'
+     '"violence.lethality" = { low = 0.1, high = 0.3 }\n', "design.parameters.violence.lethality: give every "
+                                                          "parameter a group, or none"),
+    ('[design]\nmethod = "lhs"\n[design.parameters]\n"youth.join_peer" = { low = 1.0, high = 5.0, group = "a" }\n',
+     "groups are for sobol and morris designs only"),
+    ('[design]\nmethod = "sobol"\n[design.parameters]\n"youth.join_peer" = { low = 1.0, high = 5.0, group = "a" }\n'
+     '"violence.lethality" = { low = 0.1, high = 0.3, group = "a" }\n', "needs two groups or more"),
 ])
 def test_bad_experiment_files_are_refused_clearly(tmp_path, text, needle):
     path = write(tmp_path, text)
@@ -283,6 +290,36 @@ def test_a_parquet_sweep_holds_the_same_rows_as_csv_with_units_and_manifest(smok
     loaded = load_results(pq_dir)
     assert len(loaded.timeseries) == len(csv_series) and len(loaded.runs) == 12
     assert (pq_dir / "maps.png").exists() and (pq_dir / "trajectories.png").exists()
+
+
+def test_grouped_morris_screening_gives_indices_per_group_and_none_to_an_inert_group(tmp_path):
+    """Parameters in a group move together and are screened as one factor: the runs
+    cost (groups + 1) points a trajectory, whatever the number of parameters. A group
+    of parameters the run never reads (the cost of a policy no arm switches on) moves
+    nothing: with common seeds its elementary effects are exactly zero."""
+    from abm.analysis.sensitivity import run_sensitivity
+
+    path = sweep_file(tmp_path, "morris")
+    text = path.read_text().replace("samples = 4", "samples = 3")
+    text = text.replace('{ low = 1.0, high = 5.0 }', '{ low = 1.0, high = 5.0, group = "joining" }')
+    text = text.replace('{ low = 0.1, high = 0.3 }', '{ low = 0.1, high = 0.3, group = "violence" }')
+    text += ('"youth.join_base" = { low = -7.5, high = -5.5, group = "joining" }\n'
+             '"policies.truce.unit_cost" = { low = 1000, high = 3000, group = "inert" }\n')
+    path.write_text(text)
+    exp = load_experiment(path)
+    assert exp.spec.design.factors == ["joining", "violence", "inert"]
+    assert len(exp.points) == 3 * (3 + 1)
+    joining = [(p["youth.join_peer"], p["youth.join_base"]) for p in exp.points]
+    steps = [(joining[k], joining[k + 1]) for k in range(len(joining) - 1) if k % 4 != 3]  # within trajectories
+    moved = [(a, b) for a, b in steps if a != b]
+    assert len(moved) == 3 and all(a[0] != b[0] and a[1] != b[1] for a, b in moved)  # the group moves together
+    out = tmp_path / "out"
+    run_experiment(exp, out, workers=2, progress=False)
+    result = run_sensitivity(exp, out)
+    assert {r["parameter"] for r in result} == {"joining", "violence", "inert"}
+    inert = [r for r in result if r["parameter"] == "inert"]
+    assert inert and all(r["mu_star"] == 0 and r["sigma"] == 0 for r in inert)
+    assert any(r["mu_star"] > 0 for r in result if r["parameter"] == "joining")
 
 
 def test_morris_screening_says_what_decides_each_policys_effect(tmp_path):

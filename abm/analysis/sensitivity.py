@@ -15,7 +15,8 @@ effect say which uncertain parameters decide what the policy does, not only wher
 city is.
 
 Writes ``sensitivity.csv`` (arm, output, parameter, method, S1, S1_conf, ST, ST_conf,
-mu_star, mu_star_conf, sigma) and ``sensitivity.png``.
+mu_star, mu_star_conf, sigma) and ``sensitivity.png``. In a grouped design the
+``parameter`` column names the group.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
             from SALib.analyze import sobol
 
             s = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-            for i, name in enumerate(problem["names"]):
+            for i, name in enumerate(design.factors):
                 rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol",
                              "S1": s["S1"][i], "S1_conf": s["S1_conf"][i], "ST": s["ST"][i],
                              "ST_conf": s["ST_conf"][i]})
@@ -83,7 +84,7 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
             from SALib.analyze import morris
 
             s = morris.analyze(problem, x, y, num_levels=MORRIS_LEVELS, seed=seed)
-            for i, name in enumerate(problem["names"]):
+            for i, name in enumerate(design.factors):
                 rows.append({"arm": arm, "output": output, "parameter": name, "method": "morris",
                              "mu_star": s["mu_star"][i], "mu_star_conf": s["mu_star_conf"][i],
                              "sigma": s["sigma"][i]})
