@@ -659,6 +659,7 @@ def check_listen(host: str, port: int) -> None:
             raise ConfigError(f"--host {host} --port {port}: cannot listen there: {exc.strerror or exc}") from None
 
 
+MAX_NAMED_PARAMETERS = 6  # more design parameters than this are counted, not listed, in notes
 MAX_CALIBRATION_NOTES = 3  # design points named in the note; the manifest holds them all
 
 
@@ -672,11 +673,15 @@ def calibration_note(folder: Path) -> str | None:
     found = json.loads((folder / "manifest.json").read_text()).get("calibration") or {}
     moved = drifting(found.get("moved_by", []))
     notes: list[str] = []
-    for point in found.get("points", []):
+    for k, point in enumerate(found.get("points", [])):
         what = misses(point.get("baseline_means", []))
         if what:
-            where = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
-                              for k, v in point.get("parameters", {}).items())
+            values = point.get("parameters", {})
+            if len(values) > MAX_NAMED_PARAMETERS:  # a screening design: name the point, not its values
+                where = f"design point {point.get('point', k)}"
+            else:
+                where = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                                  for k, v in values.items())
             note = what + (f" at {where}" if where else "")
             if note not in notes:  # a design may repeat a point (Morris trajectories)
                 notes.append(note)
@@ -686,7 +691,10 @@ def calibration_note(folder: Path) -> str | None:
     rest = len(notes) - shown
     more = (f"; and at {rest} more design point{'s' if rest > 1 else ''} (manifest.json, \"calibration\")"
             if rest > 0 else "")
-    return (f"note: with {', '.join(moved)} changed, the baseline arm's mean is outside its calibration targets: "
+    named = ", ".join(moved[:MAX_NAMED_PARAMETERS])
+    if len(moved) > MAX_NAMED_PARAMETERS:
+        named += f" and {len(moved) - MAX_NAMED_PARAMETERS} more"
+    return (f"note: with {named} changed, the baseline arm's mean is outside its calibration targets: "
             + "; ".join(notes[:shown]) + more)
 
 

@@ -302,3 +302,18 @@ def test_a_signal_during_a_run_ends_it_with_its_status_and_one_line(tmp_path, si
     err = err.decode()
     assert proc.returncode == status, err
     assert err.strip().splitlines()[-1].split("\r")[-1] == line and "Traceback" not in err
+
+
+def test_the_calibration_note_of_a_screening_design_stays_readable(tmp_path):
+    """A design over a hundred parameters names a few and counts the rest, and names
+    the design points that miss their targets rather than listing their values."""
+    import json
+
+    names = [f"youth.p{i}" for i in range(130)]
+    miss = [{"metric": "homicide_rate_per_100k", "value": 3.5, "target": "40-140", "distance": 36.5,
+             "tolerance": 0.0}]
+    points = [{"point": k, "parameters": {n: 0.5 for n in names}, "baseline_means": miss} for k in range(5)]
+    (tmp_path / "manifest.json").write_text(json.dumps({"calibration": {"moved_by": names, "points": points}}))
+    note = cli.calibration_note(tmp_path)
+    assert note is not None and "and 124 more changed" in note and "youth.p129" not in note
+    assert "at design point 0" in note and "2 more design points" in note and len(note) < 600

@@ -100,6 +100,8 @@ def _plain(v):
 
 
 def plot(out: Path, rows: list[dict]) -> Path | None:
+    """Bars per arm (rows of panels) and output (columns): an arm's levels for the
+    baseline, its effects (``<output> effect``) for every other arm where there are any."""
     if not rows:
         return None
     import matplotlib
@@ -107,34 +109,54 @@ def plot(out: Path, rows: list[dict]) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = list(dict.fromkeys((r["arm"], r["output"]) for r in rows))
+    arms = list(dict.fromkeys(r["arm"] for r in rows))
+    baseline = arms[0]
+    has_effects = any(r["output"].endswith(EFFECT) for r in rows)
+    panels: dict[str, list[str]] = {}
+    for r in rows:
+        if has_effects and r["arm"] != baseline and not r["output"].endswith(EFFECT):
+            continue  # a policy arm's levels: its effects say more
+        panels.setdefault(r["arm"], [])
+        if r["output"] not in panels[r["arm"]]:
+            panels[r["arm"]].append(r["output"])
+    n_rows, n_cols = len(panels), max(len(v) for v in panels.values())
+    names = list(dict.fromkeys(r["parameter"] for r in rows))
     method = rows[0]["method"]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.2 + 0.45 * len(rows) / max(len(panels), 1) * len(panels)),
-                             squeeze=False)
-    for ax, (arm, output) in zip(axes[:, 0], panels, strict=True):
-        sub = [r for r in rows if r["arm"] == arm and r["output"] == output]
-        names = [r["parameter"] for r in sub]
-        y = np.arange(len(sub))
-        if method == "sobol":
-            ax.barh(y + 0.2, [r["S1"] for r in sub], 0.4, xerr=[r["S1_conf"] for r in sub], label="S1 (first order)",
-                    color="tab:blue")
-            ax.barh(y - 0.2, [r["ST"] for r in sub], 0.4, xerr=[r["ST_conf"] for r in sub], label="ST (total)",
-                    color="tab:orange")
-            ax.set_xlabel("Sobol index (95% confidence)")
-        else:
-            ax.barh(y, [r["mu_star"] for r in sub], 0.6, xerr=[r["mu_star_conf"] for r in sub], label="mu*",
-                    color="tab:blue")
-            ax.plot([r["sigma"] for r in sub], y, "o", color="tab:red", label="sigma")
-            ax.set_xlabel("Morris elementary effects (95% confidence on mu*)")
-        ax.set_yticks(y)
-        ax.set_yticklabels(names)
-        ax.invert_yaxis()
-        ax.set_title(f"{output} ({arm})")
-        ax.axvline(0, color="0.4", lw=0.8)
-        ax.legend(loc="lower right", fontsize=8)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.6 * n_cols + 2.2, 0.9 + n_rows * (0.55 + 0.2 * len(names))),
+                             squeeze=False, sharey=True)
+    y = np.arange(len(names))
+    for i, (arm, outputs) in enumerate(panels.items()):
+        for j in range(n_cols):
+            ax = axes[i, j]
+            if j >= len(outputs):
+                ax.axis("off")
+                continue
+            output = outputs[j]
+            by_name = {r["parameter"]: r for r in rows if r["arm"] == arm and r["output"] == output}
+            sub = [by_name.get(name, {}) for name in names]
+            if method == "sobol":
+                ax.barh(y - 0.2, [r.get("S1", np.nan) for r in sub], 0.4,
+                        xerr=[r.get("S1_conf", 0) for r in sub], label="S1 (first order)", color="tab:blue")
+                ax.barh(y + 0.2, [r.get("ST", np.nan) for r in sub], 0.4,
+                        xerr=[r.get("ST_conf", 0) for r in sub], label="ST (total)", color="tab:orange")
+            else:
+                ax.barh(y, [r.get("mu_star", np.nan) for r in sub], 0.6,
+                        xerr=[r.get("mu_star_conf", 0) for r in sub], label="mu*", color="tab:blue")
+                sigma = np.array([r.get("sigma", np.nan) for r in sub], dtype=float)
+                if not np.isnan(sigma).all():  # SALib gives no sigma for a group of several parameters
+                    ax.plot(sigma, y, "o", color="tab:red", ms=3, label="sigma")
+            ax.set_title(f"{arm}: {output}", fontsize=9)
+            ax.axvline(0, color="0.4", lw=0.8)
+            ax.tick_params(labelsize=8)
+    axes[0, 0].set_yticks(y)
+    axes[0, 0].set_yticklabels(names)
+    axes[0, 0].invert_yaxis()
+    axes[0, 0].legend(loc="lower right", fontsize=7)
+    fig.supxlabel("Sobol index (95% confidence)" if method == "sobol"
+                  else "Morris elementary effects: mu* (95% confidence) and sigma, in the output's units")
     fig.tight_layout()
     path = out / "sensitivity.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
 
