@@ -415,7 +415,13 @@ def plan(exp: Experiment, replications: int | None = None, workers: int | None =
         "arms: " + ", ".join(f"{arm} ({'+'.join(exp.policies[arm]) or 'no policy'})" for arm in exp.arms),
     ]
     if exp.spec.design:
-        lines.append(f"design: {exp.spec.design.method} over " + ", ".join(exp.parameters))
+        design = exp.spec.design
+        if design.groups:
+            lines.append(f"design: {design.method} over {len(design.groups)} groups of {len(design.names)} parameters: "
+                         + ", ".join(f"{g} ({sum(p.group == g for p in design.parameters.values())})"
+                                     for g in design.groups))
+        else:
+            lines.append(f"design: {design.method} over " + ", ".join(exp.parameters))
     if exp.spec.ensemble is not None:
         lines.append(f"ensemble: {len(exp.points)} parameter sets of {exp.spec.ensemble} over "
                      + ", ".join(exp.parameters) + "; arms compared over the sets")
