@@ -442,7 +442,10 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
             page.wait_for_function("document.querySelectorAll('img.abm-map').length == 2", timeout=60_000)
             assert week(page) == 0 and page.get_by_text("Traceback").count() == 0
             first_city = arm_label(dict.fromkeys(lesson.policies, True))
-            assert page.locator(".abm-map-label").first.inner_text().endswith(first_city)
+            # The lesson's cities are warmed up before their maps replace the last lesson's.
+            page.wait_for_function("([sel, want]) => { const e = document.querySelector(sel); "
+                                   "return e !== null && e.innerText.endsWith(want); }",
+                                   arg=[".abm-map-label", first_city], timeout=60_000)
             # Before anything runs, what the policies will cost a year as planned.
             assert f"{first_city}: programmes as planned cost US$" in page.locator("#abm-planned").inner_text()
             check_layout(page)
