@@ -673,12 +673,12 @@ def calibration_note(folder: Path) -> str | None:
     found = json.loads((folder / "manifest.json").read_text()).get("calibration") or {}
     moved = drifting(found.get("moved_by", []))
     notes: list[str] = []
-    for k, point in enumerate(found.get("points", [])):
+    for index, point in enumerate(found.get("points", [])):
         what = misses(point.get("baseline_means", []))
         if what:
             values = point.get("parameters", {})
             if len(values) > MAX_NAMED_PARAMETERS:  # a screening design: name the point, not its values
-                where = f"design point {point.get('point', k)}"
+                where = f"design point {point.get('point', index)}"
             else:
                 where = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                                   for k, v in values.items())

@@ -109,12 +109,10 @@ def plot(out: Path, rows: list[dict]) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    arms = list(dict.fromkeys(r["arm"] for r in rows))
-    baseline = arms[0]
-    has_effects = any(r["output"].endswith(EFFECT) for r in rows)
+    with_effects = {r["arm"] for r in rows if r["output"].endswith(EFFECT)}  # every arm but the baseline
     panels: dict[str, list[str]] = {}
     for r in rows:
-        if has_effects and r["arm"] != baseline and not r["output"].endswith(EFFECT):
+        if r["arm"] in with_effects and not r["output"].endswith(EFFECT):
             continue  # a policy arm's levels: its effects say more
         panels.setdefault(r["arm"], [])
         if r["output"] not in panels[r["arm"]]:

@@ -15,9 +15,10 @@ Latin hypercube, Sobol (Saltelli's scheme, first and total order) and Morris
 (elementary effects) samples come from SALib. Sobol and Morris designs may put every
 parameter in a ``group`` (``{ low = 0.1, high = 0.3, group = "violence" }``): a group's
 parameters move together and the indices are computed per group (Campolongo et al.
-2007), so that screening a hundred parameters costs as many runs as a few groups. Every sample is drawn from the design's
-own seed, so the same file gives the same points on any machine, and sensitivity
-analysis can rebuild the sample matrix from the file alone.
+2007), so that screening a hundred parameters costs as many runs as a few groups.
+Every sample is drawn from the design's own seed, so the same file gives the same
+points on any machine, and sensitivity analysis can rebuild the sample matrix from
+the file alone.
 """
 
 from __future__ import annotations
