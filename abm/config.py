@@ -407,9 +407,21 @@ class PoliceParams(Section):
 
 
 class JusticeParams(Section):
-    investigators: NonNeg = param(60.0, "homicide cases the system can work at once", unit="cases",
-                                  source=ASSUMPTION, grade="assumption", le=1e6)
-    clearance_base: Share = param(0.16, "weekly chance of clearing a worked case with full cooperation",
+    investigators_per_100k: NonNeg = param(60.0, "homicide cases the city's unit can work at once, per 100,000 "
+                                           "people", unit="cases per 100,000", source=ASSUMPTION, grade="assumption",
+                                           le=1e5)
+    evidence_weeks: NonNeg = param(4.0, "weeks over which a homicide case's evidence fades (what is left after t "
+                                     "weeks: exp(-t / evidence_weeks))", unit="weeks",
+                                     source="direction: most homicides that are cleared are cleared within days or "
+                                            "weeks, and the chance falls with time (Wellford & Cronin 1999; Regoeczi, "
+                                            "Jarvis & Riedel 2008; neither checked); value assumption",
+                                     grade="assumption", gt=0, le=520)
+    other_evidence: Share = param(0.2, "share of a case's evidence that does not depend on the block's witnesses "
+                                  "(arrest at the scene, physical evidence, family, informants)", unit="share",
+                                  source="assumption; witnesses' information is among the strongest predictors of "
+                                         "clearance, but not the only one (Wellford & Cronin 1999, not checked)",
+                                  grade="assumption")
+    clearance_base: Share = param(0.45, "weekly chance of clearing a worked case with full, fresh evidence",
                                   unit="per week",
                                   source=CALIBRATED + "; target clearance near Brazil's 32-44% (Sou da Paz)",
                                   grade="weak")

@@ -1,12 +1,17 @@
 """Justice: homicide investigations, clearance, conviction, sentences and prison.
 
 Every homicide opens a case. Each week a worked case is cleared with a chance that
-rises with witness cooperation (the reporting propensity of the block's residents)
-and falls with caseload (investigators / open cases) and with corruption where the
-perpetrator's gang is organised enough to buy protection. A policy may add
-investigators and evidence that does not come from witnesses
-(``model.investigation_support``, see :mod:`abm.policies.investigations`); without
-one, nothing changes. A cleared case leads to a
+rises with its evidence and falls with caseload and with corruption where the
+perpetrator's gang is organised enough to buy protection. A case's evidence is a share
+``other_evidence`` that does not depend on the block's witnesses (an arrest at the
+scene, physical evidence, family, informants) and, for the rest, the witness
+cooperation of the block's residents (their reporting propensity); it fades with the
+case's age over ``evidence_weeks`` (most homicides that are cleared are cleared soon),
+and detectives work the fresh cases: the caseload is the open cases weighted by what
+is left of their evidence, against ``investigators_per_100k`` cases at once per
+100,000 people. A policy may add investigators and evidence that does not come from
+witnesses (``model.investigation_support``, see :mod:`abm.policies.investigations`);
+without one, nothing changes. A cleared case leads to a
 conviction with a fixed chance; a case uncleared after ``case_life_weeks`` goes cold
 and its impunity erodes trust around it. About 20 in 100 homicides end in a
 conviction in Latin America (the chapter; UNODC 24 in the Americas).
@@ -144,6 +149,22 @@ def occupancy(model: CityModel) -> float:
     return float(model.youths.incarcerated.sum() / cap) if cap > 0 else 0.0
 
 
+def investigators(model: CityModel) -> float:
+    """Homicide cases the city's unit can work at once (it scales with the city)."""
+    return model.p.justice.investigators_per_100k * model.people_start / 1e5
+
+
+def witness_evidence(other: float, cooperation: np.ndarray) -> np.ndarray:
+    """Evidence on a fresh case, 0-1: the share ``other`` that does not depend on the
+    block's witnesses, and their ``cooperation`` for the rest."""
+    return other + (1 - other) * cooperation
+
+
+def freshness(age: np.ndarray, evidence_weeks: float) -> np.ndarray:
+    """What is left of a case's evidence ``age`` weeks after the killing, 0-1."""
+    return np.exp(-age / evidence_weeks)
+
+
 def clearance_probability(
     base: float, cooperation: np.ndarray, workload: float, corruption: np.ndarray
 ) -> np.ndarray:
@@ -151,8 +172,9 @@ def clearance_probability(
 
     Args:
         base: chance with full cooperation, no backlog and no corruption.
-        cooperation: witness cooperation in the case's block, 0-1.
-        workload: open cases per investigator (<= 1 means every case is worked).
+        cooperation: evidence on the case, 0-1 (:func:`witness_evidence` times
+            :func:`freshness`).
+        workload: caseload per investigator (<= 1 means every case is worked).
         corruption: share of the case protected by collusion, 0-1.
     """
     return base * cooperation * min(1.0, 1.0 / max(workload, 1e-9)) * (1 - corruption)
@@ -167,14 +189,16 @@ def investigations(model: CityModel) -> None:
     blocks = np.array(c.block)
     age = model.week - np.array(c.opened)
     org = model.gangs.of(model.gangs.organisation, gangs)
-    cooperation = model.city.reporting[blocks]
-    investigators = p.investigators
+    evidence = witness_evidence(p.other_evidence, model.city.reporting[blocks])
+    fresh = freshness(age, p.evidence_weeks)
+    caseload = float(fresh.sum())  # detectives work the cases whose evidence is fresh
+    unit = investigators(model)
     support = model.investigation_support
     if support is not None:  # a policy's detectives and forensic work (abm.policies.investigations)
-        investigators = investigators + support.extra_investigators
-        cooperation = support.evidence(cooperation, len(c), investigators)
+        unit = unit + support.extra_investigators
+        evidence = support.evidence(evidence, caseload, unit)
     corruption = model.p.police.corruption * org * (gangs >= 0)
-    prob = clearance_probability(p.clearance_base, cooperation, len(c) / max(investigators, 1e-9), corruption)
+    prob = clearance_probability(p.clearance_base, evidence * fresh, caseload / max(unit, 1e-9), corruption)
     # The perpetrator must still be in the simulated population and be the same person.
     present = yth.alive[slots] & (yth.person_id[slots] == np.array(c.perp_id))
     # One number per case of the run's case log, so other cases do not shift a case's draws.

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from abm.behaviour import join_logit
 from abm.config import ResidentParams, Scenario
-from abm.justice import clearance_probability
+from abm.justice import clearance_probability, freshness, witness_evidence
 from abm.residents import fear_of_retaliation, report_probability
 from abm.violence import confrontation_probability, gang_confrontation_rate, youth_confrontation_rate
 
@@ -108,3 +108,32 @@ def test_cooperation_never_lowers_clearance_and_corruption_never_raises_it(coop,
     assert clear(min(1, coop + more), corruption) >= clear(coop, corruption)
     assert clear(coop, min(1, corruption + more)) <= clear(coop, corruption)
     assert 0 <= clear(coop, corruption) <= 1
+
+
+@given(coop=unit, other=unit, more=unit)
+def test_witnesses_add_to_the_evidence_but_are_not_its_only_source(coop, other, more):
+    def evidence(c, o):
+        return witness_evidence(o, np.array([c]))[0]
+
+    assert evidence(min(1, coop + more), other) >= evidence(coop, other)
+    assert other <= evidence(coop, other) <= 1  # no witness leaves the other evidence
+    assert evidence(coop, min(1, other + more)) >= evidence(coop, other)
+
+
+@given(age=st.integers(0, 520), later=st.integers(0, 520), weeks=st.floats(0.5, 520))
+def test_evidence_only_fades_with_a_cases_age(age, later, weeks):
+    left = freshness(np.array([age, age + later]), weeks)
+    assert (left[0] == 1.0) if age == 0 else (0 <= left[0] <= 1)
+    assert left[1] <= left[0]
+
+
+def test_an_idle_unit_clears_a_case_with_a_bounded_chance():
+    """However long a case stays open, with an idle unit and full witnesses its chance to
+    be cleared stays below the sum of its fading weekly chances (P.justice's defaults)."""
+    j = P.justice
+    weeks = np.arange(j.case_life_weeks)
+    weekly = clearance_probability(j.clearance_base, witness_evidence(j.other_evidence, np.array([0.1]))
+                                   * freshness(weeks, j.evidence_weeks), 0.0, np.zeros(len(weeks)))
+    cleared = 1 - np.prod(1 - weekly)
+    assert cleared < weekly.sum() < 1
+    assert weekly[0] > weekly[-1] > 0

@@ -77,10 +77,18 @@ def test_forensic_capacity_raises_clearance_and_perceived_certainty(short):
     assert certainty["inv"] > certainty["base"]  # deterrence through certainty: the city's clearance
 
 
+def test_the_homicide_unit_scales_with_the_city(short):
+    """Cases worked at once are set per 100,000 people: a city of 6,400 has a sixteenth
+    of a district's unit, not the same unit."""
+    small = CityModel(short, seed=1)
+    assert justice.investigators(small) == short.justice.investigators_per_100k * small.people_start / 1e5
+    assert justice.investigators(small) < short.justice.investigators_per_100k
+
+
 def test_more_detectives_clear_more_cases_in_an_overloaded_unit(short):
     """With few investigators for the city's cases, added detectives let more cases be
     worked (capacity), and their spare time gives cases a second detective."""
-    overloaded = short.replace(**{"justice.investigators": 2})
+    overloaded = short.replace(**{"justice.investigators_per_100k": 2})
     cleared = []
     for n in (0, 20, 60):
         s = with_policy(overloaded, "investigations", detectives_per_100k=n, forensic_per_100k=0)

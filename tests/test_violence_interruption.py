@@ -44,10 +44,11 @@ def test_no_workers_reproduce_the_baseline_byte_for_byte(short, tmp_path):
 
 
 def test_mediation_after_killings_means_fewer_retaliations(short):
+    longer = short.replace(**{"run.steps": 364})  # six years of workers: enough wars to count
     base = vi = mediations = 0
-    for seed in (1, 4):  # seeds with wars between gangs in the classroom city
-        b = simulate(short, seed)
-        v = simulate(with_policy(short, "violence_interruption", **STRONG), seed)
+    for seed in (1, 3, 4, 8):  # seeds with wars between gangs in the classroom city
+        b = simulate(longer, seed)
+        v = simulate(with_policy(longer, "violence_interruption", **STRONG), seed)
         base += retaliations(b.events, START)
         vi += retaliations(v.events, START)
         mediations += window_sum(v, "vi_mediations")

@@ -1,14 +1,15 @@
 """Investigations: more homicide detectives and forensic capacity.
 
 The city hires ``detectives_per_100k`` homicide detectives, each able to work
-``cases_per_detective`` cases at once. Where the homicide unit is overloaded (more open
-cases than it can work) they let more cases be worked at the full weekly chance (see
+``cases_per_detective`` cases at once. Where the homicide unit is overloaded (a larger
+caseload than it can work) they let more cases be worked at the full weekly chance (see
 :func:`abm.justice.clearance_probability`). Where it is not, their spare time goes to
 open cases as second investigators, whose canvassing supplies a share
-``canvass_yield`` of the evidence that witnesses leave missing. Forensic capacity
+``canvass_yield`` of the evidence the unit lacks. Forensic capacity
 (``forensic_per_100k`` open cases covered at once: crime scene, ballistics, DNA)
 supplies a share ``forensic_yield`` of that missing evidence on the cases it covers, so
-clearance depends less on residents' willingness to talk (:meth:`Investigations.evidence`).
+clearance depends less on residents' willingness to talk. Evidence still fades with a
+case's age (``justice.evidence_weeks``) (:meth:`Investigations.evidence`).
 
 Nothing else is set. More cleared cases mean more convictions (incapacitation of
 killers) and fewer cases gone cold (less impunity, more trust, 7.11); the city's recent
@@ -97,21 +98,22 @@ class Investigations(Policy):
         """Homicide cases more that the unit can work at once."""
         return self.detectives * self.params.cases_per_detective
 
-    def evidence(self, cooperation: np.ndarray, open_cases: int, investigators: float) -> np.ndarray:
+    def evidence(self, evidence: np.ndarray, caseload: float, investigators: float) -> np.ndarray:
         """Evidence on each open case, 0-1, for :func:`abm.justice.investigations`:
-        witnesses' cooperation, and what the policy's forensic work and second
-        detectives supply of the rest (on the shares of open cases they cover)."""
+        what the unit has (witnesses and other sources), and what the policy's forensic
+        work and second detectives supply of the rest, on the shares of the caseload
+        (open cases weighted by their fresh evidence) they cover."""
         p = self.params
-        forensic = min(1.0, self.forensic / open_cases)
+        forensic = min(1.0, self.forensic / max(caseload, 1e-9))
         # The added detectives' time not needed to work every case once.
-        spare = min(self.extra_investigators, max(0.0, investigators - open_cases))
-        second = min(1.0, spare / open_cases)
+        spare = min(self.extra_investigators, max(0.0, investigators - caseload))
+        second = min(1.0, spare / max(caseload, 1e-9))
         gain = 1 - (1 - forensic * p.forensic_yield) * (1 - second * p.canvass_yield)
-        model = self.model
+        model, open_cases = self.model, len(evidence)
         model.ledger.count("inv_open_cases", open_cases)
         model.ledger.count("inv_forensic_cases", int(round(forensic * open_cases)))
         model.ledger.count("inv_second_detective_cases", int(round(second * open_cases)))
-        return cooperation + gain * (1 - cooperation)
+        return evidence + gain * (1 - evidence)
 
     def programmes(self, model: CityModel) -> None:
         """Before this week's investigations, the unit's added detectives and forensic work."""
