@@ -69,6 +69,9 @@ MISSING = 10.0
 # -2 / sqrt(effective sample size): more negative than chance alone would make it.
 PULL = -0.3
 SHOWN_PULLS = 10
+# The posterior's weights are degenerate (one or a few particles carry them) when their
+# effective sample size is below this share of the population (and below 10).
+MIN_ESS_SHARE = 0.25
 # A target is reproduced when at least this share of the posterior (by weight) meets it.
 REPRODUCED = 0.5
 HISTORY, POSTERIOR, PARTICLES = "history.db", "posterior.csv", "particles.csv"
@@ -446,11 +449,23 @@ def resample(rows: list[dict], seed: int) -> list[dict]:
     return [rows[i] for i in np.searchsorted(cumulative, positions)]
 
 
+def effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights: the number of equally weighted
+    particles they are worth (the population when all are equal, 1 when one has all)."""
+    w = weights / weights.sum()
+    return 1.0 / float(np.sum(w * w))
+
+
+def degenerate(ess: float, population: int) -> bool:
+    """Whether the weights are too uneven for the posterior to serve as an ensemble:
+    worth fewer than :data:`MIN_ESS_SHARE` of the particles (and fewer than 10)."""
+    return ess < min(10.0, MIN_ESS_SHARE * population)
+
+
 def pull_threshold(weights: np.ndarray) -> float:
     """The correlation at or below which two targets pull against each other: :data:`PULL`,
     or -2 / sqrt(n) when that is lower (n: the effective sample size of the weights)."""
-    w = weights / weights.sum()
-    return min(PULL, -2.0 / math.sqrt(1.0 / float(np.sum(w * w))))
+    return min(PULL, -2.0 / math.sqrt(effective_size(weights)))
 
 
 def weighted_correlation(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -545,7 +560,8 @@ def _finish(work: Path, ident: dict, scenario: Scenario, priors, targets, sessio
             source: str) -> dict:
     rows = last_particles(work / HISTORY, priors, targets)
     names = [p.name for p in priors]
-    write_csv(work / POSTERIOR, names, resample(rows, seed))
+    ensemble = resample(rows, seed)
+    write_csv(work / POSTERIOR, names, ensemble)
     columns = ["particle", "weight", "distance", "seed", *names]
     for t in targets:
         columns += [t.name, f"{t.name}_distance"]
@@ -553,8 +569,11 @@ def _finish(work: Path, ident: dict, scenario: Scenario, priors, targets, sessio
     manifest = _manifest(work, ident, scenario, priors, targets, sessions, generations, "complete", source)
     found, pulls = assess(rows, targets)
     weights = np.array([r["weight"] for r in rows], dtype=float)
+    ess = effective_size(weights)
     manifest["fit"] = {"reproduced": REPRODUCED, "pull": round(pull_threshold(weights), 4), "targets": found,
-                       "pulls": pulls}
+                       "pulls": pulls, "effective_size": round(ess, 2),
+                       "distinct_sets": len({tuple(r[n] for n in names) for r in ensemble}),
+                       "degenerate": degenerate(ess, len(rows))}
     write_json(work / MANIFEST, _finite(manifest))
     return manifest
 
@@ -609,5 +628,11 @@ def format_report(manifest: dict, out: Path) -> str:
     else:
         lines.append(f"no two targets pull against each other (no correlation of their distances <= "
                      f"{threshold:.2g})")
+    if "effective_size" in fit:
+        lines.append(f"weights: worth {fit['effective_size']:.3g} of {manifest['population']} particles "
+                     f"(effective sample size); {fit['distinct_sets']} distinct parameter sets in {POSTERIOR}")
+        if fit["degenerate"]:
+            lines.append("warning: a few particles carry the weights, so the ensemble carries little parameter "
+                         "uncertainty; run more particles (--population) or more generations before using it")
     lines += ["", f"files: {out}/{POSTERIOR} (an experiment's ensemble), {PARTICLES}, {MANIFEST}, {HISTORY}"]
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from abm.config import load_scenario  # noqa: E402
 from abm.folders import MANIFEST  # noqa: E402
 from abm.posterior import (  # noqa: E402
     HISTORY, MISSING, PARTICLES, POSTERIOR, TargetDistance, TargetModel, assess, calibrate, generations_done,
-    last_particles, pull_threshold, scaled_distances,
+    degenerate, effective_size, format_report, last_particles, pull_threshold, scaled_distances,
 )
 from abm.schema import ConfigError  # noqa: E402
 from abm.sweep.ensemble import read_ensemble  # noqa: E402
@@ -78,6 +78,22 @@ def test_targets_pull_against_each_other_when_their_distances_are_negatively_cor
     # With few particles chance alone makes strong correlations: the threshold is stricter.
     assert pull_threshold(np.ones(50)) == pytest.approx(-0.3)
     assert pull_threshold(np.ones(8)) == pytest.approx(-2 / math.sqrt(8))
+
+
+def test_weights_that_one_particle_carries_are_reported_as_a_degenerate_posterior(reference):
+    assert effective_size(np.ones(48)) == pytest.approx(48)
+    assert effective_size(np.array([1.0] + [1e-6] * 47)) == pytest.approx(1, abs=1e-3)
+    assert degenerate(1.04, 48) and degenerate(9.9, 48) and not degenerate(10.0, 48)
+    assert degenerate(4.9, 20) and not degenerate(5.0, 20)
+    assert not degenerate(2.0, 3)  # a tiny population: a quarter of it is less than 1
+    out, _ = reference
+    manifest = json.loads((out / MANIFEST).read_text())
+    fit = manifest["fit"]
+    assert 1 <= fit["effective_size"] <= POPULATION and 1 <= fit["distinct_sets"] <= POPULATION
+    shown = format_report({**manifest, "fit": {**fit, "effective_size": 1.04, "distinct_sets": 1,
+                                               "degenerate": True}}, out)
+    assert "worth 1.04 of 6 particles" in shown and "warning: a few particles carry the weights" in shown
+    assert "warning" not in format_report({**manifest, "fit": {**fit, "degenerate": False}}, out)
 
 
 # -- the posterior ----------------------------------------------------------------------
