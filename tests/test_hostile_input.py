@@ -13,6 +13,7 @@ import csv
 import json
 import math
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -356,7 +357,8 @@ def check_summary(path: Path) -> None:
 def test_random_values_for_every_numeric_field_are_refused_in_one_line_or_run_cleanly(case, capsys, tmp_path):
     p, value = case
     setting = f"{p.name}={toml(value)}"
-    out = tmp_path / "run"
+    # A fresh folder for every example (tmp_path is shared by them): each one runs.
+    out = Path(tempfile.mkdtemp(dir=tmp_path)) / "run"
     try:
         scenario = load_scenario("classroom", parse_overrides(["run.burn_in=0", setting]))
         big = footprint.estimate(scenario.replace(**{"run.steps": 8})).seconds > 5
