@@ -150,3 +150,8 @@ def test_an_ensemble_experiment_runs_every_arm_at_every_set(tmp_path):
     assert "over the 2 parameter sets of sets.csv" in proc.stdout
     dry = abm("experiment", str(path), "--dry-run")
     assert "ensemble: 2 parameter sets of sets.csv over police.officers, residents.trust_abuse" in dry.stdout
+    assert "distinct" not in dry.stdout
+    # A posterior whose weights collapsed repeats one set: the plan says so.
+    (tmp_path / "sets.csv").write_text("police.officers,residents.trust_abuse\n12,0.01\n12,0.01\n")
+    repeated = abm("experiment", str(path), "--dry-run")
+    assert "note: only 1 of the 2 sets are distinct" in repeated.stdout

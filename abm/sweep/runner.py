@@ -425,6 +425,10 @@ def plan(exp: Experiment, replications: int | None = None, workers: int | None =
     if exp.spec.ensemble is not None:
         lines.append(f"ensemble: {len(exp.points)} parameter sets of {exp.spec.ensemble} over "
                      + ", ".join(exp.parameters) + "; arms compared over the sets")
+        distinct = len({tuple(sorted(point.items())) for point in exp.points})
+        if distinct < len(exp.points):
+            lines.append(f"note: only {distinct} of the {len(exp.points)} sets are distinct; a repeated set adds "
+                         "chance, not parameter uncertainty")
     if exp.overrides:
         lines.append("overrides (--set): " + ", ".join(f"{k}={v}" for k, v in exp.overrides.items()))
     lines.append("windows: " + ", ".join(f"{name} steps {a}-{b}" for name, (a, b) in exp.windows().items())
