@@ -166,18 +166,18 @@ def freshness(age: np.ndarray, evidence_weeks: float) -> np.ndarray:
 
 
 def clearance_probability(
-    base: float, cooperation: np.ndarray, workload: float, corruption: np.ndarray
+    base: float, evidence: np.ndarray, workload: float, corruption: np.ndarray
 ) -> np.ndarray:
-    """Weekly chance of clearing a case: cooperation and capacity help, corruption hurts.
+    """Weekly chance of clearing a case: evidence and capacity help, corruption hurts.
 
     Args:
-        base: chance with full cooperation, no backlog and no corruption.
-        cooperation: evidence on the case, 0-1 (:func:`witness_evidence` times
+        base: chance with full, fresh evidence, no backlog and no corruption.
+        evidence: evidence on the case, 0-1 (:func:`witness_evidence` times
             :func:`freshness`).
         workload: caseload per investigator (<= 1 means every case is worked).
         corruption: share of the case protected by collusion, 0-1.
     """
-    return base * cooperation * min(1.0, 1.0 / max(workload, 1e-9)) * (1 - corruption)
+    return base * evidence * min(1.0, 1.0 / max(workload, 1e-9)) * (1 - corruption)
 
 
 def investigations(model: CityModel) -> None:

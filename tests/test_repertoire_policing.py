@@ -78,8 +78,8 @@ def test_forensic_capacity_raises_clearance_and_perceived_certainty(short):
 
 
 def test_the_homicide_unit_scales_with_the_city(short):
-    """Cases worked at once are set per 100,000 people: a city of 6,400 has a sixteenth
-    of a district's unit, not the same unit."""
+    """Cases worked at once are set per 100,000 people: a city of 6,400 has about a
+    sixteenth of a district's unit, not the same unit."""
     small = CityModel(short, seed=1)
     assert justice.investigators(small) == short.justice.investigators_per_100k * small.people_start / 1e5
     assert justice.investigators(small) < short.justice.investigators_per_100k
