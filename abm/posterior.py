@@ -80,7 +80,7 @@ METHOD = {
     "algorithm": "ABC-SMC (pyabc)",
     "distance": f"root mean square over targets of distance / tolerance; a missing measure counts as {MISSING:g}",
     "epsilon": "weighted median of the previous generation's distances (the first: of a prior sample)",
-    "transition": "multivariate normal kernel, Silverman's bandwidth",
+    "transition": "multivariate normal kernel, covariance twice the weighted covariance of the previous generation",
     "seeds": "slot i of generation t: SeedSequence(seed, spawn_key=(t + 2, i)); one accepted particle per slot",
     "posterior": "the last generation, resampled by weight (systematic)",
 }
@@ -133,6 +133,15 @@ class TargetModel:
 
 
 # -- sampling: one accepted particle per slot, each slot seeded from the root --------
+
+
+def twice_the_covariance(effective_size: float, dimension: int) -> float:
+    """pyabc's bandwidth selector for a kernel whose covariance is twice the weighted
+    covariance of the previous generation (Beaumont et al. 2009), whatever the size of the
+    population. Silverman's rule shrinks the kernel as the dimension and the population
+    grow; a kernel narrower than the population it moves makes the importance weights
+    uneven (particles proposed where few came from carry most of the weight)."""
+    return math.sqrt(2.0)
 
 
 def slot_seed(root: int, t: int, slot: int) -> int:
@@ -319,7 +328,7 @@ def calibrate(
                     pyabc.Distribution(**{p.name: pyabc.RV("uniform", p.low, p.high - p.low) for p in priors}),
                     TargetDistance(targets),
                     population_size=population,
-                    transitions=pyabc.MultivariateNormalTransition(),
+                    transitions=pyabc.MultivariateNormalTransition(bandwidth_selector=twice_the_covariance),
                     eps=pyabc.QuantileEpsilon(alpha=0.5),
                     sampler=sampler,
                 )
@@ -335,7 +344,8 @@ def calibrate(
                 write_json(work / MANIFEST, manifest)
                 g = manifest["generations"][-1]
                 say(f"generation {g['t'] + 1} of {generations}: epsilon {g['epsilon']:.3g}, {g['accepted']} accepted "
-                    f"of {g['simulations']} simulations ({g['acceptance_rate']:.0%}), {g['seconds']:.0f} s")
+                    f"of {g['simulations']} simulations ({g['acceptance_rate']:.0%}), weights worth "
+                    f"{g['effective_size']:.3g} particles, {g['seconds']:.0f} s")
         session["seconds"] = round(time.perf_counter() - started, 3)
         manifest = _finish(work, ident, scenario, priors, targets, sessions, generations, seed, source)
         folder.commit()
@@ -508,8 +518,9 @@ def assess(rows: list[dict], targets: tuple[Target, ...]) -> tuple[list[dict], l
 
 
 def _generations(db: Path) -> tuple[list[dict], int]:
-    """Each generation (epsilon, accepted, simulations, acceptance rate, seconds) and the
-    simulations of the prior sample that set the first epsilon."""
+    """Each generation (epsilon, accepted, simulations, acceptance rate, effective sample
+    size of its weights, seconds) and the simulations of the prior sample that set the
+    first epsilon."""
     history = pyabc.History(f"sqlite:///{db.resolve()}", _id=1)
     table = history.get_all_populations()
     out, prior_sample = [], 0
@@ -518,8 +529,10 @@ def _generations(db: Path) -> tuple[list[dict], int]:
             prior_sample += int(row.samples)
             continue
         accepted = int(row.particles)
+        _, weights = history.get_distribution(m=0, t=int(row.t))
         out.append({"t": int(row.t), "epsilon": float(row.epsilon), "accepted": accepted,
                     "simulations": int(row.samples), "acceptance_rate": accepted / int(row.samples),
+                    "effective_size": round(effective_size(np.asarray(weights, dtype=float)), 2),
                     "seconds": round(float(row.wall_time or 0.0), 3)})
     return out, prior_sample
 
