@@ -9,7 +9,7 @@ import pytest
 
 from abm.analysis.comparison import compare, parameter_share
 from abm.config import ConfigError
-from abm.sweep.ensemble import read_ensemble
+from abm.sweep.ensemble import evenly_spaced, read_ensemble
 from abm.sweep.experiment import load_experiment
 
 from .conftest import ROOT
@@ -82,6 +82,35 @@ def test_an_experiment_has_a_design_or_an_ensemble_not_both(tmp_path):
     path.write_text(path.read_text() + '\n[design]\nmethod = "grid"\n[design.parameters]\n'
                     '"police.officers" = { values = [12, 24] }\n')
     with pytest.raises(ConfigError, match="a design or an ensemble, not both"):
+        load_experiment(path)
+
+
+def test_ensemble_sets_takes_sets_evenly_spaced_through_the_file(tmp_path):
+    path = experiment(tmp_path, "police.officers\n" + "".join(f"{10 + i}\n" for i in range(10)))
+    path.write_text(path.read_text().replace('ensemble = "sets.csv"', 'ensemble = "sets.csv"\nensemble_sets = 4'))
+    exp = load_experiment(path)
+    assert [p["police.officers"] for p in exp.points] == [11, 13, 16, 18]
+    # of a sample drawn by weight (sets repeated in proportion), the same proportions
+    weighted = [{"x": "a"}] * 6 + [{"x": "b"}] * 3 + [{"x": "c"}]
+    assert [s["x"] for s in evenly_spaced(weighted, 5)].count("a") == 3
+
+
+@pytest.mark.parametrize("line, needle", [
+    ("ensemble_sets = 11", "ensemble_sets: 11 asked, but sets.csv holds 10 sets"),
+    ("ensemble_sets = 0", "ensemble_sets"),
+])
+def test_ensemble_sets_beyond_the_file_is_refused(tmp_path, line, needle):
+    path = experiment(tmp_path, "police.officers\n" + "".join(f"{10 + i}\n" for i in range(10)))
+    path.write_text(path.read_text().replace('ensemble = "sets.csv"', f'ensemble = "sets.csv"\n{line}'))
+    with pytest.raises(ConfigError, match=needle) as info:
+        load_experiment(path)
+    assert "ens.toml" in str(info.value)
+
+
+def test_ensemble_sets_needs_an_ensemble(tmp_path):
+    path = experiment(tmp_path, "police.officers\n17\n")
+    path.write_text(path.read_text().replace('ensemble = "sets.csv"', "ensemble_sets = 2"))
+    with pytest.raises(ConfigError, match="no ensemble to take sets from"):
         load_experiment(path)
 
 

@@ -84,3 +84,12 @@ def read_ensemble(path: Path) -> tuple[list[str], list[dict]]:
     if len(sets) > MAX_SETS:
         raise ConfigError(f"{path}: {len(sets)} sets; at most {MAX_SETS}")
     return names, sets
+
+
+def evenly_spaced(sets: list[dict], k: int) -> list[dict]:
+    """``k`` of ``sets``, evenly spaced through them: set ``floor((i + 1/2) n / k)`` for
+    ``i < k``. Of a sample drawn in proportion to weights by systematic resampling (a
+    calibration's ``posterior.csv``), this is a systematic sample of ``k`` from the same
+    weights."""
+    n = len(sets)
+    return [sets[(2 * i + 1) * n // (2 * k)] for i in range(k)]

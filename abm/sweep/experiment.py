@@ -44,7 +44,7 @@ from abm.metrics import window_columns
 from abm.population import WEEKS_PER_YEAR
 from abm.schema import ConfigError, SafeName, Section
 from abm.sweep.design import Design
-from abm.sweep.ensemble import read_ensemble
+from abm.sweep.ensemble import evenly_spaced, read_ensemble
 
 
 class Arm(Section):
@@ -88,6 +88,10 @@ class ExperimentFile(Section):
         None, description="a CSV file of parameter sets (header: dotted parameter names; a row per set), relative "
                           "to the experiment file: every arm runs at every set, compared over all sets with "
                           "intervals that carry the parameters' uncertainty (abm/sweep/ensemble.py)")
+    ensemble_sets: int | None = Field(
+        None, ge=1, description="run at this many of the ensemble's sets, evenly spaced through the file (all of "
+                                "them when absent); of a posterior sample drawn in proportion to the weights, a "
+                                "smaller sample of the same posterior")
     compare_pooled: bool | None = Field(
         None, description="compare arms over all design points together (default: yes for random, lhs, sobol and "
                           "morris designs, whose points are draws from ranges; no for a grid, compared point by point)")
@@ -122,6 +126,8 @@ class ExperimentFile(Section):
             raise ValueError(f"baseline: no arm is named {self.baseline!r}")
         if self.design is not None and self.ensemble is not None:
             raise ValueError("ensemble: an experiment has a design or an ensemble, not both")
+        if self.ensemble_sets is not None and self.ensemble is None:
+            raise ValueError("ensemble_sets: there is no ensemble to take sets from")
         return self
 
 
@@ -307,6 +313,11 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
             except ValidationError as exc:
                 raise ConfigError(f"{path}: ensemble {spec.ensemble}, set {k} (line {k + 2}): "
                                   f"{describe_errors(exc.errors())}") from None
+        if spec.ensemble_sets is not None:
+            if spec.ensemble_sets > len(exp.points):
+                raise ConfigError(f"{path}: ensemble_sets: {spec.ensemble_sets} asked, but {spec.ensemble} holds "
+                                  f"{len(exp.points)} sets")
+            exp.points = evenly_spaced(exp.points, spec.ensemble_sets)
     check_windows(exp)
     return exp
 

@@ -423,7 +423,8 @@ def plan(exp: Experiment, replications: int | None = None, workers: int | None =
         else:
             lines.append(f"design: {design.method} over " + ", ".join(exp.parameters))
     if exp.spec.ensemble is not None:
-        lines.append(f"ensemble: {len(exp.points)} parameter sets of {exp.spec.ensemble} over "
+        lines.append(f"ensemble: {len(exp.points)} parameter sets of {exp.spec.ensemble}"
+                     + (" (evenly spaced through the file)" if exp.spec.ensemble_sets else "") + " over "
                      + ", ".join(exp.parameters) + "; arms compared over the sets")
         distinct = len({tuple(sorted(point.items())) for point in exp.points})
         if distinct < len(exp.points):
@@ -631,6 +632,7 @@ def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, s
         "design": exp.spec.design.model_dump(mode="json") if exp.spec.design else None,
         "design_points": len(exp.points),
         "ensemble": exp.spec.ensemble,
+        "ensemble_sets": len(exp.points) if exp.spec.ensemble else None,
         "outputs": exp.spec.outputs,
         "arms": {arm: {"policies": exp.policies[arm], "scenario_hash": exp.scenarios[arm].digest()}
                  for arm in exp.arms},
