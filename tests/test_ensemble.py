@@ -11,6 +11,7 @@ from abm.analysis.comparison import compare, parameter_share
 from abm.config import ConfigError
 from abm.sweep.ensemble import evenly_spaced, read_ensemble
 from abm.sweep.experiment import load_experiment
+from abm.sweep.runner import plan
 
 from .conftest import ROOT
 from .test_experiment import abm, rows
@@ -90,6 +91,7 @@ def test_ensemble_sets_takes_sets_evenly_spaced_through_the_file(tmp_path):
     path.write_text(path.read_text().replace('ensemble = "sets.csv"', 'ensemble = "sets.csv"\nensemble_sets = 4'))
     exp = load_experiment(path)
     assert [p["police.officers"] for p in exp.points] == [11, 13, 16, 18]
+    assert "2 arms x 4 parameter sets x 2 replicates = 16 runs" in plan(exp, timing=False)
     # of a sample drawn by weight (sets repeated in proportion), the same proportions
     weighted = [{"x": "a"}] * 6 + [{"x": "b"}] * 3 + [{"x": "c"}]
     assert [s["x"] for s in evenly_spaced(weighted, 5)].count("a") == 3

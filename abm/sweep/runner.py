@@ -401,15 +401,17 @@ def estimated_bytes(exp: Experiment, runs: int) -> int:
 
 def plan(exp: Experiment, replications: int | None = None, workers: int | None = None,
          timing: bool = True) -> str:
-    """What an experiment would run, as text: arms x design points x replicates, the
-    number of runs, steps and windows, the columns of ``runs.csv``, and (with
-    ``timing``) a time estimate from a short timed run of the baseline."""
+    """What an experiment would run, as text: arms x design points (an ensemble's
+    parameter sets) x replicates, the number of runs, steps and windows, the columns of
+    ``runs.csv``, and (with ``timing``) a time estimate from a short timed run of the
+    baseline."""
     reps = replications or exp.spec.replications
     jobs = jobs_for(exp, reps)  # builds every run's scenario: a bad design point fails here
     base = exp.scenarios[exp.spec.baseline]
     workers = max(1, workers or os.cpu_count() or 1)
     lines = [
-        f"{exp.name}: {len(exp.arms)} arms x {len(exp.points)} design points x {reps} replicates = "
+        f"{exp.name}: {len(exp.arms)} arms x {len(exp.points)} "
+        f"{'parameter sets' if exp.spec.ensemble else 'design points'} x {reps} replicates = "
         f"{len(jobs)} runs of {base.run.steps} weeks ({base.run.burn_in} of burn-in) on a "
         f"{base.city.width}x{base.city.height} city",
         "arms: " + ", ".join(f"{arm} ({'+'.join(exp.policies[arm]) or 'no policy'})" for arm in exp.arms),
