@@ -178,14 +178,18 @@ def _nan(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def effects(out: Path, comparison: list[dict], arms: list[str]) -> Path:
+def effects(out: Path, comparison: list[dict], arms: list[str], sets: int | None = None) -> Path:
+    """Forest plot of each arm's change in homicide and recruitment, both windows;
+    ``sets``: the number of an ensemble's parameter sets the intervals are taken over."""
     rows = len(_entries(comparison, arms)) + 1
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.6 * rows + 2), sharey=True)
     _forest(axes[0], comparison, arms, "homicide_rate_per_100k", "Homicide rate")
     _forest(axes[1], comparison, arms, "recruitment_per_1000_youth", "Gang recruitment")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=9)
-    fig.suptitle("Policy effects, paired by replicate (same seeds in every arm)", fontsize=13)
+    fig.suptitle("Policy effects, paired by replicate (same seeds in every arm)" if sets is None else
+                 f"Policy effects over {sets} parameter sets (same seeds in every arm within a set;\n"
+                 "the intervals carry the uncertainty about the parameters as well as chance)", fontsize=13)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     path = out / "effects.png"
     fig.savefig(path, dpi=110)
@@ -277,7 +281,8 @@ def all_figures(out: Path, comparison: list[dict]) -> list[Path]:
     if has_rows(out / "timeseries.csv"):
         paths.append(trajectories(out, arms, manifest["policy_start_step"], manifest["windows"]["all"][0] - 1))
     if len(arms) > 1:
-        paths += [effects(out, comparison, arms), side_effects(out, comparison, arms)]
+        sets = manifest.get("design_points") if manifest.get("ensemble") else None
+        paths += [effects(out, comparison, arms, sets), side_effects(out, comparison, arms)]
         by_point = effects_by_point(out, comparison, arms)
         if by_point is not None:
             paths.append(by_point)
