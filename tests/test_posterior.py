@@ -18,6 +18,7 @@ from abm.folders import MANIFEST  # noqa: E402
 from abm.posterior import (  # noqa: E402
     HISTORY, MISSING, PARTICLES, POSTERIOR, TargetDistance, TargetModel, assess, calibrate, generations_done,
     degenerate, effective_size, format_report, last_particles, pull_threshold, scaled_distances,
+    twice_the_covariance,
 )
 from abm.schema import ConfigError  # noqa: E402
 from abm.sweep.ensemble import read_ensemble  # noqa: E402
@@ -94,6 +95,32 @@ def test_weights_that_one_particle_carries_are_reported_as_a_degenerate_posterio
                                                "degenerate": True}}, out)
     assert "worth 1.04 of 6 particles" in shown and "warning: a few particles carry the weights" in shown
     assert "warning" not in format_report({**manifest, "fit": {**fit, "degenerate": False}}, out)
+
+
+def test_the_proposal_kernel_has_twice_the_weighted_covariance_of_the_generation_before():
+    import pandas as pd
+    import pyabc
+
+    rng = np.random.default_rng(3)
+    # Two correlated parameters in ten particles of uneven weights: a population whose
+    # kernel Silverman's rule would shrink.
+    x = rng.normal(size=10)
+    population = pd.DataFrame({"a": x, "b": 0.5 * x + rng.normal(scale=0.2, size=10)})
+    weights = rng.uniform(0.2, 1.0, size=10)
+    weights /= weights.sum()
+    kernel = pyabc.MultivariateNormalTransition(bandwidth_selector=twice_the_covariance)
+    kernel.fit(population, weights)
+    values = population.to_numpy()
+    mean = weights @ values
+    weighted_cov = (weights[:, None] * (values - mean)).T @ (values - mean) / (1 - np.sum(weights**2))
+    assert kernel.cov == pytest.approx(2 * weighted_cov, rel=1e-9)
+
+
+def test_each_generation_records_the_effective_size_of_its_weights(reference):
+    out, _ = reference
+    generations = json.loads((out / MANIFEST).read_text())["generations"]
+    assert all(1 <= g["effective_size"] <= POPULATION for g in generations)
+    assert generations[0]["effective_size"] == pytest.approx(POPULATION)  # the first: equal weights
 
 
 # -- the posterior ----------------------------------------------------------------------

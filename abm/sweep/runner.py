@@ -634,7 +634,6 @@ def write_manifest(exp: Experiment, out: Path, ident: dict, replications: int, s
         "design": exp.spec.design.model_dump(mode="json") if exp.spec.design else None,
         "design_points": len(exp.points),
         "ensemble": exp.spec.ensemble,
-        "ensemble_sets": len(exp.points) if exp.spec.ensemble else None,
         "outputs": exp.spec.outputs,
         "arms": {arm: {"policies": exp.policies[arm], "scenario_hash": exp.scenarios[arm].digest()}
                  for arm in exp.arms},
