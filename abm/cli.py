@@ -3,7 +3,7 @@
     abm [--debug] COMMAND ...
     abm run CONFIG [--policy FILE ...] [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
     abm validate CONFIG [--set KEY=VALUE ...]
-    abm experiment FILE [--reps N] [--workers N] [--out DIR] [--resume]
+    abm experiment FILE [--reps N] [--samples N] [--workers N] [--out DIR] [--resume]
     abm report RESULTS_DIR
     abm dashboard [--port N] [--host H]
     abm calibrate CONFIG [--seeds N] [--workers N] [--steps N] [--targets FILE] [--set KEY=VALUE ...]
@@ -228,8 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp = command("experiment", help="run an experiment file: arms x replications, compare, plot")
     exp.add_argument("file", type=name_or_file,
                      help="experiment: a bundled name, e.g. policy_comparison or smoke, or a file")
-    exp.add_argument("--reps", type=count_int, help="replications per arm (default: the file's)")
-    exp.add_argument("--workers", type=workers_int, help="processes (default: the number of cores)")
+    exp.add_argument("--reps", type=count_int, metavar="N", help="replications per arm (default: the file's)")
+    exp.add_argument("--samples", type=count_int, metavar="N",
+                     help="a random, sobol or morris design's samples (default: the file's, or with --resume the "
+                          "folder's); with --resume a larger sample extends the folder, keeping its runs")
+    exp.add_argument("--workers", type=workers_int, metavar="N", help="processes (default: the number of cores)")
     exp.add_argument("--out", type=output_folder, help="output folder (default results/<experiment>)")
     exp.add_argument("--resume", action="store_true",
                      help="finish a sweep that was stopped, keeping finished runs (or add replicates with --reps); "
@@ -507,17 +510,25 @@ def cmd_experiment(args) -> int:
     from abm.presets import resolve_experiment
     from abm.sweep.experiment import load_experiment
     from abm.config import parse_overrides
-    from abm.sweep.runner import plan, run_experiment
+    from abm.sweep.runner import held_samples, plan, run_experiment
 
-    exp = load_experiment(resolve_experiment(args.file), parse_overrides(args.overrides))
+    path, overrides = resolve_experiment(args.file), parse_overrides(args.overrides)
+    exp = load_experiment(path, overrides, args.samples)
+    out = args.out or Path("results") / exp.name
+    if args.samples is None and args.resume and not args.force and not args.dry_run:
+        held = held_samples(out)  # a resumed folder keeps its sample, as it keeps its replicates
+        if held and exp.spec.design and exp.spec.design.grows and held != exp.spec.design.samples:
+            print(f"note: {out} holds a sample of {held} ({exp.spec.design.method}), the file asks for "
+                  f"{exp.spec.design.samples}; the folder's is kept (--samples N to change it)", file=sys.stderr)
+            exp = load_experiment(path, overrides, held)
     if not args.scheduler:  # a cluster's workers have memory of their own
         exp.check_memory(args.workers, args.reps)
     if args.dry_run:
         print(plan(exp, args.reps, args.workers))
         return 0
-    out = args.out or Path("results") / exp.name
     report: list[str] = []
-    again = (f"abm experiment {args.file} --out {out} --resume" + (f" --reps {args.reps}" if args.reps else ""))
+    again = (f"abm experiment {args.file} --out {out} --resume" + (f" --reps {args.reps}" if args.reps else "")
+             + (f" --samples {args.samples}" if args.samples else ""))
     try:
         summary = run_experiment(exp, out, args.reps, args.workers, resume=args.resume, progress=not args.quiet,
                                  dask=args.dask, scheduler=args.scheduler, force=args.force,

@@ -199,6 +199,57 @@ def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
         assert (out / "sensitivity.csv").exists() and (out / "sensitivity.png").exists()
 
 
+@pytest.mark.parametrize("method", ["random", "sobol", "morris"])
+def test_a_larger_sample_begins_with_the_smaller_one(tmp_path, method):
+    from abm.sweep.design import GROWING
+
+    assert method in GROWING
+    small = load_experiment(sweep_file(tmp_path, method)).points
+    large = load_experiment(sweep_file(tmp_path, method), samples=16).points
+    assert len(large) == 4 * len(small)
+    assert large[:len(small)] == small
+
+
+def test_a_latin_hypercube_or_grid_cannot_grow_its_sample(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_experiment(sweep_file(tmp_path, "lhs"), samples=8)
+    assert "lhs.toml: design.method: --samples needs a random, sobol or morris design" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(SMOKE, samples=8)
+    assert "smoke.toml: design.method" in str(info.value) and "(this design is grid)" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(write(tmp_path, '[[arms]]\nname = "baseline"\n'), samples=8)
+    assert "exp.toml: --samples 8: the experiment has no design" in str(info.value)
+
+
+def test_a_sobol_sweep_extended_to_a_larger_sample_equals_one_run_at_that_size(tmp_path):
+    path = sweep_file(tmp_path)
+    grown, whole = tmp_path / "grown", tmp_path / "whole"
+    run_experiment(load_experiment(path, samples=2), grown, workers=2, progress=False)
+    assert len(rows(grown / "runs.csv")) == 2 * (2 + 2)
+    run_experiment(load_experiment(path), grown, workers=2, progress=False, resume=True)  # the file's 4
+    run_experiment(load_experiment(path), whole, workers=2, progress=False)
+    for name in ("runs.csv", "timeseries.csv", "blocks.csv"):
+        assert (grown / name).read_bytes() == (whole / name).read_bytes(), name
+    history = __import__("json").loads((grown / "manifest.json").read_text())["history"]
+    assert [h["runs_before"] for h in history] == [0, 8] and [h["runs_to_do"] for h in history] == [8, 8]
+
+
+def test_resuming_keeps_the_folders_sample_and_refuses_to_shrink_it(tmp_path):
+    path = sweep_file(tmp_path)
+    out = tmp_path / "out"
+    first = abm("experiment", str(path), "--out", str(out), "--samples", "8", "--workers", "2", "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert len(rows(out / "runs.csv")) == 8 * 4
+    again = abm("experiment", str(path), "--out", str(out), "--resume", "--quiet")  # the file says 4
+    assert again.returncode == 0, again.stderr
+    assert "holds a sample of 8" in again.stderr and "0 now" in again.stdout
+    shrink = abm("experiment", str(path), "--out", str(out), "--resume", "--samples", "2", "--quiet")
+    assert shrink.returncode == 2 and "Traceback" not in shrink.stderr
+    assert "holds a larger sample (8 samples) than 2" in shrink.stderr
+    assert len(rows(out / "runs.csv")) == 8 * 4
+
+
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     from abm import cli
 

@@ -19,6 +19,13 @@ parameters move together and the indices are computed per group (Campolongo et a
 Every sample is drawn from the design's own seed, so the same file gives the same
 points on any machine, and sensitivity analysis can rebuild the sample matrix from
 the file alone.
+
+Random, Sobol and Morris samples grow by adding points: the sample of a larger
+``samples`` begins with the whole sample of a smaller one (Saltelli's base rows come
+from one Sobol sequence, Morris trajectories and random points from one stream). A
+sweep's folder can therefore be extended to a larger sample (``abm experiment ...
+--resume --samples N``) and keeps every run it holds. A Latin hypercube's points all
+move when its size changes.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from pydantic import Field, model_validator
 from abm.schema import Section
 
 MORRIS_LEVELS = 4
+# Methods whose sample of size N is the first part of their sample of any larger size.
+GROWING = ("random", "sobol", "morris")
 
 
 class ParameterRange(Section):
@@ -123,6 +132,15 @@ class Design(Section):
 
             return morris.sample(problem, self.samples, num_levels=MORRIS_LEVELS, seed=seed)
         raise ValueError(f"no sample matrix for method {self.method}")
+
+    @property
+    def grows(self) -> bool:
+        """Whether a larger ``samples`` only adds points (:data:`GROWING`)."""
+        return self.method in GROWING
+
+    def resized(self, samples: int) -> Design:
+        """The same design with another ``samples``."""
+        return self.model_copy(update={"samples": samples})
 
     def points(self, root_seed: int) -> list[dict]:
         """Every design point as ``{dotted path: value}``."""

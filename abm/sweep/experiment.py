@@ -254,11 +254,14 @@ def is_experiment_file(path: str | Path) -> bool:
     return "arms" in data or isinstance(data.get("scenario"), str)
 
 
-def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -> Experiment:
+def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None,
+                    samples: int | None = None) -> Experiment:
     """Read and validate an experiment file and every arm's scenario.
 
     ``overrides`` (dotted paths to values, as ``--set`` gives them) apply to every arm,
-    after the file's ``set`` and the arm's own.
+    after the file's ``set`` and the arm's own. ``samples`` replaces the design's
+    ``samples`` (``--samples``), for a design whose sample grows by adding points
+    (random, sobol, morris: :data:`abm.sweep.design.GROWING`).
 
     Raises:
         ConfigError: naming the file, the field and the problem.
@@ -270,6 +273,13 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
         spec = ExperimentFile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_errors(exc.errors(), root=ExperimentFile)}") from None
+    if samples is not None:
+        if spec.design is None:
+            raise ConfigError(f"{path}: --samples {samples}: the experiment has no design to sample")
+        if not spec.design.grows:
+            raise ConfigError(f"{path}: design.method: --samples needs a random, sobol or morris design, whose "
+                              f"sample grows by adding points (this design is {spec.design.method})")
+        spec = spec.model_copy(update={"design": spec.design.resized(samples)})
     here = path.parent
     scenario_path = here / spec.scenario
     if not scenario_path.exists():

@@ -284,12 +284,16 @@ def dask_results(pending: list[dict], workers: int, scheduler: str | None):
 
 
 def identity(exp: Experiment, columns: list[str], fmt: str = "csv") -> dict:
-    """Everything that defines an experiment's rows, but how many replicates it has:
-    rows with equal identities belong to one experiment, and more replicates extend
-    it. A resumed folder must hold the same identity."""
+    """Everything that defines an experiment's rows, but how many replicates it has
+    and, for a design whose sample grows by adding points, its size: rows with equal
+    identities belong to one experiment, and more replicates or a larger sample
+    extend it. A resumed folder must hold the same identity."""
     from abm.io import source_hash
 
-    points = json.dumps(exp.points, sort_keys=True)
+    design = exp.spec.design
+    grows = design is not None and design.grows
+    # A growing design is known by its first points: every larger sample starts with them.
+    points = json.dumps(design.resized(1).points(exp.spec.root_seed) if grows else exp.points, sort_keys=True)
     return {
         "experiment": exp.name,
         "root_seed": exp.spec.root_seed,
@@ -297,7 +301,7 @@ def identity(exp: Experiment, columns: list[str], fmt: str = "csv") -> dict:
         "baseline": exp.spec.baseline,
         "arms": [{"name": arm, "policies": exp.policies[arm], "scenario_hash": exp.scenarios[arm].digest()}
                  for arm in exp.arms],
-        "design": exp.spec.design.model_dump(mode="json") if exp.spec.design else None,
+        "design": design.model_dump(mode="json", exclude={"samples"} if grows else None) if design else None,
         "design_points": hashlib.sha256(points.encode()).hexdigest()[:16],
         "windows": {k: list(v) for k, v in exp.windows().items()},
         "keep": exp.spec.keep.model_dump(mode="json"),
@@ -521,6 +525,11 @@ def run_experiment(
             if beyond:
                 raise ValueError(f"--out {out}: holds replicates up to {max(beyond) + 1}; --reps {reps} "
                                  "would leave them out: give --reps of at least that, or --force to start again")
+            if any(k[1] >= len(exp.points) for k in done):
+                held = ((manifest or {}).get("design") or {}).get("samples")
+                raise ValueError(f"--out {out}: holds a larger sample ({held} samples) than "
+                                 f"{exp.spec.design.samples}: give --samples {held} or more to keep its runs, "
+                                 "or --force to start again")
             pending = [j for j in all_jobs if run_key(j) not in done]
             workers = max(1, workers or os.cpu_count() or 1)
             started = (manifest or {}).get("started") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -550,6 +559,18 @@ def run_experiment(
             analyse(stage)
         folder.commit()
     return summary
+
+
+def held_samples(out: Path) -> int | None:
+    """The design's sample size in a results folder, or in its unfinished sweep (None
+    when there is neither, or no design)."""
+    out = Path(out)
+    for folder in (out.with_name(out.name + ".partial"), out):
+        manifest = read_manifest(folder)
+        if manifest:
+            samples = (manifest.get("design") or {}).get("samples")
+            return int(samples) if isinstance(samples, int) else None
+    return None
 
 
 def prepare(folder: ResultsFolder, ident: dict, resume: bool, force: bool) -> tuple[Path, bool, dict | None]:
