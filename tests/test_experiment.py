@@ -188,7 +188,7 @@ def test_sobol_sweep_gives_the_same_rows_on_local_processes_and_dask(tmp_path):
 def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
     from abm.analysis.sensitivity import run_sensitivity
 
-    for method, keys in (("sobol", ("S1", "S1_conf", "ST", "ST_conf")), ("morris", ("mu_star", "sigma"))):
+    for method, keys in (("sobol", ("S1", "S1_conf", "ST", "ST_conf", "ST_above")), ("morris", ("mu_star", "sigma"))):
         exp = load_experiment(sweep_file(tmp_path, method))
         out = tmp_path / method
         run_experiment(exp, out, workers=2, progress=False)

@@ -14,9 +14,16 @@ point (the same parameters and, with common seeds, the same seeds). The indices 
 effect say which uncertain parameters decide what the policy does, not only where the
 city is.
 
+Which factor leads is read from paired differences, not from overlapping intervals:
+the bootstrap resamples the base rows once for every factor (SALib's resamples), so
+``ST_above`` lists the factors whose total index this one exceeds: the 95% interval
+of their paired difference (percentiles of the resamples) lies above zero. Two
+intervals that overlap can still rank clearly, as the factors' estimates share their
+rows and their chance.
+
 Writes ``sensitivity.csv`` (arm, output, parameter, method, S1, S1_conf, ST, ST_conf,
-mu_star, mu_star_conf, sigma) and ``sensitivity.png``. In a grouped design the
-``parameter`` column names the group.
+ST_above, mu_star, mu_star_conf, sigma) and ``sensitivity.png``. In a grouped design
+the ``parameter`` column names the group.
 """
 
 from __future__ import annotations
@@ -37,8 +44,24 @@ if TYPE_CHECKING:
 
 EFFECT = " effect"  # suffix of an output analysed as the arm's change against the baseline
 
-COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
-           "sigma")
+COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "ST_above", "mu_star",
+           "mu_star_conf", "sigma")
+RESAMPLES = 1000  # bootstrap resamples of a Sobol design's base rows
+LEVEL = 0.95
+
+
+def ranked_above(resamples: np.ndarray, names: list[str], level: float = LEVEL) -> list[list[str]]:
+    """For each factor, the factors whose index it exceeds: the ``level`` percentile
+    interval of their paired difference over the bootstrap ``resamples`` (one row per
+    resample, one column per factor, the same base rows in every column) lies above
+    zero."""
+    resamples = np.asarray(resamples, dtype=float)
+    above = []
+    for i in range(len(names)):
+        diffs = resamples[:, [i]] - resamples
+        low = np.quantile(diffs, (1 - level) / 2, axis=0)
+        above.append([names[j] for j in range(len(names)) if j != i and low[j] > 0])
+    return above
 
 
 def outputs_by_point(runs: list[dict], arm: str, output: str, n_points: int) -> np.ndarray:
@@ -75,11 +98,13 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
         if design.method == "sobol":
             from SALib.analyze import sobol
 
-            s = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+            s = sobol.analyze(problem, y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=LEVEL,
+                              keep_resamples=True, seed=seed)
+            above = ranked_above(s["ST_conf_all"], design.factors)
             for i, name in enumerate(design.factors):
                 rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol",
                              "S1": s["S1"][i], "S1_conf": s["S1_conf"][i], "ST": s["ST"][i],
-                             "ST_conf": s["ST_conf"][i]})
+                             "ST_conf": s["ST_conf"][i], "ST_above": "; ".join(above[i])})
         else:
             from SALib.analyze import morris
 
