@@ -197,6 +197,10 @@ def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
         assert {r["output"] for r in result} == {"homicide_rate_per_100k", "recruitment_per_1000_youth"}
         assert all(all(k in r for k in keys) for r in result)
         assert (out / "sensitivity.csv").exists() and (out / "sensitivity.png").exists()
+        if method == "sobol":
+            from abm.analysis.report import build_report
+
+            assert "<th>ST_above</th>" in build_report(out).read_text()
 
 
 @pytest.mark.parametrize("method", ["random", "sobol", "morris"])

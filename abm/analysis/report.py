@@ -174,10 +174,12 @@ def sensitivity_table(rows: list[dict]) -> str:
         return ""
     method = rows[0]["method"]
     cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma")
-    head = "".join(f"<th>{c}</th>" for c in ("arm", "output", "parameter", *cols))
+    ranked = ("ST_above",) if method == "sobol" else ()  # text: the factors it clearly exceeds
+    head = "".join(f"<th>{c}</th>" for c in ("arm", "output", "parameter", *cols, *ranked))
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(r[c] or ''))}</td>" for c in ("arm", "output", "parameter"))
-        + "".join(f"<td>{_fmt(_num(r.get(c)))}</td>" for c in cols) + "</tr>"
+        + "".join(f"<td>{_fmt(_num(r.get(c)))}</td>" for c in cols)
+        + "".join(f"<td>{html.escape(str(r.get(c) or ''))}</td>" for c in ranked) + "</tr>"
         for r in rows
     )
     return f"<h2>Sensitivity ({method})</h2><table><tr>{head}</tr>{body}</table>"
