@@ -421,7 +421,7 @@ def choose_lesson(page, title: str) -> None:
 
 
 def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(server):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from abm.viz.lessons import LESSONS
 
@@ -457,8 +457,10 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
         run_to = page.get_by_label("Run to year")
         run_to.fill("2")
         run_to.press("Enter")
+        run = page.get_by_role("button", name="Run", exact=True)
+        expect(run).to_be_enabled(timeout=120_000)  # the lesson's cities are warmed up first
         t0 = time.time()
-        page.get_by_role("button", name="Run", exact=True).click()
+        run.click()
         wait_week(page, 104)
         elapsed = time.time() - t0
         page.wait_for_timeout(2000)
