@@ -598,10 +598,18 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     if sens:
         key = "ST" if sens[0]["method"] == "sobol" else "mu_star"
         lines.append(f"Sensitivity ({sens[0]['method']}, {key}), most influential first:")
+
+        def ranking(sub: list[dict]) -> str:
+            text = ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5])
+            if key == "ST":  # the clear top: leaders whose paired differences clear every other factor
+                top = [r["parameter"] for r in sub if r["ST_leading"]]
+                text += f" (clear top: {', '.join(top)})" if top else " (no clear top)"
+            return text
+
         for output in exp.spec.outputs:
             sub = sorted((r for r in sens if r["output"] == output and r["arm"] == exp.spec.baseline),
                          key=lambda r: -r[key])
-            lines.append(f"  {output}: " + ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5]))
+            lines.append(f"  {output}: " + ranking(sub))
         effects = [arm for arm in exp.arms if arm != exp.spec.baseline]
         if effects:
             lines.append(f"What decides each policy's effect (its change against the baseline at the same point; "
@@ -610,8 +618,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
                 for output in exp.spec.outputs:
                     sub = sorted((r for r in sens if r["output"] == output + EFFECT and r["arm"] == arm),
                                  key=lambda r: -r[key])
-                    lines.append(f"  {arm}, {output}: "
-                                 + ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5]))
+                    lines.append(f"  {arm}, {output}: " + ranking(sub))
         lines.append("")
     shown = shown or out
     figures = [shown / p.name for p in all_figures(out, rows)]

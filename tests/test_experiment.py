@@ -188,7 +188,8 @@ def test_sobol_sweep_gives_the_same_rows_on_local_processes_and_dask(tmp_path):
 def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
     from abm.analysis.sensitivity import run_sensitivity
 
-    for method, keys in (("sobol", ("S1", "S1_conf", "ST", "ST_conf", "ST_above")), ("morris", ("mu_star", "sigma"))):
+    for method, keys in (("sobol", ("S1", "S1_conf", "ST", "ST_conf", "ST_above", "ST_leading")),
+                         ("morris", ("mu_star", "sigma"))):
         exp = load_experiment(sweep_file(tmp_path, method))
         out = tmp_path / method
         run_experiment(exp, out, workers=2, progress=False)
@@ -201,6 +202,12 @@ def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
             from abm.analysis.report import build_report
 
             assert "<th>ST_above</th>" in build_report(out).read_text()
+            for key in {(r["arm"], r["output"]) for r in result}:
+                lead = {r["parameter"] for r in result if (r["arm"], r["output"]) == key and r["ST_leading"]}
+                rest = {r["parameter"] for r in result if (r["arm"], r["output"]) == key} - lead
+                for r in result:  # every leader ranks clearly above every factor outside the top
+                    if (r["arm"], r["output"]) == key and r["parameter"] in lead:
+                        assert rest <= set(filter(None, r["ST_above"].split("; ")))
 
 
 @pytest.mark.parametrize("method", ["random", "sobol", "morris"])

@@ -174,7 +174,7 @@ def sensitivity_table(rows: list[dict]) -> str:
         return ""
     method = rows[0]["method"]
     cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma")
-    ranked = ("ST_above",) if method == "sobol" else ()  # text: the factors it clearly exceeds
+    ranked = ("ST_above", "ST_leading") if method == "sobol" else ()  # the factors it clearly exceeds; 1 if it leads
     head = "".join(f"<th>{c}</th>" for c in ("arm", "output", "parameter", *cols, *ranked))
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(r[c] or ''))}</td>" for c in ("arm", "output", "parameter"))

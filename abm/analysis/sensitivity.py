@@ -19,10 +19,13 @@ the bootstrap resamples the base rows once for every factor (SALib's resamples),
 ``ST_above`` lists the factors whose total index this one exceeds: the 95% interval
 of their paired difference (percentiles of the resamples) lies above zero. Two
 intervals that overlap can still rank clearly, as the factors' estimates share their
-rows and their chance.
+rows and their chance. ``ST_leading`` marks the clear top of the ranking: the
+smallest set of the largest factors in which every one ranks clearly above every
+factor outside it (one factor when a leader is clear; 0 in every row when no set
+short of all the factors is clear of the rest).
 
 Writes ``sensitivity.csv`` (arm, output, parameter, method, S1, S1_conf, ST, ST_conf,
-ST_above, mu_star, mu_star_conf, sigma) and ``sensitivity.png``. In a grouped design
+ST_above, ST_leading, mu_star, mu_star_conf, sigma) and ``sensitivity.png``. In a grouped design
 the ``parameter`` column names the group.
 """
 
@@ -44,7 +47,8 @@ if TYPE_CHECKING:
 
 EFFECT = " effect"  # suffix of an output analysed as the arm's change against the baseline
 
-COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "ST_above", "mu_star",
+COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "ST_above", "ST_leading",
+           "mu_star",
            "mu_star_conf", "sigma")
 RESAMPLES = 1000  # bootstrap resamples of a Sobol design's base rows
 LEVEL = 0.95
@@ -62,6 +66,19 @@ def ranked_above(resamples: np.ndarray, names: list[str], level: float = LEVEL) 
         low = np.quantile(diffs, (1 - level) / 2, axis=0)
         above.append([names[j] for j in range(len(names)) if j != i and low[j] > 0])
     return above
+
+
+def leading(totals, above: list[list[str]], names: list[str]) -> list[str]:
+    """The clear top of a ranking: the smallest set of the factors with the largest
+    total indices such that each of them ranks clearly above (``above``, from
+    :func:`ranked_above`) every factor outside the set; empty when only the set of all
+    factors qualifies."""
+    order = [names[i] for i in np.argsort(-np.asarray(totals, dtype=float), kind="stable")]
+    clearly = dict(zip(names, map(set, above)))
+    for k in range(1, len(order)):
+        if all(set(order[k:]) <= clearly[name] for name in order[:k]):
+            return order[:k]
+    return []
 
 
 def outputs_by_point(runs: list[dict], arm: str, output: str, n_points: int) -> np.ndarray:
@@ -101,10 +118,12 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
             s = sobol.analyze(problem, y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=LEVEL,
                               keep_resamples=True, seed=seed)
             above = ranked_above(s["ST_conf_all"], design.factors)
+            top = leading(s["ST"], above, design.factors)
             for i, name in enumerate(design.factors):
                 rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol",
                              "S1": s["S1"][i], "S1_conf": s["S1_conf"][i], "ST": s["ST"][i],
-                             "ST_conf": s["ST_conf"][i], "ST_above": "; ".join(above[i])})
+                             "ST_conf": s["ST_conf"][i], "ST_above": "; ".join(above[i]),
+                             "ST_leading": int(name in top)})
         else:
             from SALib.analyze import morris
 
