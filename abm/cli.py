@@ -560,7 +560,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     a short text naming its files as in ``shown`` (where the folder will be)."""
     from abm.analysis.comparison import POOLED, compare, point_label, points, read_runs, table, write_comparison
     from abm.analysis.plots import all_figures, has_rows
-    from abm.analysis.sensitivity import EFFECT, run_sensitivity
+    from abm.analysis.sensitivity import EFFECT, RELATIVE, run_sensitivity
     from abm.results import table_path
 
     runs = read_runs(out / "runs.csv")
@@ -611,12 +611,14 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
                          key=lambda r: -r[key])
             lines.append(f"  {output}: " + ranking(sub))
         effects = [arm for arm in exp.arms if arm != exp.spec.baseline]
-        if effects:
-            lines.append(f"What decides each policy's effect (its change against the baseline at the same point; "
-                         f"{key}), most influential first:")
+        for kind, what in ((EFFECT, "effect (its change against the baseline at the same point"),
+                           (RELATIVE, "relative effect (that change in % of the baseline")):
+            if not effects:
+                break
+            lines.append(f"What decides each policy's {what}; {key}), most influential first:")
             for arm in effects:
                 for output in exp.spec.outputs:
-                    sub = sorted((r for r in sens if r["output"] == output + EFFECT and r["arm"] == arm),
+                    sub = sorted((r for r in sens if r["output"] == output + kind and r["arm"] == arm),
                                  key=lambda r: -r[key])
                     lines.append(f"  {arm}, {output}: " + ranking(sub))
         lines.append("")

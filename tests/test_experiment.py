@@ -387,7 +387,7 @@ def test_grouped_morris_screening_gives_indices_per_group_and_none_to_an_inert_g
 def test_morris_screening_says_what_decides_each_policys_effect(tmp_path):
     """A policy's effect is analysed as the change against the baseline at each design
     point: an arm that does nothing has no effect for any parameter to decide."""
-    from abm.analysis.sensitivity import EFFECT, run_sensitivity
+    from abm.analysis.sensitivity import EFFECT, RELATIVE, run_sensitivity
 
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "mano_dura.toml").write_text("[policies.mano_dura]\ncoverage = 0.5\n")
@@ -404,3 +404,8 @@ def test_morris_screening_says_what_decides_each_policys_effect(tmp_path):
     assert {arm for arm, _, _ in effects} == {"mano_dura", "idle"}
     assert all(r["mu_star"] == 0 for (arm, _, _), r in effects.items() if arm == "idle")
     assert any(r["mu_star"] > 0 for (arm, _, _), r in effects.items() if arm == "mano_dura")
+    relative = {(r["arm"], r["output"], r["parameter"]): r for r in rows if r["output"].endswith(RELATIVE)}
+    assert {(arm, output[: -len(RELATIVE)], name) for arm, output, name in relative} == \
+        {(arm, output[: -len(EFFECT)], name) for arm, output, name in effects}
+    assert all(r["mu_star"] == 0 for (arm, _, _), r in relative.items() if arm == "idle")
+    assert any(r["mu_star"] > 0 for (arm, _, _), r in relative.items() if arm == "mano_dura")

@@ -10,9 +10,12 @@ needed.
 
 Each arm other than the baseline is analysed twice: its outputs' levels, and its
 effects, ``<output> effect``: the arm's output minus the baseline's at the same design
-point (the same parameters and, with common seeds, the same seeds). The indices of an
-effect say which uncertain parameters decide what the policy does, not only where the
-city is.
+point (the same parameters and, with common seeds, the same seeds), and its relative
+effect, ``<output> effect %``: that change in percent of the baseline's output. The
+indices of an effect say which uncertain parameters decide what the policy does, not
+only where the city is; where a policy's change is roughly a fixed share of what it
+meets, its absolute effect follows whatever sets the baseline's level, and its
+relative effect says what decides the share.
 
 Which factor leads is read from paired differences, not from overlapping intervals:
 the bootstrap resamples the base rows once for every factor (SALib's resamples), so
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from abm.sweep.experiment import Experiment
 
 EFFECT = " effect"  # suffix of an output analysed as the arm's change against the baseline
+RELATIVE = " effect %"  # suffix of an output analysed as that change in % of the baseline's output
 
 COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "ST_above", "ST_leading",
            "mu_star",
@@ -102,13 +106,18 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
     x = design.matrix(exp.spec.root_seed)
     rows = []
     baseline = exp.spec.baseline
-    cases = [(arm, output, False) for arm in exp.arms for output in exp.spec.outputs]
-    cases += [(arm, output, True) for arm in exp.arms if arm != baseline for output in exp.spec.outputs]
-    for arm, output, effect in cases:
+    cases = [(arm, output, "") for arm in exp.arms for output in exp.spec.outputs]
+    cases += [(arm, output, kind) for kind in (EFFECT, RELATIVE) for arm in exp.arms if arm != baseline
+              for output in exp.spec.outputs]
+    for arm, output, kind in cases:
         y = outputs_by_point(runs, arm, output, len(exp.points))
-        if effect:
-            y = y - outputs_by_point(runs, baseline, output, len(exp.points))
-            output = output + EFFECT
+        if kind:
+            base = outputs_by_point(runs, baseline, output, len(exp.points))
+            if kind == EFFECT:
+                y = y - base
+            else:  # undefined where the baseline's output is 0 (filled below like a missing point)
+                y = 100 * np.divide(y - base, base, out=np.full(len(y), np.nan), where=base != 0)
+            output = output + kind
         if np.isnan(y).any():
             # Sensitivity needs every point; fill the few missing with the mean and say so in the row.
             y = np.where(np.isnan(y), np.nanmean(y), y)
@@ -145,7 +154,8 @@ def _plain(v):
 
 def plot(out: Path, rows: list[dict]) -> Path | None:
     """Bars per arm (rows of panels) and output (columns): an arm's levels for the
-    baseline, its effects (``<output> effect``) for every other arm where there are any."""
+    baseline; for every other arm where there are any, a row of its effects
+    (``<output> effect``) and a row of its relative effects (``<output> effect %``)."""
     if not rows:
         return None
     import matplotlib
@@ -153,21 +163,26 @@ def plot(out: Path, rows: list[dict]) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with_effects = {r["arm"] for r in rows if r["output"].endswith(EFFECT)}  # every arm but the baseline
-    panels: dict[str, list[str]] = {}
+    def kind(output: str) -> str:
+        return next((k for k in (RELATIVE, EFFECT) if output.endswith(k)), "")
+
+    with_effects = {r["arm"] for r in rows if kind(r["output"])}  # every arm but the baseline
+    panels: dict[tuple[str, str], list[str]] = {}
     for r in rows:
-        if r["arm"] in with_effects and not r["output"].endswith(EFFECT):
+        if r["arm"] in with_effects and not kind(r["output"]):
             continue  # a policy arm's levels: its effects say more
-        panels.setdefault(r["arm"], [])
-        if r["output"] not in panels[r["arm"]]:
-            panels[r["arm"]].append(r["output"])
+        outputs = panels.setdefault((r["arm"], kind(r["output"])), [])
+        if r["output"] not in outputs:
+            outputs.append(r["output"])
+    arms = list(dict.fromkeys(r["arm"] for r in rows))
+    panels = dict(sorted(panels.items(), key=lambda kv: arms.index(kv[0][0])))  # an arm's two rows together
     n_rows, n_cols = len(panels), max(len(v) for v in panels.values())
     names = list(dict.fromkeys(r["parameter"] for r in rows))
     method = rows[0]["method"]
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.6 * n_cols + 2.2, 0.9 + n_rows * (0.55 + 0.2 * len(names))),
                              squeeze=False, sharey=True)
     y = np.arange(len(names))
-    for i, (arm, outputs) in enumerate(panels.items()):
+    for i, ((arm, _), outputs) in enumerate(panels.items()):
         for j in range(n_cols):
             ax = axes[i, j]
             if j >= len(outputs):
