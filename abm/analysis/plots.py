@@ -147,7 +147,8 @@ def effects_by_point(out: Path, comparison: list[dict], arms: list[str], window:
                 for arm in arms[1:]:
                     rows = [r for r in comparison if r["arm"] == arm and r["metric"] == metric
                             and r["window"] == window]
-                    for combo in sorted({tuple(str(r.get(o)) for o in others) for r in rows}):
+                    combos = sorted({tuple(str(r.get(o)) for o in others) for r in rows})
+                    for c, combo in enumerate(combos):
                         line = sorted((r for r in rows if tuple(str(r.get(o)) for o in others) == combo),
                                       key=lambda r: float(r[param]))
                         x = np.array([float(r[param]) for r in line])
@@ -156,15 +157,22 @@ def effects_by_point(out: Path, comparison: list[dict], arms: list[str], window:
                         hi = np.array([float(r[f"change{suffix}_ci_high"]) for r in line])
                         name = arm + ("" if not others else " (" + ", ".join(
                             f"{o.split('.')[-1]}={v}" for o, v in zip(others, combo, strict=True)) + ")")
-                        ax.errorbar(x, y, yerr=[np.abs(y - lo), np.abs(hi - y)], fmt="o-", capsize=4,
-                                    color=colors[arm], label=name if (row_i, k) == (0, 0) else None)
+                        # one colour per arm; the other parameters' values by line style and marker
+                        ax.errorbar(x, y, yerr=[np.abs(y - lo), np.abs(hi - y)], fmt="os^D"[c % 4],
+                                    ls=("-", "--", ":", "-.")[c % 4], capsize=4, color=colors[arm],
+                                    label=name if (row_i, k) == (0, 0) else None)
                 ax.axhline(0, color="0.3", lw=1)
                 ax.grid(alpha=0.3)
                 ax.set_ylabel(f"change in {unit}" if k == 0 else f"change in {label.split(' per')[0]}, %",
                               fontsize=9)
                 if 2 * row_i + k == 2 * len(metrics) - 1:
                     ax.set_xlabel(param)
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=min(4, len(arms)), frameon=False)
+    if len(params) == 1:
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=min(4, len(arms)),
+                   frameon=False)
+    else:  # each column's lines hold the other parameters fixed: a legend of its own
+        for col in range(len(params)):
+            axes[0, col].legend(fontsize=7, loc="best")
     fig.suptitle(f"Effect against baseline at each design point\n({window} window; 95% intervals, "
                  "paired by replicate)", fontsize=12)
     fig.tight_layout(rect=(0, 0.04, 1, 0.96))
