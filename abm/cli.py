@@ -611,10 +611,9 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
                          key=lambda r: -r[key])
             lines.append(f"  {output}: " + ranking(sub))
         effects = [arm for arm in exp.arms if arm != exp.spec.baseline]
-        for kind, what in ((EFFECT, "effect (its change against the baseline at the same point"),
-                           (RELATIVE, "relative effect (that change in % of the baseline")):
-            if not effects:
-                break
+        kinds = ((EFFECT, "effect (its change against the baseline at the same point"),
+                 (RELATIVE, "relative effect (that change in % of the baseline"))
+        for kind, what in kinds if effects else ():
             lines.append(f"What decides each policy's {what}; {key}), most influential first:")
             for arm in effects:
                 for output in exp.spec.outputs:

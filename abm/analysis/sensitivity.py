@@ -8,7 +8,7 @@ sigma (its spread: non-linearity and interactions). The sample matrix is rebuilt
 from the experiment file (the design's seed), so only ``runs.csv`` and the file are
 needed.
 
-Each arm other than the baseline is analysed twice: its outputs' levels, and its
+Each arm other than the baseline is analysed three ways: its outputs' levels, its
 effects, ``<output> effect``: the arm's output minus the baseline's at the same design
 point (the same parameters and, with common seeds, the same seeds), and its relative
 effect, ``<output> effect %``: that change in percent of the baseline's output. The
@@ -28,8 +28,8 @@ factor outside it (one factor when a leader is clear; 0 in every row when no set
 short of all the factors is clear of the rest).
 
 Writes ``sensitivity.csv`` (arm, output, parameter, method, S1, S1_conf, ST, ST_conf,
-ST_above, ST_leading, mu_star, mu_star_conf, sigma) and ``sensitivity.png``. In a grouped design
-the ``parameter`` column names the group.
+ST_above, ST_leading, mu_star, mu_star_conf, sigma) and ``sensitivity.png``. In a
+grouped design the ``parameter`` column names the group.
 """
 
 from __future__ import annotations
@@ -52,8 +52,7 @@ EFFECT = " effect"  # suffix of an output analysed as the arm's change against t
 RELATIVE = " effect %"  # suffix of an output analysed as that change in % of the baseline's output
 
 COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "ST_above", "ST_leading",
-           "mu_star",
-           "mu_star_conf", "sigma")
+           "mu_star", "mu_star_conf", "sigma")
 RESAMPLES = 1000  # bootstrap resamples of a Sobol design's base rows
 LEVEL = 0.95
 
