@@ -119,16 +119,21 @@ def git_dirty() -> bool | None:
     return None if status is None else bool(status)
 
 
+# Parts of the package that read results or arguments and make no rows.
+NOT_HASHED = ("analysis", "viz", "cli.py", "bench.py", "__main__.py")
+
+
 @functools.cache
 def source_hash() -> str:
     """A hash of the Python source that makes the numbers, whether it runs from a
     checkout (committed or not) or from an installed copy: the whole package but the
-    analysis (tables, figures, reports) and the dashboard, which read results and
-    write none of their rows."""
+    analysis (tables, figures, reports), the dashboard, the command line and the
+    benchmark, which make none of the rows: a results folder can be resumed and
+    analysed again after a change to how results are printed or analysed."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
-        if path.relative_to(root).parts[0] in ("analysis", "viz"):
+        if path.relative_to(root).parts[0] in NOT_HASHED:
             continue
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
