@@ -560,7 +560,8 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     a short text naming its files as in ``shown`` (where the folder will be)."""
     from abm.analysis.comparison import POOLED, compare, point_label, points, read_runs, table, write_comparison
     from abm.analysis.plots import all_figures, has_rows
-    from abm.analysis.sensitivity import EFFECT, RELATIVE, run_sensitivity
+    from abm.analysis.emulator import run_emulator
+    from abm.analysis.sensitivity import run_sensitivity
     from abm.results import table_path
 
     runs = read_runs(out / "runs.csv")
@@ -596,31 +597,14 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
                               "window: " + "; ".join(shares), ""]
     sens = run_sensitivity(exp, out)
     if sens:
-        key = "ST" if sens[0]["method"] == "sobol" else "mu_star"
-        lines.append(f"Sensitivity ({sens[0]['method']}, {key}), most influential first:")
-
-        def ranking(sub: list[dict]) -> str:
-            text = ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5])
-            if key == "ST":  # the clear top: leaders whose paired differences clear every other factor
-                top = [r["parameter"] for r in sub if r["ST_leading"]]
-                text += f" (clear top: {', '.join(top)})" if top else " (no clear top)"
-            return text
-
-        for output in exp.spec.outputs:
-            sub = sorted((r for r in sens if r["output"] == output and r["arm"] == exp.spec.baseline),
-                         key=lambda r: -r[key])
-            lines.append(f"  {output}: " + ranking(sub))
-        effects = [arm for arm in exp.arms if arm != exp.spec.baseline]
-        kinds = ((EFFECT, "effect (its change against the baseline at the same point"),
-                 (RELATIVE, "relative effect (that change in % of the baseline"))
-        for kind, what in kinds if effects else ():
-            lines.append(f"What decides each policy's {what}; {key}), most influential first:")
-            for arm in effects:
-                for output in exp.spec.outputs:
-                    sub = sorted((r for r in sens if r["output"] == output + kind and r["arm"] == arm),
-                                 key=lambda r: -r[key])
-                    lines.append(f"  {arm}, {output}: " + ranking(sub))
-        lines.append("")
+        lines += rankings(exp, sens, sens[0]["method"])
+    emulated = run_emulator(exp, out)
+    if emulated:
+        q2 = [r["Q2"] for r in emulated]
+        chance = [r["noise_share"] for r in emulated]
+        lines += rankings(exp, emulated, "Gaussian-process emulator")[:-1]
+        lines += [f"  the emulator predicts {min(q2):.0%} to {max(q2):.0%} of an output's variance at points left "
+                  f"out (Q2); chance is {min(chance):.0%} to {max(chance):.0%} of it", ""]
     shown = shown or out
     figures = [shown / p.name for p in all_figures(out, rows)]
     files = ["runs.csv", "comparison.csv", "manifest.json"] + [
@@ -630,6 +614,9 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     if sens:
         files.append("sensitivity.csv")
         figures.append(shown / "sensitivity.png")
+    if emulated:
+        files.append("sensitivity_emulator.csv")
+        figures.append(shown / "sensitivity_emulator.png")
     warning = calibration_note(out)
     if warning:
         lines.append(warning)
@@ -637,6 +624,38 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     if figures:
         lines.append("figures: " + ", ".join(str(p) for p in figures))
     return "\n".join(lines)
+
+
+def rankings(exp, sens: list[dict], method: str) -> list[str]:
+    """Lines ranking the factors of each output of the baseline and each policy's
+    effects, most influential first, with the clear top of a Sobol ranking."""
+    from abm.analysis.sensitivity import EFFECT, RELATIVE
+
+    key = "mu_star" if sens[0]["method"] == "morris" else "ST"
+    lines = [f"Sensitivity ({method}, {key}), most influential first:"]
+
+    def ranking(sub: list[dict]) -> str:
+        text = ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5])
+        if key == "ST":  # the clear top: leaders whose paired differences clear every other factor
+            top = [r["parameter"] for r in sub if r["ST_leading"]]
+            text += f" (clear top: {', '.join(top)})" if top else " (no clear top)"
+        return text
+
+    for output in exp.spec.outputs:
+        sub = sorted((r for r in sens if r["output"] == output and r["arm"] == exp.spec.baseline),
+                     key=lambda r: -r[key])
+        lines.append(f"  {output}: " + ranking(sub))
+    effects = [arm for arm in exp.arms if arm != exp.spec.baseline]
+    kinds = ((EFFECT, "effect (its change against the baseline at the same point"),
+             (RELATIVE, "relative effect (that change in % of the baseline"))
+    for kind, what in kinds if effects else ():
+        lines.append(f"What decides each policy's {what}; {key}), most influential first:")
+        for arm in effects:
+            for output in exp.spec.outputs:
+                sub = sorted((r for r in sens if r["output"] == output + kind and r["arm"] == arm),
+                             key=lambda r: -r[key])
+                lines.append(f"  {arm}, {output}: " + ranking(sub))
+    return lines + [""]
 
 
 LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "ip6-loopback")

@@ -134,6 +134,10 @@ def write(tmp_path, text):
      "groups are for sobol and morris designs only"),
     ('[design]\nmethod = "sobol"\n[design.parameters]\n"youth.join_peer" = { low = 1.0, high = 5.0, group = "a" }\n'
      '"violence.lethality" = { low = 0.1, high = 0.3, group = "a" }\n', "needs two groups or more"),
+    ('[design]\nmethod = "morris"\nemulator = true\n[design.parameters]\n"youth.join_peer" = { low = 1.0, high = 5.0 }\n',
+     "design.emulator: for sobol designs only, not morris"),
+    ('outputs = ["trust_mean"]\n[design]\nmethod = "sobol"\nemulator = ["gang_members"]\n[design.parameters]\n'
+     '"youth.join_peer" = { low = 1.0, high = 5.0 }\n', "design.emulator: gang_members is not among the outputs"),
 ])
 def test_bad_experiment_files_are_refused_clearly(tmp_path, text, needle):
     path = write(tmp_path, text)
@@ -208,6 +212,32 @@ def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
                 for r in result:  # every leader ranks clearly above every factor outside the top
                     if (r["arm"], r["output"]) == key and r["parameter"] in lead:
                         assert rest <= set(filter(None, r["ST_above"].split("; ")))
+
+
+def test_an_emulator_added_to_a_finished_sobol_folder_analyses_its_runs_again_without_running_any(tmp_path):
+    pytest.importorskip("sklearn")
+    plain = sweep_file(tmp_path)
+    out = tmp_path / "out"
+    assert abm("experiment", str(plain), "--out", str(out), "--workers", "2", "--quiet").returncode == 0
+    before = (out / "runs.csv").read_bytes()
+    assert not (out / "sensitivity_emulator.csv").exists()
+    emulated = tmp_path / "emulated.toml"
+    emulated.write_text(plain.read_text().replace('samples = 4\n', 'samples = 4\nemulator = true\n'))
+    proc = abm("experiment", str(emulated), "--out", str(out), "--resume", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "runs.csv").read_bytes() == before  # how runs are analysed is not part of what they are
+    assert "Sensitivity (Gaussian-process emulator, ST)" in proc.stdout and "(Q2)" in proc.stdout
+    result = rows(out / "sensitivity_emulator.csv")
+    assert {(r["output"], r["parameter"]) for r in result} == {
+        (o, p) for o in ("homicide_rate_per_100k", "recruitment_per_1000_youth")
+        for p in ("youth.join_peer", "violence.lethality")}
+    for r in result:
+        assert float(r["Q2"]) <= 1 and 0 <= float(r["noise_share"]) <= 1 and float(r["ST_conf"]) >= 0
+    assert (out / "sensitivity_emulator.png").exists()
+    from abm.analysis.report import build_report
+
+    page = build_report(out).read_text()
+    assert "<h2>Sensitivity (sobol emulator)</h2>" in page and "<th>noise_share</th>" in page
 
 
 @pytest.mark.parametrize("method", ["random", "sobol", "morris"])

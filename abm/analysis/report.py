@@ -3,7 +3,7 @@
     abm report results/policy_comparison
 
 The page holds the experiment (from ``manifest.json``), the comparison table for each
-window, the sensitivity indices when there are any, every figure in the folder
+window, the sensitivity indices when there are any (and those of an emulator), every figure in the folder
 (embedded, so the page works on its own), and the manifest. It reads only the files.
 """
 
@@ -35,6 +35,7 @@ FIGURES = (
     ("side_effects.png", "Side effects"),
     ("maps.png", "Where homicides happen"),
     ("sensitivity.png", "Sensitivity indices"),
+    ("sensitivity_emulator.png", "Sensitivity indices from an emulator"),
 )
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
@@ -173,8 +174,10 @@ def sensitivity_table(rows: list[dict]) -> str:
     if not rows:
         return ""
     method = rows[0]["method"]
-    cols = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma")
-    ranked = ("ST_above", "ST_leading") if method == "sobol" else ()  # the factors it clearly exceeds; 1 if it leads
+    sobol = method != "morris"
+    cols = ("S1", "S1_conf", "ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf", "sigma")
+    cols += ("Q2", "noise_share") if "Q2" in rows[0] else ()  # an emulator's fit
+    ranked = ("ST_above", "ST_leading") if sobol else ()  # the factors it clearly exceeds; 1 if it leads
     head = "".join(f"<th>{c}</th>" for c in ("arm", "output", "parameter", *cols, *ranked))
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(r[c] or ''))}</td>" for c in ("arm", "output", "parameter"))
@@ -218,6 +221,7 @@ def build_report(folder: Path) -> Path:
                 parts.append(f"<h3>{label} (steps {first}-{last})</h3>"
                              + point_tables(comparison, window, baseline, manifest))
     parts.append(sensitivity_table(sensitivity))
+    parts.append(sensitivity_table(_read(folder / "sensitivity_emulator.csv", ("method", "arm", "output", "parameter"))))
     for name, title in FIGURES:
         path = folder / name
         if path.exists():

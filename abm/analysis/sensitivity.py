@@ -96,18 +96,15 @@ def outputs_by_point(runs: list[dict], arm: str, output: str, n_points: int) -> 
     return np.array([sums[k] / counts[k] if counts[k] else math.nan for k in range(n_points)])
 
 
-def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
-    design = exp.spec.design
-    if design is None or design.method not in ("sobol", "morris"):
-        return []
-    problem = design.problem()
-    seed = exp.spec.root_seed if design.seed is None else design.seed
-    x = design.matrix(exp.spec.root_seed)
-    rows = []
+def effect_series(exp: Experiment, runs: list[dict], outputs: list[str] | None = None):
+    """For each arm's outputs, then each policy arm's effects and relative effects:
+    ``(arm, output, values at the design points)``, the output named with its kind's
+    suffix. A missing point is filled with the mean of the others."""
     baseline = exp.spec.baseline
-    cases = [(arm, output, "") for arm in exp.arms for output in exp.spec.outputs]
+    outputs = exp.spec.outputs if outputs is None else outputs
+    cases = [(arm, output, "") for arm in exp.arms for output in outputs]
     cases += [(arm, output, kind) for kind in (EFFECT, RELATIVE) for arm in exp.arms if arm != baseline
-              for output in exp.spec.outputs]
+              for output in outputs]
     for arm, output, kind in cases:
         y = outputs_by_point(runs, arm, output, len(exp.points))
         if kind:
@@ -116,10 +113,21 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
                 y = y - base
             else:  # undefined where the baseline's output is 0 (filled below like a missing point)
                 y = 100 * np.divide(y - base, base, out=np.full(len(y), np.nan), where=base != 0)
-            output = output + kind
         if np.isnan(y).any():
-            # Sensitivity needs every point; fill the few missing with the mean and say so in the row.
+            # Sensitivity needs every point; fill the few missing with the mean.
             y = np.where(np.isnan(y), np.nanmean(y), y)
+        yield arm, output + kind, y
+
+
+def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
+    design = exp.spec.design
+    if design is None or design.method not in ("sobol", "morris"):
+        return []
+    problem = design.problem()
+    seed = exp.spec.root_seed if design.seed is None else design.seed
+    x = design.matrix(exp.spec.root_seed)
+    rows = []
+    for arm, output, y in effect_series(exp, runs):
         if design.method == "sobol":
             from SALib.analyze import sobol
 
@@ -151,7 +159,7 @@ def _plain(v):
     return float(v) if isinstance(v, np.floating) else v
 
 
-def plot(out: Path, rows: list[dict]) -> Path | None:
+def plot(out: Path, rows: list[dict], filename: str = "sensitivity.png", label: str | None = None) -> Path | None:
     """Bars per arm (rows of panels) and output (columns): an arm's levels for the
     baseline; for every other arm where there are any, a row of its effects
     (``<output> effect``) and a row of its relative effects (``<output> effect %``)."""
@@ -190,7 +198,7 @@ def plot(out: Path, rows: list[dict]) -> Path | None:
             output = outputs[j]
             by_name = {r["parameter"]: r for r in rows if r["arm"] == arm and r["output"] == output}
             sub = [by_name.get(name, {}) for name in names]
-            if method == "sobol":
+            if method != "morris":
                 ax.barh(y - 0.2, [r.get("S1", np.nan) for r in sub], 0.4,
                         xerr=[r.get("S1_conf", 0) for r in sub], label="S1 (first order)", color="tab:blue")
                 ax.barh(y + 0.2, [r.get("ST", np.nan) for r in sub], 0.4,
@@ -208,10 +216,10 @@ def plot(out: Path, rows: list[dict]) -> Path | None:
     axes[0, 0].set_yticklabels(names)
     axes[0, 0].invert_yaxis()
     axes[0, 0].legend(loc="lower right", fontsize=7)
-    fig.supxlabel("Sobol index (95% confidence)" if method == "sobol"
-                  else "Morris elementary effects: mu* (95% confidence) and sigma, in the output's units")
+    fig.supxlabel(label or ("Sobol index (95% confidence)" if method == "sobol" else
+                            "Morris elementary effects: mu* (95% confidence) and sigma, in the output's units"))
     fig.tight_layout()
-    path = out / "sensitivity.png"
+    path = out / filename
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path

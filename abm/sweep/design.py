@@ -67,6 +67,10 @@ class Design(Section):
     seed: int | None = Field(None, ge=0, le=2**63 - 1,
                              description="seed of the sample (default: the experiment's root seed)")
     parameters: dict[str, ParameterRange] = Field(min_length=1)
+    emulator: bool | list[str] = Field(
+        False, description="sobol: also estimate the indices from a Gaussian-process emulator fitted to the runs "
+                           "(sensitivity_emulator.csv; needs scikit-learn, the sensitivity extra), for every "
+                           "output (true) or the outputs listed")
 
     @model_validator(mode="after")
     def _method_needs(self) -> Design:
@@ -75,6 +79,8 @@ class Design(Section):
                 raise ValueError(f"design.parameters.{name}: a grid needs values, or low, high and levels")
             if self.method != "grid" and (p.low is None or p.high is None):
                 raise ValueError(f"design.parameters.{name}: method {self.method} needs low and high")
+        if self.emulator and self.method != "sobol":
+            raise ValueError(f"design.emulator: for sobol designs only, not {self.method}")
         grouped = [name for name, p in self.parameters.items() if p.group is not None]
         if grouped and self.method not in ("sobol", "morris"):
             raise ValueError(f"design.parameters.{grouped[0]}: groups are for sobol and morris designs only")

@@ -128,6 +128,11 @@ class ExperimentFile(Section):
             raise ValueError("ensemble: an experiment has a design or an ensemble, not both")
         if self.ensemble_sets is not None and self.ensemble is None:
             raise ValueError("ensemble_sets: there is no ensemble to take sets from")
+        if self.design is not None and isinstance(self.design.emulator, list):
+            unknown = [o for o in self.design.emulator if o not in self.outputs]
+            if unknown:
+                raise ValueError(f"design.emulator: {', '.join(unknown)} is not among the outputs "
+                                 f"({', '.join(self.outputs)})")
         return self
 
 

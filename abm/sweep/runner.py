@@ -301,7 +301,9 @@ def identity(exp: Experiment, columns: list[str], fmt: str = "csv") -> dict:
         "baseline": exp.spec.baseline,
         "arms": [{"name": arm, "policies": exp.policies[arm], "scenario_hash": exp.scenarios[arm].digest()}
                  for arm in exp.arms],
-        "design": design.model_dump(mode="json", exclude={"samples"} if grows else None) if design else None,
+        # How the runs are analysed (the emulator) makes no rows.
+        "design": design.model_dump(mode="json", exclude={"samples", "emulator"} if grows else {"emulator"})
+        if design else None,
         "design_points": hashlib.sha256(points.encode()).hexdigest()[:16],
         "windows": {k: list(v) for k, v in exp.windows().items()},
         "keep": exp.spec.keep.model_dump(mode="json"),

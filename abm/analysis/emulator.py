@@ -1,0 +1,229 @@
+"""Sobol indices from an emulator: a Gaussian process fitted to an experiment's runs.
+
+Saltelli's estimators (:mod:`abm.analysis.sensitivity`) use each run once, in the
+pairs of rows they were sampled for, and with one replicate per point the chance
+between seeds adds to every factor's total index alike. An emulator, a statistical
+model of the simulation's mean output over the parameters (Oakley & O'Hagan 2004;
+Marrel et al. 2009), learns from all the runs together and costs nothing to
+evaluate, so the indices can be computed from as many evaluations as needed. The
+Gaussian process here has a squared-exponential kernel with one length per
+parameter and a white-noise term: the noise term takes up the spread between seeds
+at one point, so the indices are those of the mean output, without chance, and
+``noise_share`` estimates the share of the outputs' variance that is chance.
+
+How sure: the process is fitted again, hyperparameters included, to half-samples of
+the design points (a delete-half jackknife, Shao & Wu 1989; resampling the points
+as in Storlie et al. 2009, but without the repeated points of a bootstrap, which a
+process would take for replicates without chance); every resample draws its own
+Monte Carlo sample, so the intervals hold the emulator's uncertainty, its kernel's
+and the Monte Carlo error. The groups' indices of one
+resample share its fit and sample, so ``ST_above`` and ``ST_leading`` read paired
+differences exactly as for Saltelli's estimators.
+
+How good: ``Q2`` is the share of the output's variance that the emulator predicts
+at points it was not fitted to (5-fold cross-validation); it cannot exceed
+1 - ``noise_share``, as chance cannot be predicted. Indices of an emulator with a
+low ``Q2`` describe the emulator more than the model: below ``Q2_RANKS`` (0.5) no
+factor is ranked above another.
+
+Writes ``sensitivity_emulator.csv`` (arm, output, parameter, method, S1, S1_conf, ST,
+ST_conf, ST_above, ST_leading, Q2, noise_share) and ``sensitivity_emulator.png``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.analysis.comparison import read_runs
+from abm.analysis.sensitivity import LEVEL, effect_series, leading, ranked_above
+from abm.io import write_csv
+
+if TYPE_CHECKING:
+    from abm.sweep.design import Design
+    from abm.sweep.experiment import Experiment
+
+COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "ST_above", "ST_leading",
+           "Q2", "noise_share")
+RESAMPLES = 100  # bootstrap refits of the emulator
+SAMPLE = 1024  # Monte Carlo base rows per resample
+SAMPLE_ESTIMATE = 16384  # Monte Carlo base rows of the point estimate
+FOLDS = 5  # cross-validation of Q2
+REFIT_STEPS = 30  # optimiser steps of a refit, from the full sample's hyperparameters
+# An emulator that predicts less than this share of an output's variance at left-out
+# points ranks nothing: fitted to chance alone, a process can find length scales that
+# make one factor look decisive.
+Q2_RANKS = 0.5
+EXTRA = "sensitivity"  # the package extra that brings scikit-learn
+
+
+def scaled(design: Design, points: list[dict]) -> np.ndarray:
+    """The design points' values (as run: integers rounded) on [0, 1] per parameter."""
+    low = np.array([p.low for p in design.parameters.values()], dtype=float)
+    high = np.array([p.high for p in design.parameters.values()], dtype=float)
+    x = np.array([[point[name] for name in design.names] for point in points], dtype=float)
+    return (x - low) / (high - low)
+
+
+def draw(design: Design, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` points from the design's distribution, as the runs see it: uniform over
+    each parameter's range, integers rounded; on [0, 1] per parameter."""
+    low = np.array([p.low for p in design.parameters.values()], dtype=float)
+    high = np.array([p.high for p in design.parameters.values()], dtype=float)
+    whole = np.array([p.integer for p in design.parameters.values()])
+    values = low + rng.random((n, len(low))) * (high - low)
+    values[:, whole] = np.round(values[:, whole])
+    return (values - low) / (high - low)
+
+
+def members(design: Design) -> list[np.ndarray]:
+    """For each factor (a group, or else a parameter), the columns of its parameters."""
+    if design.groups:
+        return [np.array([i for i, p in enumerate(design.parameters.values()) if p.group == g])
+                for g in design.groups]
+    return [np.array([i]) for i in range(len(design.parameters))]
+
+
+def fit(x: np.ndarray, y: np.ndarray, seed: int):
+    """A Gaussian process of ``y`` over ``x`` (on [0, 1]): a constant times a
+    squared-exponential kernel with one length per column, plus white noise, its
+    hyperparameters fitted by maximum likelihood."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(x.shape[1], 0.5), (1e-2, 1e3))
+              + WhiteKernel(0.1, (1e-6, 1.0)))
+    with warnings.catch_warnings():  # a length at its upper bound is a parameter without effect, as it may be
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed).fit(x, y)
+
+
+def refit(gp, x: np.ndarray, y: np.ndarray, optimise: bool = True):
+    """The process fitted to other runs, its hyperparameters starting from ``gp``'s
+    fit (or, with ``optimise`` false, held there)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return GaussianProcessRegressor(gp.kernel_, normalize_y=True, optimizer=warm if optimise else None).fit(x, y)
+
+
+def warm(objective, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
+    """Hyperparameters by maximum likelihood from a fit's (L-BFGS-B, at most
+    ``REFIT_STEPS`` steps: a half-sample's optimum lies near the full sample's)."""
+    from scipy.optimize import minimize
+
+    found = minimize(objective, theta, method="L-BFGS-B", jac=True, bounds=bounds,
+                     options={"maxiter": REFIT_STEPS})
+    return found.x, found.fun
+
+
+def noise_share(gp) -> float:
+    """The fitted white noise as a share of the outputs' variance (the process
+    standardises its outputs, so the noise level is that share directly)."""
+    return float(gp.kernel_.k2.noise_level)
+
+
+def q2(gp, x: np.ndarray, y: np.ndarray, seed: int) -> float:
+    """Share of the variance of ``y`` predicted at left-out points (``FOLDS``-fold,
+    the kernel held at ``gp``'s fit)."""
+    folds = np.random.default_rng(seed).permutation(len(y)) % FOLDS
+    predicted = np.empty(len(y))
+    for k in range(FOLDS):
+        out = folds == k
+        predicted[out] = refit(gp, x[~out], y[~out], optimise=False).predict(x[out])
+    return float(1 - ((y - predicted) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+
+def indices(predict, design: Design, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """First-order (Saltelli et al. 2010) and total (Jansen 1999) indices of each
+    factor of the function ``predict``, from ``n`` base rows of two independent
+    samples A and B and, per factor, A with that factor's columns from B."""
+    cols = members(design)
+    a, b = draw(design, n, rng), draw(design, n, rng)
+    mixed = []
+    for c in cols:
+        ab = a.copy()
+        ab[:, c] = b[:, c]
+        mixed.append(ab)
+    f = predict(np.vstack([a, b, *mixed]))
+    f = f - f[:2 * n].mean()  # centred: the first-order estimator's spread grows with the mean
+    fa, fb, fab = f[:n], f[n:2 * n], f[2 * n:].reshape(len(cols), n)
+    var = np.var(np.concatenate([fa, fb]))
+    if var == 0:
+        return np.zeros(len(cols)), np.zeros(len(cols))
+    first = np.mean(fb * (fab - fa), axis=1) / var
+    total = 0.5 * np.mean((fa - fab) ** 2, axis=1) / var
+    return first, total
+
+
+def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
+            resamples: int = RESAMPLES, sample: int = SAMPLE, estimate: int = SAMPLE_ESTIMATE) -> dict:
+    """Indices of one output from its values ``y`` at the design points ``x``: point
+    estimates from the process fitted to all points; intervals and paired rankings
+    from ``resamples`` half-samples (a delete-half jackknife: half the points, drawn
+    without replacement, and the process fitted to them again, hyperparameters too),
+    whose spread around their mean is that of an estimate from all points (Shao &
+    Wu 1989), each placed around the full estimate."""
+    rng = np.random.default_rng(seed)
+    gp = fit(x, y, seed)
+    s1, st = indices(gp.predict, design, estimate, rng)
+    half_s1, half_st = np.empty((resamples, len(s1))), np.empty((resamples, len(st)))
+    for i in range(resamples):
+        rows = rng.permutation(len(y))[:len(y) // 2]
+        half_s1[i], half_st[i] = indices(refit(gp, x[rows], y[rows]).predict, design, sample, rng)
+    boot_s1 = s1 + half_s1 - half_s1.mean(axis=0)
+    boot_st = st + half_st - half_st.mean(axis=0)
+    half = (1 - LEVEL) / 2
+
+    def width(b: np.ndarray) -> np.ndarray:  # half the central interval, as SALib's *_conf
+        return (np.quantile(b, 1 - half, axis=0) - np.quantile(b, half, axis=0)) / 2
+
+    predicted = q2(gp, x, y, seed)
+    above = ranked_above(boot_st, design.factors) if predicted >= Q2_RANKS else [[] for _ in design.factors]
+    return {"S1": s1, "S1_conf": width(boot_s1), "ST": st, "ST_conf": width(boot_st), "ST_above": above,
+            "ST_leading": leading(st, above, design.factors), "Q2": predicted, "noise_share": noise_share(gp)}
+
+
+def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None) -> list[dict]:
+    """Emulator indices for each arm's outputs and each policy's effects (absolute and
+    relative), as :func:`abm.analysis.sensitivity.analyse` gives Saltelli's."""
+    design = exp.spec.design
+    if design is None or not design.emulator:
+        return []
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise RuntimeError(f"design.emulator needs scikit-learn: pip install \"citizen-security-abm[{EXTRA}]\"") \
+            from None
+    seed = exp.spec.root_seed if design.seed is None else design.seed
+    x = scaled(design, exp.points)
+    if outputs is None:
+        outputs = exp.spec.outputs if design.emulator is True else design.emulator
+    rows = []
+    for n, (arm, output, y) in enumerate(effect_series(exp, runs, outputs)):
+        s = emulate(design, x, y, seed + n)
+        for i, name in enumerate(design.factors):
+            rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol emulator",
+                         "S1": float(s["S1"][i]), "S1_conf": float(s["S1_conf"][i]), "ST": float(s["ST"][i]),
+                         "ST_conf": float(s["ST_conf"][i]), "ST_above": "; ".join(s["ST_above"][i]),
+                         "ST_leading": int(name in s["ST_leading"]), "Q2": s["Q2"],
+                         "noise_share": s["noise_share"]})
+    return rows
+
+
+def run_emulator(exp: Experiment, out: Path) -> list[dict]:
+    """Emulator indices of a finished experiment in ``out``, written with their figure."""
+    from abm.analysis.sensitivity import plot
+
+    rows = analyse(exp, read_runs(out / "runs.csv"))
+    if rows:
+        write_csv(out / "sensitivity_emulator.csv", COLUMNS, rows)
+        plot(out, rows, filename="sensitivity_emulator.png",
+             label="Sobol index of a Gaussian-process emulator (95% bootstrap interval)")
+    return rows

@@ -1,0 +1,74 @@
+"""Sobol indices from a Gaussian-process emulator: on functions whose indices are known,
+with chance added as one replicate per point adds it, the emulator finds the indices,
+ranks the factors that differ and says how much of the output is chance."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from abm.analysis import emulator  # noqa: E402
+from abm.sweep.design import Design  # noqa: E402
+
+
+def design(samples=32):
+    """Three groups of two parameters, the second parameter of ``c`` a whole number."""
+    return Design(method="sobol", samples=samples, emulator=True, parameters={
+        "a1": {"low": 0, "high": 1, "group": "a"}, "a2": {"low": 0, "high": 2, "group": "a"},
+        "b1": {"low": -1, "high": 1, "group": "b"}, "b2": {"low": 0, "high": 1, "group": "b"},
+        "c1": {"low": 0, "high": 1, "group": "c"}, "c2": {"low": 1, "high": 3, "integer": True, "group": "c"}})
+
+
+def mean_output(x):
+    """On [0, 1] per parameter: ``a`` strong, ``b`` weaker and interacting with ``a``,
+    ``c`` without effect."""
+    return 3 * x[:, 0] + 2 * x[:, 1] + 1.5 * x[:, 2] + np.sin(3 * x[:, 3]) * x[:, 0]
+
+
+def known(d):
+    """The true indices, from a Monte Carlo sample large enough to make its error negligible."""
+    return emulator.indices(mean_output, d, 200_000, np.random.default_rng(0))
+
+
+def test_the_emulator_recovers_known_indices_through_chance_and_ranks_the_factors():
+    d = design()
+    x = emulator.scaled(d, d.points(5))
+    assert x.shape == (32 * 5, 6) and x.min() >= 0 and x.max() <= 1
+    assert set(np.round(x[:, 5] * 2, 6)) <= {0, 1, 2}  # the whole-number parameter as run
+    rng = np.random.default_rng(1)
+    signal = mean_output(x)
+    noise = 0.5 * signal.std()  # chance is a fifth of the output's variance
+    y = signal + rng.normal(0, noise, len(signal))
+    true_first, true_total = known(d)
+    assert true_total[2] == 0 and true_total[0] > true_total[1] > 0.1
+
+    s = emulator.emulate(d, x, y, seed=2, resamples=40, sample=512, estimate=8192)
+    assert np.all(np.abs(s["ST"] - true_total) < 0.08), (s["ST"], true_total)
+    assert np.all(np.abs(s["S1"] - true_first) < 0.08), (s["S1"], true_first)
+    assert s["ST"][2] < 0.02  # no effect, no index
+    assert s["ST_leading"] == ["a"] and s["ST_above"][0] == ["b", "c"] and s["ST_above"][1] == ["c"]
+    assert s["ST_above"][2] == []
+    true_chance = noise**2 / (signal.var() + noise**2)
+    assert abs(s["noise_share"] - true_chance) < 0.1
+    assert 0.6 < s["Q2"] < 1 - s["noise_share"] + 0.05  # chance cannot be predicted
+
+
+def test_chance_alone_is_not_mistaken_for_an_effect():
+    d = design(16)
+    x = emulator.scaled(d, d.points(5))
+    for seed in (3, 7, 11):
+        y = np.random.default_rng(seed).normal(10, 2, len(x))
+        s = emulator.emulate(d, x, y, seed=4, resamples=40, sample=512, estimate=4096)
+        # A process fitted to chance may find length scales that seem to matter; it
+        # cannot predict left-out points, so it ranks nothing.
+        assert s["Q2"] < emulator.Q2_RANKS
+        assert s["ST_leading"] == [] and not any(s["ST_above"])
+
+
+def test_every_resample_ranks_with_its_own_fit_and_sample_so_rankings_repeat_with_the_seed():
+    d = design(16)
+    x = emulator.scaled(d, d.points(5))
+    y = mean_output(x) + np.random.default_rng(5).normal(0, 0.5, len(x))
+    one = emulator.emulate(d, x, y, seed=6, resamples=10, sample=256, estimate=1024)
+    two = emulator.emulate(d, x, y, seed=6, resamples=10, sample=256, estimate=1024)
+    assert all(np.array_equal(one[k], two[k]) for k in ("S1", "ST", "ST_conf"))
