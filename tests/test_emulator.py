@@ -72,3 +72,36 @@ def test_every_resample_ranks_with_its_own_fit_and_sample_so_rankings_repeat_wit
     one = emulator.emulate(d, x, y, seed=6, resamples=10, sample=256, estimate=1024)
     two = emulator.emulate(d, x, y, seed=6, resamples=10, sample=256, estimate=1024)
     assert all(np.array_equal(one[k], two[k]) for k in ("S1", "ST", "ST_conf"))
+
+
+def test_an_experiments_emulator_indices_are_the_same_on_one_process_or_two(tmp_path):
+    from abm.sweep.experiment import load_experiment
+    from abm.sweep.runner import run_experiment
+    from abm.analysis.comparison import read_runs
+
+    from .conftest import ROOT
+
+    path = tmp_path / "e.toml"
+    path.write_text(f"""
+name = "tiny_emulated"
+scenario = "{ROOT / 'configs' / 'classroom.toml'}"
+replications = 1
+root_seed = 3
+set = {{ "run.steps" = 60, "run.burn_in" = 20 }}
+windows = {{ short_years = 0.25, long_years = 0.25 }}
+outputs = ["homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean"]
+[design]
+method = "sobol"
+samples = 4
+emulator = ["homicide_rate_per_100k", "trust_mean"]
+[design.parameters]
+"youth.join_peer" = {{ low = 1.0, high = 5.0 }}
+"violence.lethality" = {{ low = 0.1, high = 0.3 }}
+""")
+    exp = load_experiment(path)
+    run_experiment(exp, tmp_path / "out", workers=1, progress=False)
+    runs = read_runs(tmp_path / "out" / "runs.csv")
+    one, two = (emulator.analyse(exp, runs, workers=w, resamples=10) for w in (1, 2))
+    assert one == two
+    assert [(r["output"], r["parameter"]) for r in one] == [  # the outputs listed, in order
+        (o, p) for o in ("homicide_rate_per_100k", "trust_mean") for p in ("youth.join_peer", "violence.lethality")]

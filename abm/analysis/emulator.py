@@ -32,6 +32,7 @@ ST_conf, ST_above, ST_leading, Q2, noise_share) and ``sensitivity_emulator.png``
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -190,9 +191,11 @@ def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
             "ST_leading": leading(st, above, design.factors), "Q2": predicted, "noise_share": noise_share(gp)}
 
 
-def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None) -> list[dict]:
+def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None,
+            workers: int | None = None, resamples: int = RESAMPLES) -> list[dict]:
     """Emulator indices for each arm's outputs and each policy's effects (absolute and
-    relative), as :func:`abm.analysis.sensitivity.analyse` gives Saltelli's."""
+    relative), as :func:`abm.analysis.sensitivity.analyse` gives Saltelli's; the
+    outputs are shared among ``workers`` processes (default: one per core)."""
     design = exp.spec.design
     if design is None or not design.emulator:
         return []
@@ -205,9 +208,20 @@ def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None)
     x = scaled(design, exp.points)
     if outputs is None:
         outputs = exp.spec.outputs if design.emulator is True else design.emulator
+    series = list(effect_series(exp, runs, outputs))
+    jobs = [(design, x, y, seed + n, resamples) for n, (_, _, y) in enumerate(series)]
+    workers = min(len(jobs), workers or os.cpu_count() or 1)
+    if workers > 1:  # each output has its own seed: the same indices on any number of processes
+        from concurrent.futures import ProcessPoolExecutor
+
+        from abm.sweep.runner import worker_context
+
+        with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
+            results = list(pool.map(emulate, *zip(*jobs)))
+    else:
+        results = [emulate(*job) for job in jobs]
     rows = []
-    for n, (arm, output, y) in enumerate(effect_series(exp, runs, outputs)):
-        s = emulate(design, x, y, seed + n)
+    for (arm, output, _), s in zip(series, results):
         for i, name in enumerate(design.factors):
             rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol emulator",
                          "S1": float(s["S1"][i]), "S1_conf": float(s["S1_conf"][i]), "ST": float(s["ST"][i]),
