@@ -79,25 +79,11 @@ def test_an_experiments_emulator_indices_are_the_same_on_one_process_or_two(tmp_
     from abm.sweep.runner import run_experiment
     from abm.analysis.comparison import read_runs
 
-    from .conftest import ROOT
+    from .test_experiment import sweep_file
 
-    path = tmp_path / "e.toml"
-    path.write_text(f"""
-name = "tiny_emulated"
-scenario = "{ROOT / 'configs' / 'classroom.toml'}"
-replications = 1
-root_seed = 3
-set = {{ "run.steps" = 60, "run.burn_in" = 20 }}
-windows = {{ short_years = 0.25, long_years = 0.25 }}
-outputs = ["homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean"]
-[design]
-method = "sobol"
-samples = 4
-emulator = ["homicide_rate_per_100k", "trust_mean"]
-[design.parameters]
-"youth.join_peer" = {{ low = 1.0, high = 5.0 }}
-"violence.lethality" = {{ low = 0.1, high = 0.3 }}
-""")
+    path = sweep_file(tmp_path)  # a tiny Sobol sweep of the classroom city
+    text = path.read_text().replace('"recruitment_per_1000_youth"]', '"recruitment_per_1000_youth", "trust_mean"]')
+    path.write_text(text.replace("samples = 4\n", 'samples = 4\nemulator = ["homicide_rate_per_100k", "trust_mean"]\n'))
     exp = load_experiment(path)
     run_experiment(exp, tmp_path / "out", workers=1, progress=False)
     runs = read_runs(tmp_path / "out" / "runs.csv")
