@@ -600,8 +600,8 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
         lines += rankings(exp, sens, sens[0]["method"])
     emulated = run_emulator(exp, out)
     if emulated:
-        q2 = [r["Q2"] for r in emulated]
-        chance = [r["noise_share"] for r in emulated]
+        q2 = [r["Q2"] for r in emulated if not math.isnan(r["Q2"])] or [math.nan]  # nan: an output that never varies
+        chance = [r["noise_share"] for r in emulated if not math.isnan(r["noise_share"])] or [math.nan]
         lines += rankings(exp, emulated, "Gaussian-process emulator")[:-1]
         lines += [f"  the emulator predicts {min(q2):.0%} to {max(q2):.0%} of an output's variance at points left "
                   f"out (Q2); chance is {min(chance):.0%} to {max(chance):.0%} of it", ""]

@@ -91,3 +91,9 @@ def test_an_experiments_emulator_indices_are_the_same_on_one_process_or_two(tmp_
     assert one == two
     assert [(r["output"], r["parameter"]) for r in one] == [  # the outputs listed, in order
         (o, p) for o in ("homicide_rate_per_100k", "trust_mean") for p in ("youth.join_peer", "violence.lethality")]
+
+
+def test_an_output_that_never_varies_has_no_indices_and_no_ranking():
+    d = design(4)
+    s = emulator.emulate(d, emulator.scaled(d, d.points(5)), np.zeros(4 * 5), seed=1, resamples=5)
+    assert np.all(s["ST"] == 0) and s["ST_leading"] == [] and np.isnan(s["Q2"])

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("arm", "output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "ST_above", "ST_leading",
            "Q2", "noise_share")
-RESAMPLES = 100  # bootstrap refits of the emulator
+RESAMPLES = 100  # half-samples the emulator is refitted to
 SAMPLE = 1024  # Monte Carlo base rows per resample
 SAMPLE_ESTIMATE = 16384  # Monte Carlo base rows of the point estimate
 FOLDS = 5  # cross-validation of Q2
@@ -171,6 +171,11 @@ def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
     without replacement, and the process fitted to them again, hyperparameters too),
     whose spread around their mean is that of an estimate from all points (Shao &
     Wu 1989), each placed around the full estimate."""
+    factors = len(members(design))
+    if np.ptp(y) == 0:  # an output that does not vary (a policy that changes nothing) has no indices to rank
+        zero = np.zeros(factors)
+        return {"S1": zero, "S1_conf": zero, "ST": zero, "ST_conf": zero, "ST_above": [[] for _ in range(factors)],
+                "ST_leading": [], "Q2": np.nan, "noise_share": np.nan}
     rng = np.random.default_rng(seed)
     gp = fit(x, y, seed)
     s1, st = indices(gp.predict, design, estimate, rng)
@@ -180,10 +185,10 @@ def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
         half_s1[i], half_st[i] = indices(refit(gp, x[rows], y[rows]).predict, design, sample, rng)
     boot_s1 = s1 + half_s1 - half_s1.mean(axis=0)
     boot_st = st + half_st - half_st.mean(axis=0)
-    half = (1 - LEVEL) / 2
+    tail = (1 - LEVEL) / 2
 
     def width(b: np.ndarray) -> np.ndarray:  # half the central interval, as SALib's *_conf
-        return (np.quantile(b, 1 - half, axis=0) - np.quantile(b, half, axis=0)) / 2
+        return (np.quantile(b, 1 - tail, axis=0) - np.quantile(b, tail, axis=0)) / 2
 
     predicted = q2(gp, x, y, seed)
     above = ranked_above(boot_st, design.factors) if predicted >= Q2_RANKS else [[] for _ in design.factors]
