@@ -641,7 +641,8 @@ def rankings(exp, sens: list[dict], method: str) -> list[str]:
             text += f" (clear top: {', '.join(top)})" if top else " (no clear top)"
         return text
 
-    for output in exp.spec.outputs:
+    outputs = [o for o in exp.spec.outputs if any(r["output"] == o for r in sens)]  # an emulator's may be fewer
+    for output in outputs:
         sub = sorted((r for r in sens if r["output"] == output and r["arm"] == exp.spec.baseline),
                      key=lambda r: -r[key])
         lines.append(f"  {output}: " + ranking(sub))
@@ -651,7 +652,7 @@ def rankings(exp, sens: list[dict], method: str) -> list[str]:
     for kind, what in kinds if effects else ():
         lines.append(f"What decides each policy's {what}; {key}), most influential first:")
         for arm in effects:
-            for output in exp.spec.outputs:
+            for output in outputs:
                 sub = sorted((r for r in sens if r["output"] == output + kind and r["arm"] == arm),
                              key=lambda r: -r[key])
                 lines.append(f"  {arm}, {output}: " + ranking(sub))

@@ -97,3 +97,11 @@ def test_an_output_that_never_varies_has_no_indices_and_no_ranking():
     d = design(4)
     s = emulator.emulate(d, emulator.scaled(d, d.points(5)), np.zeros(4 * 5), seed=1, resamples=5)
     assert np.all(s["ST"] == 0) and s["ST_leading"] == [] and np.isnan(s["Q2"])
+
+
+def test_a_fit_that_puts_everything_into_chance_has_no_indices():
+    d = design(4)
+    flat = emulator.indices(lambda x: 1 + 1e-9 * x[:, 0], d, 256, np.random.default_rng(0), flat=1e-6)
+    assert all(np.all(v == 0) for v in flat)
+    first, total = emulator.indices(lambda x: x[:, 0], d, 256, np.random.default_rng(0), flat=1e-6)
+    assert total[0] > 0.9

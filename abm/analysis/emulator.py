@@ -58,6 +58,7 @@ REFIT_STEPS = 30  # optimiser steps of a refit, from the full sample's hyperpara
 # points ranks nothing: fitted to chance alone, a process can find length scales that
 # make one factor look decisive.
 Q2_RANKS = 0.5
+FLAT = 1e-6  # an emulator whose variance is below this share of the output's has no indices
 EXTRA = "sensitivity"  # the package extra that brings scikit-learn
 
 
@@ -141,10 +142,13 @@ def q2(gp, x: np.ndarray, y: np.ndarray, seed: int) -> float:
     return float(1 - ((y - predicted) ** 2).sum() / ((y - y.mean()) ** 2).sum())
 
 
-def indices(predict, design: Design, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def indices(predict, design: Design, n: int, rng: np.random.Generator,
+            flat: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """First-order (Saltelli et al. 2010) and total (Jansen 1999) indices of each
     factor of the function ``predict``, from ``n`` base rows of two independent
-    samples A and B and, per factor, A with that factor's columns from B."""
+    samples A and B and, per factor, A with that factor's columns from B; zero for a
+    function whose variance is at most ``flat`` (a fit that put everything into
+    chance, whose ratios would be noise over nothing)."""
     cols = members(design)
     a, b = draw(design, n, rng), draw(design, n, rng)
     mixed = []
@@ -156,7 +160,7 @@ def indices(predict, design: Design, n: int, rng: np.random.Generator) -> tuple[
     f = f - f[:2 * n].mean()  # centred: the first-order estimator's spread grows with the mean
     fa, fb, fab = f[:n], f[n:2 * n], f[2 * n:].reshape(len(cols), n)
     var = np.var(np.concatenate([fa, fb]))
-    if var == 0:
+    if var <= flat:
         return np.zeros(len(cols)), np.zeros(len(cols))
     first = np.mean(fb * (fab - fa), axis=1) / var
     total = 0.5 * np.mean((fa - fab) ** 2, axis=1) / var
@@ -178,11 +182,12 @@ def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
                 "ST_leading": [], "Q2": np.nan, "noise_share": np.nan}
     rng = np.random.default_rng(seed)
     gp = fit(x, y, seed)
-    s1, st = indices(gp.predict, design, estimate, rng)
+    flat = FLAT * np.var(y)
+    s1, st = indices(gp.predict, design, estimate, rng, flat)
     half_s1, half_st = np.empty((resamples, len(s1))), np.empty((resamples, len(st)))
     for i in range(resamples):
         rows = rng.permutation(len(y))[:len(y) // 2]
-        half_s1[i], half_st[i] = indices(refit(gp, x[rows], y[rows]).predict, design, sample, rng)
+        half_s1[i], half_st[i] = indices(refit(gp, x[rows], y[rows]).predict, design, sample, rng, flat)
     boot_s1 = s1 + half_s1 - half_s1.mean(axis=0)
     boot_st = st + half_st - half_st.mean(axis=0)
     tail = (1 - LEVEL) / 2
