@@ -58,6 +58,9 @@ REFIT_STEPS = 30  # optimiser steps of a refit, from the full sample's hyperpara
 # points ranks nothing: fitted to chance alone, a process can find length scales that
 # make one factor look decisive.
 Q2_RANKS = 0.5
+# The shortest length of the kernel, in ranges of a parameter: shorter, a process
+# mimics chance with wiggles between design points instead of its noise term.
+LENGTH_MIN = 0.1
 FLAT = 1e-6  # an emulator whose variance is below this share of the output's has no indices
 EXTRA = "sensitivity"  # the package extra that brings scikit-learn
 
@@ -97,7 +100,7 @@ def fit(x: np.ndarray, y: np.ndarray, seed: int):
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
-    kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(x.shape[1], 0.5), (1e-2, 1e3))
+    kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(x.shape[1], 0.5), (LENGTH_MIN, 1e3))
               + WhiteKernel(0.1, (1e-6, 1.0)))
     with warnings.catch_warnings():  # a length at its upper bound is a parameter without effect, as it may be
         warnings.simplefilter("ignore", ConvergenceWarning)
