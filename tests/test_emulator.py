@@ -105,3 +105,12 @@ def test_a_fit_that_puts_everything_into_chance_has_no_indices():
     assert all(np.all(v == 0) for v in flat)
     first, total = emulator.indices(lambda x: x[:, 0], d, 256, np.random.default_rng(0), flat=1e-6)
     assert total[0] > 0.9
+
+
+def test_the_emulator_reads_results_without_importing_the_model():
+    import subprocess
+    import sys
+
+    code = "import sys, abm.analysis.emulator; print('abm.model' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

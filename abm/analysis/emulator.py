@@ -225,11 +225,12 @@ def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None,
     jobs = [(design, x, y, seed + n, resamples) for n, (_, _, y) in enumerate(series)]
     workers = min(len(jobs), workers or os.cpu_count() or 1)
     if workers > 1:  # each output has its own seed: the same indices on any number of processes
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from abm.sweep.runner import worker_context
-
-        with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
+        # Processes started from a clean server, not forked from this one (which may hold threads).
+        start = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start)) as pool:
             results = list(pool.map(emulate, *zip(*jobs)))
     else:
         results = [emulate(*job) for job in jobs]
@@ -252,5 +253,5 @@ def run_emulator(exp: Experiment, out: Path) -> list[dict]:
     if rows:
         write_csv(out / "sensitivity_emulator.csv", COLUMNS, rows)
         plot(out, rows, filename="sensitivity_emulator.png",
-             label="Sobol index of a Gaussian-process emulator (95% bootstrap interval)")
+             label="Sobol index of a Gaussian-process emulator (95% interval from half-samples)")
     return rows
