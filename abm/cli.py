@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib.util
 import math
 import os
 import sys
@@ -521,6 +522,10 @@ def cmd_experiment(args) -> int:
             print(f"note: {out} holds a sample of {held} ({exp.spec.design.method}), the file asks for "
                   f"{exp.spec.design.samples}; the folder's is kept (--samples N to change it)", file=sys.stderr)
             exp = load_experiment(path, overrides, held)
+    if exp.spec.design is not None and exp.spec.design.emulator and importlib.util.find_spec("sklearn") is None:
+        # found out before the runs, not after them
+        raise ConfigError(f"{path}: design.emulator needs scikit-learn: pip install "
+                          '"citizen-security-abm[sensitivity]" (from a checkout: pip install ".[sensitivity]")')
     if not args.scheduler:  # a cluster's workers have memory of their own
         exp.check_memory(args.workers, args.reps)
     if args.dry_run:
@@ -600,11 +605,14 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
         lines += rankings(exp, sens, sens[0]["method"])
     emulated = run_emulator(exp, out)
     if emulated:
-        q2 = [r["Q2"] for r in emulated if not math.isnan(r["Q2"])] or [math.nan]  # nan: an output that never varies
-        chance = [r["noise_share"] for r in emulated if not math.isnan(r["noise_share"])] or [math.nan]
+        def span(key: str) -> str:  # nan: an output that never varies
+            values = [r[key] for r in emulated if not math.isnan(r[key])] or [math.nan]
+            low, high = f"{min(values):.0%}", f"{max(values):.0%}"
+            return low if low == high else f"{low} to {high}"
+
         lines += rankings(exp, emulated, "Gaussian-process emulator")[:-1]
-        lines += [f"  the emulator predicts {min(q2):.0%} to {max(q2):.0%} of an output's variance at points left "
-                  f"out (Q2); chance is {min(chance):.0%} to {max(chance):.0%} of it", ""]
+        lines += [f"  the emulator predicts {span('Q2')} of an output's variance at points left out (Q2); chance is "
+                  f"{span('noise_share')} of it", ""]
     shown = shown or out
     figures = [shown / p.name for p in all_figures(out, rows)]
     files = ["runs.csv", "comparison.csv", "manifest.json"] + [

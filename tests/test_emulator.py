@@ -114,3 +114,20 @@ def test_the_emulator_reads_results_without_importing_the_model():
     code = "import sys, abm.analysis.emulator; print('abm.model' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_an_emulator_without_scikit_learn_is_refused_before_any_run(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from abm.cli import main
+
+    from .test_experiment import sweep_file
+
+    path = sweep_file(tmp_path)
+    path.write_text(path.read_text().replace("samples = 4\n", "samples = 4\nemulator = true\n"))
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else found(name, *a))
+    assert main(["experiment", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "sobol.toml: design.emulator needs scikit-learn" in err and "[sensitivity]" in err
+    assert not (tmp_path / "out").exists()
