@@ -7,18 +7,20 @@ model of the simulation's mean output over the parameters (Oakley & O'Hagan 2004
 Marrel et al. 2009), learns from all the runs together and costs nothing to
 evaluate, so the indices can be computed from as many evaluations as needed. The
 Gaussian process here has a squared-exponential kernel with one length per
-parameter and a white-noise term: the noise term takes up the spread between seeds
-at one point, so the indices are those of the mean output, without chance, and
-``noise_share`` estimates the share of the outputs' variance that is chance.
+parameter (no shorter than ``LENGTH_MIN`` of its range) and a white-noise term: the
+noise term takes up the spread between seeds at one point, so the indices are those
+of the mean output, and ``noise_share`` estimates the share of the outputs' variance
+that is chance. In a sparse design (a hundred points in forty dimensions) chance and
+signal cannot be told apart, and part of chance stays in the mean.
 
 How sure: the process is fitted again, hyperparameters included, to half-samples of
 the design points (a delete-half jackknife, Shao & Wu 1989; resampling the points
 as in Storlie et al. 2009, but without the repeated points of a bootstrap, which a
 process would take for replicates without chance); every resample draws its own
 Monte Carlo sample, so the intervals hold the emulator's uncertainty, its kernel's
-and the Monte Carlo error. The groups' indices of one
-resample share its fit and sample, so ``ST_above`` and ``ST_leading`` read paired
-differences exactly as for Saltelli's estimators.
+and the Monte Carlo error. The groups' indices of one resample share its fit and
+sample, so ``ST_above`` and ``ST_leading`` read paired differences exactly as for
+Saltelli's estimators.
 
 How good: ``Q2`` is the share of the output's variance that the emulator predicts
 at points it was not fitted to (5-fold cross-validation); it cannot exceed
