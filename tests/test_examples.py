@@ -1,6 +1,6 @@
 """The examples in examples/ run: the quick-start notebook (executed with nbclient on a
-kernel of this interpreter), the EMA Workbench and the SALib scripts (with tiny
-budgets). Each is skipped when its extra is not installed."""
+kernel of this interpreter), the EMA Workbench, SALib and emulator-check scripts
+(with tiny budgets). Each is skipped when its extra is not installed."""
 
 import json
 import os
@@ -77,3 +77,10 @@ def test_the_salib_example_runs_with_a_tiny_budget(tmp_path, method):
                      cwd=tmp_path)
     assert f"{method}: " in out and "homicide_rate_per_100k (most influential first)" in out
     assert ("mu_star" if method == "morris" else "ST") in out
+
+
+def test_the_emulator_check_runs_with_a_tiny_budget(tmp_path):
+    pytest.importorskip("sklearn")
+    out = run_script("emulator_check.py", "--functions", "1", "--samples", "4", "--resamples", "5", cwd=tmp_path)
+    assert "28 points, 42 parameters in 5 factors, 1 functions" in out
+    assert "intervals holding the true total index:" in out and "clear orderings that are wrong:" in out
