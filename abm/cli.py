@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import importlib.util
 import math
 import os
 import sys
@@ -522,10 +521,11 @@ def cmd_experiment(args) -> int:
             print(f"note: {out} holds a sample of {held} ({exp.spec.design.method}), the file asks for "
                   f"{exp.spec.design.samples}; the folder's is kept (--samples N to change it)", file=sys.stderr)
             exp = load_experiment(path, overrides, held)
-    if exp.spec.design is not None and exp.spec.design.emulator and importlib.util.find_spec("sklearn") is None:
-        # found out before the runs, not after them
-        raise ConfigError(f"{path}: design.emulator needs scikit-learn: pip install "
-                          '"citizen-security-abm[sensitivity]" (from a checkout: pip install ".[sensitivity]")')
+    if exp.spec.design is not None and exp.spec.design.emulator:
+        from abm.analysis.emulator import unavailable
+
+        if problem := unavailable():  # found out before the runs, not after them
+            raise ConfigError(f"{path}: {problem}")
     if not args.scheduler:  # a cluster's workers have memory of their own
         exp.check_memory(args.workers, args.reps)
     if args.dry_run:
@@ -602,7 +602,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
                               "window: " + "; ".join(shares), ""]
     sens = run_sensitivity(exp, out)
     if sens:
-        lines += rankings(exp, sens, sens[0]["method"])
+        lines += rankings(exp, sens, sens[0]["method"]) + [""]
     emulated = run_emulator(exp, out)
     if emulated:
         def span(key: str) -> str:  # nan: an output that never varies
@@ -610,7 +610,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
             low, high = f"{min(values):.0%}", f"{max(values):.0%}"
             return low if low == high else f"{low} to {high}"
 
-        lines += rankings(exp, emulated, "Gaussian-process emulator")[:-1]
+        lines += rankings(exp, emulated, "Gaussian-process emulator")
         lines += [f"  the emulator predicts {span('Q2')} of an output's variance at points left out (Q2); chance is "
                   f"{span('noise_share')} of it", ""]
     shown = shown or out
@@ -664,7 +664,7 @@ def rankings(exp, sens: list[dict], method: str) -> list[str]:
                 sub = sorted((r for r in sens if r["output"] == output + kind and r["arm"] == arm),
                              key=lambda r: -r[key])
                 lines.append(f"  {arm}, {output}: " + ranking(sub))
-    return lines + [""]
+    return lines
 
 
 LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "ip6-loopback")

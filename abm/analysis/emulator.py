@@ -34,6 +34,7 @@ ST_conf, ST_above, ST_leading, Q2, noise_share) and ``sensitivity_emulator.png``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from pathlib import Path
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.analysis.comparison import read_runs
-from abm.analysis.sensitivity import LEVEL, effect_series, leading, ranked_above
+from abm.analysis.sensitivity import EFFECT, LEVEL, RELATIVE, effect_series, leading, ranked_above
 from abm.io import write_csv
 
 if TYPE_CHECKING:
@@ -67,10 +68,25 @@ FLAT = 1e-6  # an emulator whose variance is below this share of the output's ha
 EXTRA = "sensitivity"  # the package extra that brings scikit-learn
 
 
+def unavailable() -> str | None:
+    """What is missing for an emulator, in one line; None when nothing is."""
+    import importlib.util
+
+    if importlib.util.find_spec("sklearn") is None:
+        return (f'design.emulator needs scikit-learn: pip install "citizen-security-abm[{EXTRA}]" '
+                f'(from a checkout: pip install ".[{EXTRA}]")')
+    return None
+
+
+def bounds(design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """Each parameter's lowest and highest value."""
+    return (np.array([p.low for p in design.parameters.values()], dtype=float),
+            np.array([p.high for p in design.parameters.values()], dtype=float))
+
+
 def scaled(design: Design, points: list[dict]) -> np.ndarray:
     """The design points' values (as run: integers rounded) on [0, 1] per parameter."""
-    low = np.array([p.low for p in design.parameters.values()], dtype=float)
-    high = np.array([p.high for p in design.parameters.values()], dtype=float)
+    low, high = bounds(design)
     x = np.array([[point[name] for name in design.names] for point in points], dtype=float)
     return (x - low) / (high - low)
 
@@ -78,8 +94,7 @@ def scaled(design: Design, points: list[dict]) -> np.ndarray:
 def draw(design: Design, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` points from the design's distribution, as the runs see it: uniform over
     each parameter's range, integers rounded; on [0, 1] per parameter."""
-    low = np.array([p.low for p in design.parameters.values()], dtype=float)
-    high = np.array([p.high for p in design.parameters.values()], dtype=float)
+    low, high = bounds(design)
     whole = np.array([p.integer for p in design.parameters.values()])
     values = low + rng.random((n, len(low))) * (high - low)
     values[:, whole] = np.round(values[:, whole])
@@ -98,25 +113,32 @@ def fit(x: np.ndarray, y: np.ndarray, seed: int):
     """A Gaussian process of ``y`` over ``x`` (on [0, 1]): a constant times a
     squared-exponential kernel with one length per column, plus white noise, its
     hyperparameters fitted by maximum likelihood."""
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
     kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(x.shape[1], 0.5), (LENGTH_MIN, 1e3))
               + WhiteKernel(0.1, (1e-6, 1.0)))
-    with warnings.catch_warnings():  # a length at its upper bound is a parameter without effect, as it may be
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with at_bounds():
         return GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed).fit(x, y)
+
+
+@contextlib.contextmanager
+def at_bounds():
+    """Quiet about hyperparameters at their bounds: a length at its upper bound is a
+    parameter without effect, as it may be."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
 
 
 def refit(gp, x: np.ndarray, y: np.ndarray, optimise: bool = True):
     """The process fitted to other runs, its hyperparameters starting from ``gp``'s
     fit (or, with ``optimise`` false, held there)."""
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with at_bounds():
         return GaussianProcessRegressor(gp.kernel_, normalize_y=True, optimizer=warm if optimise else None).fit(x, y)
 
 
@@ -208,23 +230,26 @@ def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
 
 def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None,
             workers: int | None = None, resamples: int = RESAMPLES) -> list[dict]:
-    """Emulator indices for each arm's outputs and each policy's effects (absolute and
-    relative), as :func:`abm.analysis.sensitivity.analyse` gives Saltelli's; the
-    outputs are shared among ``workers`` processes (default: one per core)."""
+    """Emulator indices for the baseline's outputs and each policy's effects (absolute
+    and relative), as :func:`abm.analysis.sensitivity.analyse` gives Saltelli's (not
+    the policy arms' levels, which say less than their effects); the outputs are
+    shared among ``workers`` processes (default: one per core). Each has its seed
+    by its place among all of Saltelli's series."""
     design = exp.spec.design
     if design is None or not design.emulator:
         return []
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise RuntimeError(f"design.emulator needs scikit-learn: pip install \"citizen-security-abm[{EXTRA}]\"") \
-            from None
+    problem = unavailable()
+    if problem:
+        raise RuntimeError(problem)
     seed = exp.spec.root_seed if design.seed is None else design.seed
     x = scaled(design, exp.points)
     if outputs is None:
         outputs = exp.spec.outputs if design.emulator is True else design.emulator
-    series = list(effect_series(exp, runs, outputs))
-    jobs = [(design, x, y, seed + n, resamples) for n, (_, _, y) in enumerate(series)]
+    series, jobs = [], []
+    for n, (arm, output, y) in enumerate(effect_series(exp, runs, outputs)):
+        if arm == exp.spec.baseline or output.endswith((EFFECT, RELATIVE)):
+            series.append((arm, output))
+            jobs.append((design, x, y, seed + n, resamples))
     workers = min(len(jobs), workers or os.cpu_count() or 1)
     if workers > 1:  # each output has its own seed: the same indices on any number of processes
         import multiprocessing
@@ -237,7 +262,7 @@ def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None,
     else:
         results = [emulate(*job) for job in jobs]
     rows = []
-    for (arm, output, _), s in zip(series, results):
+    for (arm, output), s in zip(series, results):
         for i, name in enumerate(design.factors):
             rows.append({"arm": arm, "output": output, "parameter": name, "method": "sobol emulator",
                          "S1": float(s["S1"][i]), "S1_conf": float(s["S1_conf"][i]), "ST": float(s["ST"][i]),
