@@ -23,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -166,6 +167,28 @@ def test_the_page_builds_its_policy_controls_from_the_registry():
         app.build({**settings, "preset": "district", "seeds": 5})
 
 
+def test_a_click_that_arrives_while_new_cities_are_built_moves_nothing():
+    """Run, play and step clicked before the page showed the build would otherwise run the
+    cities about to be replaced, and leave the new ones at week 0."""
+    from abm.viz import app
+
+    app.current.value = model = ClassroomModel(preset="classroom", seed="3", compare=False, warm_up=False)
+    model.lock = threading.RLock()
+    app.building.value = True
+    try:
+        app.run_to_year()
+        app.play_pause()
+        app.step_once()
+        assert not app.playing.value and model.week == 0
+        app.building.value = False
+        app.step_once()
+        assert model.week == 1
+        app.run_to_year()
+        assert app.playing.value and app.target_week.value == round(app.settings.value["run_to_year"] * 52)
+    finally:
+        app.playing.value, app.building.value, app.current.value = False, False, None
+
+
 def test_a_seed_that_is_not_a_whole_number_builds_no_city_and_says_why():
     assert parse_seed(" 12 ") == 12 and parse_seed(7) == 7 and parse_seed(str(MAX_SEED)) == MAX_SEED
     for bad in ("abc", "", "1.5", "-1", "1e3", str(MAX_SEED + 1), "9" * 5000, True):
@@ -294,9 +317,13 @@ def server(tmp_path_factory):
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium), "
                     "set ABM_CHROMIUM, or set ABM_SKIP_BROWSER_TESTS=1 to skip on a developer machine")
     port = free_port()
-    env, log = offline_env(tmp_path_factory.mktemp("offline"))
-    proc = subprocess.Popen([sys.executable, "-m", "abm", "dashboard", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    folder = tmp_path_factory.mktemp("offline")
+    env, log = offline_env(folder)
+    # The server's output goes to a file: a pipe nobody reads fills up and stops the server mid-test.
+    output = folder / "server.log"
+    with open(output, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "abm", "dashboard", "--port", str(port)], cwd=ROOT,
+                                env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -307,8 +334,8 @@ def server(tmp_path_factory):
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail(f"dashboard did not start: {proc.stdout.read()[-2000:]}")
-    yield {"url": url, "network_log": log}
+        pytest.fail(f"dashboard did not start: {output.read_text()[-2000:]}")
+    yield {"url": url, "network_log": log, "output": output}
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -347,10 +374,19 @@ def check_layout(page) -> None:
     assert page.get_by_text("This website runs on").count() == 0
 
 
-def wait_week(page, n: int, timeout: float = 120_000) -> None:
-    page.wait_for_function(
-        "document.querySelector('#abm-week') && "
-        f"+document.querySelector('#abm-week').innerText.split(' ').pop() >= {n}", timeout=timeout)
+def wait_week(page, n: int, server: dict, timeout: float = 120_000) -> None:
+    """Wait for the cities to reach week ``n``; if they do not, say what the page and the server showed."""
+    from playwright.sync_api import TimeoutError
+
+    try:
+        page.wait_for_function(
+            "document.querySelector('#abm-week') && "
+            f"+document.querySelector('#abm-week').innerText.split(' ').pop() >= {n}", timeout=timeout)
+    except TimeoutError:
+        shown = page.locator("#abm-week").inner_text() if page.locator("#abm-week").count() else "no week shown"
+        buttons = {b.inner_text(): b.is_enabled() for b in page.get_by_role("button").all() if b.inner_text()}
+        pytest.fail(f"the cities did not reach week {n} in {timeout / 1000:g} s: {shown}; buttons {buttons}; "
+                    f"server output:\n{server['output'].read_text()[-3000:]}")
 
 
 def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
@@ -389,7 +425,7 @@ def test_dashboard_renders_offline_steps_and_compares_in_chromium(server):
         for _ in range(3):
             page.get_by_role("button", name="Step").click()
             page.wait_for_timeout(400)
-        wait_week(page, 1, 30_000)
+        wait_week(page, 1, server, 30_000)
         page.wait_for_timeout(1500)
         after = chart_images(page)
         assert after != before, "the map and charts did not change after stepping"
@@ -420,6 +456,14 @@ def choose_lesson(page, title: str) -> None:
     page.get_by_role("option", name=title, exact=True).click()
 
 
+def wait_city(page, label: str) -> None:
+    """Wait for a lesson's cities to be warmed up and their maps to replace the last lesson's
+    (until then the page may still show the last lesson's buttons as they were)."""
+    page.wait_for_function("([sel, want]) => { const e = document.querySelector(sel); "
+                           "return e !== null && e.innerText.endsWith(want); }",
+                           arg=[".abm-map-label", label], timeout=120_000)
+
+
 def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -442,18 +486,18 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
             page.wait_for_function("document.querySelectorAll('img.abm-map').length == 2", timeout=60_000)
             assert week(page) == 0 and page.get_by_text("Traceback").count() == 0
             first_city = arm_label(dict.fromkeys(lesson.policies, True))
-            # The lesson's cities are warmed up before their maps replace the last lesson's.
-            page.wait_for_function("([sel, want]) => { const e = document.querySelector(sel); "
-                                   "return e !== null && e.innerText.endsWith(want); }",
-                                   arg=[".abm-map-label", first_city], timeout=60_000)
+            wait_city(page, first_city)
             # Before anything runs, what the policies will cost a year as planned.
             assert f"{first_city}: programmes as planned cost US$" in page.locator("#abm-planned").inner_text()
             check_layout(page)
 
         # The first lesson, run to year 2: the district city with comparison on.
         first = LESSONS[0]
+        first_city = arm_label(dict.fromkeys(first.policies, True))
+        assert first_city != arm_label(dict.fromkeys(LESSONS[-1].policies, True)), "pick lessons whose maps differ"
         choose_lesson(page, first.title)
         page.get_by_text(first.watch[:40]).wait_for(timeout=60_000)
+        wait_city(page, first_city)
         run_to = page.get_by_label("Run to year")
         run_to.fill("2")
         run_to.press("Enter")
@@ -461,7 +505,7 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
         expect(run).to_be_enabled(timeout=120_000)  # the lesson's cities are warmed up first
         t0 = time.time()
         run.click()
-        wait_week(page, 104)
+        wait_week(page, 104, server)
         elapsed = time.time() - t0
         page.wait_for_timeout(2000)
         assert week(page) == 104, "Run to year 2 did not stop at week 104"
@@ -496,7 +540,7 @@ def test_lessons_load_the_district_city_compared_runs_to_a_year_and_downloads(se
         page.get_by_text(f"median of {ensemble.seeds} seeds").wait_for(timeout=60_000)
         t0 = time.time()
         page.get_by_role("button", name="Run", exact=True).click()
-        wait_week(page, 156)
+        wait_week(page, 156, server)
         weeks, elapsed = week(page), time.time() - t0
         page.get_by_role("button", name="❚❚").click()
         print(f"dashboard: {weeks / elapsed:.1f} weeks per second in the ensemble lesson "

@@ -125,7 +125,7 @@ def load_lesson(title: str) -> None:
 
 def step_once() -> None:
     model = current.value
-    if model is not None and not playing.value:
+    if model is not None and not playing.value and not building.value:
         with model.lock:
             model.step()
         tick.value += 1
@@ -134,14 +134,16 @@ def step_once() -> None:
 
 def run_to_year() -> None:
     model = current.value
-    if model is None or model.refused:
-        return
+    if model is None or model.refused or building.value:
+        return  # a click sent before the page showed that new cities are being built
     target_week.value = round(float(settings.value["run_to_year"]) * 52)
     if model.week < target_week.value:
         playing.value = True
 
 
 def play_pause() -> None:
+    if building.value:
+        return
     if not playing.value:
         target_week.value = None
     playing.value = not playing.value
