@@ -605,14 +605,18 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
         lines += rankings(exp, sens, sens[0]["method"]) + [""]
     emulated = run_emulator(exp, out)
     if emulated:
-        def span(key: str) -> str:  # nan: an output that never varies
-            values = [r[key] for r in emulated if not math.isnan(r[key])] or [math.nan]
+        def span(key: str) -> str:  # nan: an output that never varies (no fit)
+            values = [r[key] for r in emulated if not math.isnan(r["Q2"])]
             low, high = f"{min(values):.0%}", f"{max(values):.0%}"
             return low if low == high else f"{low} to {high}"
 
         lines += rankings(exp, emulated, "Gaussian-process emulator")
-        lines += [f"  the emulator predicts {span('Q2')} of an output's variance at points left out (Q2); chance is "
-                  f"{span('noise_share')} of it", ""]
+        if any(not math.isnan(r["Q2"]) for r in emulated):
+            lines.append(f"  the emulator predicts {span('Q2')} of an output's variance at points left out (Q2); "
+                         f"chance is {span('noise_share')} of it")
+        else:
+            lines.append("  no output varied over the points: nothing to emulate")
+        lines.append("")
     shown = shown or out
     figures = [shown / p.name for p in all_figures(out, rows)]
     files = ["runs.csv", "comparison.csv", "manifest.json"] + [
@@ -643,6 +647,8 @@ def rankings(exp, sens: list[dict], method: str) -> list[str]:
     lines = [f"Sensitivity ({method}, {key}), most influential first:"]
 
     def ranking(sub: list[dict]) -> str:
+        if not sub:  # a relative effect where the baseline's output is 0 at every point
+            return "undefined (the baseline's output is 0 at every point)"
         text = ", ".join(f"{r['parameter']} {r[key]:.2f}" for r in sub[:5])
         if key == "ST":  # the clear top: leaders whose paired differences clear every other factor
             top = [r["parameter"] for r in sub if r["ST_leading"]]

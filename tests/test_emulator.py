@@ -2,6 +2,8 @@
 with chance added as one replicate per point adds it, the emulator finds the indices,
 ranks the factors that differ and says how much of the output is chance."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -93,6 +95,38 @@ def test_an_experiments_emulator_indices_are_the_same_on_one_process_or_two(tmp_
         (o, p) for o in ("homicide_rate_per_100k", "trust_mean") for p in ("youth.join_peer", "violence.lethality")]
 
 
+def test_a_relative_effect_defined_at_no_point_gets_no_indices(tmp_path):
+    """Where the baseline's output is 0 at every point (short runs of a small city), a
+    policy's effect in % of it is undefined: no indices, from Saltelli or the emulator,
+    and the others still come."""
+    from abm import cli
+    from abm.analysis import sensitivity
+    from abm.sweep.experiment import load_experiment
+
+    from .conftest import ROOT
+    from .test_experiment import sweep_file
+
+    path = sweep_file(tmp_path)
+    text = path.read_text().replace("samples = 4\n", "samples = 4\nemulator = true\n")
+    arms = f'policy_dir = "{ROOT / "configs" / "policies"}"\n[[arms]]\nname = "baseline"\n[[arms]]\nname = "cbt"\n'
+    path.write_text(text.replace("[design]", arms + "[design]"))
+    exp = load_experiment(path)
+    rng = np.random.default_rng(2)
+    runs = [{"arm": arm, "point": str(k), "status": "ok",
+             "homicide_rate_per_100k": str(0.0 if arm == exp.spec.baseline else rng.random()),
+             "recruitment_per_1000_youth": str(1 + rng.random())}
+            for arm in exp.arms for k in range(len(exp.points))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for rows in (sensitivity.analyse(exp, runs), emulator.analyse(exp, runs, workers=1, resamples=5)):
+            outputs = {r["output"] for r in rows}
+            assert "homicide_rate_per_100k effect %" not in outputs
+            assert {"homicide_rate_per_100k effect", "recruitment_per_1000_youth effect %"} <= outputs
+            assert all(np.isfinite(r["ST"]) for r in rows if r["output"].endswith("effect"))
+            assert "  cbt, homicide_rate_per_100k: undefined (the baseline's output is 0 at every point)" in (
+                cli.rankings(exp, rows, "sobol"))
+
+
 def test_an_output_that_never_varies_has_no_indices_and_no_ranking():
     d = design(4)
     s = emulator.emulate(d, emulator.scaled(d, d.points(5)), np.zeros(4 * 5), seed=1, resamples=5)
@@ -121,10 +155,13 @@ def test_an_emulator_without_scikit_learn_is_refused_before_any_run(tmp_path, mo
 
     from abm.cli import main
 
+    from .conftest import ROOT
     from .test_experiment import sweep_file
 
     path = sweep_file(tmp_path)
-    path.write_text(path.read_text().replace("samples = 4\n", "samples = 4\nemulator = true\n"))
+    text = path.read_text().replace("samples = 4\n", "samples = 4\nemulator = true\n")
+    arms = f'policy_dir = "{ROOT / "configs" / "policies"}"\n[[arms]]\nname = "baseline"\n[[arms]]\nname = "cbt"\n'
+    path.write_text(text.replace("[design]", arms + "[design]"))
     found = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else found(name, *a))
     assert main(["experiment", str(path), "--out", str(tmp_path / "out")]) == 2

@@ -247,7 +247,7 @@ def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None,
         outputs = exp.spec.outputs if design.emulator is True else design.emulator
     series, jobs = [], []
     for n, (arm, output, y) in enumerate(effect_series(exp, runs, outputs)):
-        if arm == exp.spec.baseline or output.endswith((EFFECT, RELATIVE)):
+        if (arm == exp.spec.baseline or output.endswith((EFFECT, RELATIVE))) and not np.isnan(y).all():
             series.append((arm, output))
             jobs.append((design, x, y, seed + n, resamples))
     workers = min(len(jobs), workers or os.cpu_count() or 1)

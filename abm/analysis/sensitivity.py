@@ -99,7 +99,9 @@ def outputs_by_point(runs: list[dict], arm: str, output: str, n_points: int) -> 
 def effect_series(exp: Experiment, runs: list[dict], outputs: list[str] | None = None):
     """For each arm's outputs, then each policy arm's effects and relative effects:
     ``(arm, output, values at the design points)``, the output named with its kind's
-    suffix. A missing point is filled with the mean of the others."""
+    suffix. A missing point is filled with the mean of the others; a series defined at
+    no point (a relative effect where the baseline's output is 0 everywhere) stays NaN
+    throughout, and gets no indices."""
     baseline = exp.spec.baseline
     outputs = exp.spec.outputs if outputs is None else outputs
     cases = [(arm, output, "") for arm in exp.arms for output in outputs]
@@ -113,7 +115,7 @@ def effect_series(exp: Experiment, runs: list[dict], outputs: list[str] | None =
                 y = y - base
             else:  # undefined where the baseline's output is 0 (filled below like a missing point)
                 y = 100 * np.divide(y - base, base, out=np.full(len(y), np.nan), where=base != 0)
-        if np.isnan(y).any():
+        if np.isnan(y).any() and not np.isnan(y).all():
             # Sensitivity needs every point; fill the few missing with the mean.
             y = np.where(np.isnan(y), np.nanmean(y), y)
         yield arm, output + kind, y
@@ -128,11 +130,18 @@ def analyse(exp: Experiment, runs: list[dict]) -> list[dict]:
     x = design.matrix(exp.spec.root_seed)
     rows = []
     for arm, output, y in effect_series(exp, runs):
+        if np.isnan(y).all():
+            continue
         if design.method == "sobol":
             from SALib.analyze import sobol
 
-            s = sobol.analyze(problem, y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=LEVEL,
-                              keep_resamples=True, seed=seed)
+            if np.ptp(y) == 0:  # an output that never varies: no factor moves it, nothing to rank
+                zero = np.zeros(len(design.factors))
+                s = {"S1": zero, "S1_conf": zero, "ST": zero, "ST_conf": zero,
+                     "ST_conf_all": np.zeros((1, len(design.factors)))}
+            else:
+                s = sobol.analyze(problem, y, calc_second_order=False, num_resamples=RESAMPLES,
+                                  conf_level=LEVEL, keep_resamples=True, seed=seed)
             above = ranked_above(s["ST_conf_all"], design.factors)
             top = leading(s["ST"], above, design.factors)
             for i, name in enumerate(design.factors):
