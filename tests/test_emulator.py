@@ -2,6 +2,7 @@
 with chance added as one replicate per point adds it, the emulator finds the indices,
 ranks the factors that differ and says how much of the output is chance."""
 
+import os
 import warnings
 
 import numpy as np
@@ -53,6 +54,29 @@ def test_the_emulator_recovers_known_indices_through_chance_and_ranks_the_factor
     true_chance = noise**2 / (signal.var() + noise**2)
     assert abs(s["noise_share"] - true_chance) < 0.1
     assert 0.6 < s["Q2"] < 1 - s["noise_share"] + 0.05  # chance cannot be predicted
+
+
+def test_the_likelihood_maximised_is_scikit_learns_with_its_gradient():
+    """The fit's own likelihood (cheaper at hundreds of points in tens of dimensions)
+    is the one scikit-learn's process defines, value and gradient, anywhere within
+    the hyperparameters' bounds, and the fit finds the same hyperparameters."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    d = design(16)
+    x = emulator.scaled(d, d.points(5))
+    rng = np.random.default_rng(8)
+    y = mean_output(x) + rng.normal(0, 0.5, len(x))
+    gp = emulator.fit(x, y, seed=0)
+    with emulator.at_bounds():
+        plain = GaussianProcessRegressor(gp.kernel, normalize_y=True).fit(x, y)  # scikit-learn's own optimiser
+    assert np.allclose(gp.kernel_.theta, plain.kernel_.theta, atol=1e-3)
+    z = (y - y.mean()) / y.std()
+    for _ in range(5):
+        theta = rng.uniform(*gp.kernel_.bounds.T)
+        value, gradient = plain.log_marginal_likelihood(theta, eval_gradient=True)
+        mine, my_gradient = emulator.likelihood(theta, x, z)
+        assert np.isclose(-mine, value, rtol=1e-9)
+        assert np.allclose(-my_gradient, gradient, rtol=1e-7, atol=1e-9 * np.abs(gradient).max())
 
 
 def test_chance_alone_is_not_mistaken_for_an_effect():
@@ -168,3 +192,51 @@ def test_an_emulator_without_scikit_learn_is_refused_before_any_run(tmp_path, mo
     err = capsys.readouterr().err
     assert "sobol.toml: design.emulator needs scikit-learn" in err and "[sensitivity]" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
+def test_a_terminated_analysis_stops_its_workers_at_once():
+    """SIGTERM while outputs are emulated on two processes ends the analysis and its
+    workers now, not once every output is analysed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+    from .test_results_folders import alive, descendants
+
+    code = """
+import sys
+import numpy as np
+from abm.analysis import emulator
+from abm.signals import Terminated, sigterm_raises
+from abm.sweep.design import Design
+
+d = Design(method="sobol", samples=32, emulator=True, parameters={f"p{i}": {"low": 0, "high": 1} for i in range(6)})
+x = emulator.scaled(d, d.points(5))
+y = x @ np.arange(6.0) + np.random.default_rng(0).normal(0, 1, len(x))
+with sigterm_raises():
+    try:
+        emulator.emulate_all([(d, x, y, seed, 100_000) for seed in range(4)], workers=2)  # hours of work
+    except Terminated:
+        sys.exit(143)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    below: set[int] = set()
+    while time.time() < deadline and len(below) < 3:  # the process server and two workers
+        time.sleep(0.2)
+        below = descendants(proc.pid)
+    time.sleep(1.0)
+    below = descendants(proc.pid)
+    signalled = time.time()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert time.time() - signalled < 5, "the analysis waited for its outputs"
+    assert len(below) >= 3, f"workers not seen: {below}"
+    assert proc.returncode == 143, err
+    deadline = time.time() + 3
+    while time.time() < deadline and any(alive(p) for p in below):
+        time.sleep(0.1)
+    assert not [p for p in below if alive(p)], "processes left behind"

@@ -64,6 +64,7 @@ Q2_RANKS = 0.5
 # The shortest length of the kernel, in ranges of a parameter: shorter, a process
 # mimics chance with wiggles between design points instead of its noise term.
 LENGTH_MIN = 0.1
+JITTER = 1e-10  # added to the kernel's diagonal, as scikit-learn's process does (its alpha)
 FLAT = 1e-6  # an emulator whose variance is below this share of the output's has no indices
 EXTRA = "sensitivity"  # the package extra that brings scikit-learn
 
@@ -112,14 +113,66 @@ def members(design: Design) -> list[np.ndarray]:
 def fit(x: np.ndarray, y: np.ndarray, seed: int):
     """A Gaussian process of ``y`` over ``x`` (on [0, 1]): a constant times a
     squared-exponential kernel with one length per column, plus white noise, its
-    hyperparameters fitted by maximum likelihood."""
+    hyperparameters fitted by maximum likelihood (L-BFGS-B, as scikit-learn's own
+    optimiser, but on :func:`likelihood`)."""
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
     kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * RBF(np.full(x.shape[1], 0.5), (LENGTH_MIN, 1e3))
               + WhiteKernel(0.1, (1e-6, 1.0)))
     with at_bounds():
-        return GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed).fit(x, y)
+        return GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed,
+                                        optimizer=Maximiser(x, y)).fit(x, y)
+
+
+def likelihood(theta: np.ndarray, x: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
+    """Minus the log marginal likelihood of standardised outputs ``z`` at ``x``, and
+    its gradient, under the kernel c RBF(l) + s white with ``theta`` = log(c, l, s):
+    what scikit-learn's process minimises, with its jitter (``JITTER`` on the
+    diagonal), but its gradient computed from matrix products instead of a tensor of
+    the kernel's derivatives by every length at every pair of points (n x n x d), which
+    made a fit of 336 points in 42 dimensions take seconds
+    (Rasmussen & Williams 2006, eq. 5.9)."""
+    from scipy.linalg import LinAlgError, cho_solve, cholesky
+    from scipy.spatial.distance import pdist, squareform
+
+    c, lengths, s = np.exp(theta[0]), np.exp(theta[1:-1]), np.exp(theta[-1])
+    scaled_x = x / lengths
+    signal = c * np.exp(-0.5 * squareform(pdist(scaled_x, "sqeuclidean")))
+    k = signal.copy()
+    k[np.diag_indices_from(k)] += s + JITTER
+    try:
+        low = cholesky(k, lower=True, check_finite=False)
+    except LinAlgError:  # as scikit-learn: no likelihood, no gradient
+        return np.inf, np.zeros_like(theta)
+    alpha = cho_solve((low, True), z, check_finite=False)
+    value = -0.5 * z @ alpha - np.log(np.diag(low)).sum() - 0.5 * len(z) * np.log(2 * np.pi)
+    inner = np.outer(alpha, alpha) - cho_solve((low, True), np.eye(len(z)), check_finite=False)
+    m = inner * signal
+    # d/d log l_k of the signal is signal * (x_ik - x_jk)^2 / l_k^2; summed against
+    # ``inner`` (symmetric), sum_ij m_ij (a_i - a_j)^2 = 2 (sum_i a_i^2 sum_j m_ij - a'ma).
+    by_length = m.sum(axis=1) @ scaled_x ** 2 - np.einsum("ik,ik->k", scaled_x, m @ scaled_x)
+    gradient = np.concatenate([[0.5 * m.sum()], by_length, [0.5 * s * np.trace(inner)]])
+    return -value, -gradient
+
+
+class Maximiser:
+    """Scikit-learn's ``optimizer`` for a process of ``y`` over ``x``: L-BFGS-B on
+    :func:`likelihood` (which scikit-learn's objective equals), from the hyperparameters
+    it is given, within their bounds, for at most ``steps`` steps (None: to
+    convergence)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, steps: int | None = None):
+        std = np.std(y)
+        self.x, self.z = x, (y - np.mean(y)) / (std if std > 0 else 1.0)  # as normalize_y standardises
+        self.steps = steps
+
+    def __call__(self, objective, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
+        from scipy.optimize import minimize
+
+        found = minimize(likelihood, theta, args=(self.x, self.z), method="L-BFGS-B", jac=True, bounds=bounds,
+                         options={} if self.steps is None else {"maxiter": self.steps})
+        return found.x, found.fun
 
 
 @contextlib.contextmanager
@@ -135,21 +188,13 @@ def at_bounds():
 
 def refit(gp, x: np.ndarray, y: np.ndarray, optimise: bool = True):
     """The process fitted to other runs, its hyperparameters starting from ``gp``'s
-    fit (or, with ``optimise`` false, held there)."""
+    fit for at most ``REFIT_STEPS`` steps (a half-sample's optimum lies near the full
+    sample's), or, with ``optimise`` false, held there."""
     from sklearn.gaussian_process import GaussianProcessRegressor
 
     with at_bounds():
-        return GaussianProcessRegressor(gp.kernel_, normalize_y=True, optimizer=warm if optimise else None).fit(x, y)
-
-
-def warm(objective, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
-    """Hyperparameters by maximum likelihood from a fit's (L-BFGS-B, at most
-    ``REFIT_STEPS`` steps: a half-sample's optimum lies near the full sample's)."""
-    from scipy.optimize import minimize
-
-    found = minimize(objective, theta, method="L-BFGS-B", jac=True, bounds=bounds,
-                     options={"maxiter": REFIT_STEPS})
-    return found.x, found.fun
+        return GaussianProcessRegressor(gp.kernel_, normalize_y=True,
+                                        optimizer=Maximiser(x, y, REFIT_STEPS) if optimise else None).fit(x, y)
 
 
 def noise_share(gp) -> float:
@@ -202,6 +247,16 @@ def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
     without replacement, and the process fitted to them again, hyperparameters too),
     whose spread around their mean is that of an estimate from all points (Shao &
     Wu 1989), each placed around the full estimate."""
+    from threadpoolctl import threadpool_limits  # scikit-learn's dependency
+
+    # One thread of linear algebra: on matrices of a few hundred rows, more threads
+    # only wait for each other (a fit of 336 points took 25 times as long on two).
+    with threadpool_limits(1):
+        return _emulate(design, x, y, seed, resamples, sample, estimate)
+
+
+def _emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int, resamples: int, sample: int,
+             estimate: int) -> dict:
     factors = len(members(design))
     if np.ptp(y) == 0:  # an output that does not vary (a policy that changes nothing) has no indices to rank
         zero = np.zeros(factors)
@@ -250,17 +305,7 @@ def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None,
         if (arm == exp.spec.baseline or output.endswith((EFFECT, RELATIVE))) and not np.isnan(y).all():
             series.append((arm, output))
             jobs.append((design, x, y, seed + n, resamples))
-    workers = min(len(jobs), workers or os.cpu_count() or 1)
-    if workers > 1:  # each output has its own seed: the same indices on any number of processes
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # Processes started from a clean server, not forked from this one (which may hold threads).
-        start = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start)) as pool:
-            results = list(pool.map(emulate, *zip(*jobs)))
-    else:
-        results = [emulate(*job) for job in jobs]
+    results = emulate_all(jobs, workers)
     rows = []
     for (arm, output), s in zip(series, results):
         for i, name in enumerate(design.factors):
@@ -270,6 +315,23 @@ def analyse(exp: Experiment, runs: list[dict], outputs: list[str] | None = None,
                          "ST_leading": int(name in s["ST_leading"]), "Q2": s["Q2"],
                          "noise_share": s["noise_share"]})
     return rows
+
+
+def emulate_all(jobs: list[tuple], workers: int | None = None) -> list[dict]:
+    """:func:`emulate` of each job's arguments, shared among ``workers`` processes
+    (default: one per core); each job has its own seed, so the results are the same
+    on any number. Stopped (SIGTERM, Ctrl-C), the workers end at once: the pool
+    terminates them on leaving its block, where an executor would wait for every
+    output to be analysed."""
+    workers = min(len(jobs), workers or os.cpu_count() or 1)
+    if workers <= 1:
+        return [emulate(*job) for job in jobs]
+    import multiprocessing
+
+    # Processes started from a clean server, not forked from this one (which may hold threads).
+    start = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(start).Pool(workers) as pool:
+        return pool.starmap(emulate, jobs, chunksize=1)
 
 
 def run_emulator(exp: Experiment, out: Path) -> list[dict]:
