@@ -250,7 +250,7 @@ def emulate(design: Design, x: np.ndarray, y: np.ndarray, seed: int,
     from threadpoolctl import threadpool_limits  # scikit-learn's dependency
 
     # One thread of linear algebra: on matrices of a few hundred rows, more threads
-    # only wait for each other (a fit of 336 points took 25 times as long on two).
+    # only wait for each other (at 336 points, a series took 4 times as long on two).
     with threadpool_limits(1):
         return _emulate(design, x, y, seed, resamples, sample, estimate)
 
