@@ -244,7 +244,7 @@ def test_the_version_comes_from_the_installed_distribution():
 
 # Imported only by commands whose extra provides them, each behind a one-line message.
 OPTIONAL_MODULES = {"dask", "distributed", "dask_jobqueue", "solara", "ipyvuetify", "ipyvue", "altair", "reacton",
-                    "ema_workbench", "nbclient", "nbformat", "pyabc", "cloudpickle", "sklearn"}
+                    "ema_workbench", "nbclient", "nbformat", "pyabc", "cloudpickle", "sklearn", "threadpoolctl"}
 # Installed with a core dependency that pins it: pydantic pins its own core exactly.
 PINNED_BY_A_DEPENDENCY = {"pydantic_core"}
 
