@@ -198,13 +198,11 @@ def test_an_emulator_without_scikit_learn_is_refused_before_any_run(tmp_path, mo
 def test_a_terminated_analysis_stops_its_workers_at_once():
     """SIGTERM while outputs are emulated on two processes ends the analysis and its
     workers now, not once every output is analysed."""
-    import signal
     import subprocess
     import sys
-    import time
 
     from .conftest import ROOT
-    from .test_results_folders import alive, descendants
+    from .test_results_folders import left_behind, terminate_at_work
 
     code = """
 import sys
@@ -223,20 +221,8 @@ with sigterm_raises():
         sys.exit(143)
 """
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    below: set[int] = set()
-    while time.time() < deadline and len(below) < 3:  # the process server and two workers
-        time.sleep(0.2)
-        below = descendants(proc.pid)
-    time.sleep(1.0)
-    below = descendants(proc.pid)
-    signalled = time.time()
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert time.time() - signalled < 5, "the analysis waited for its outputs"
+    below, seconds, err = terminate_at_work(proc)
+    assert seconds < 5, "the analysis waited for its outputs"
     assert len(below) >= 3, f"workers not seen: {below}"
     assert proc.returncode == 143, err
-    deadline = time.time() + 3
-    while time.time() < deadline and any(alive(p) for p in below):
-        time.sleep(0.1)
-    assert not [p for p in below if alive(p)], "processes left behind"
+    assert not left_behind(below), "processes left behind"

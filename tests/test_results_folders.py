@@ -276,6 +276,30 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def left_behind(pids: set[int], seconds: float = 3.0) -> list[int]:
+    """Those of ``pids`` still alive after ``seconds`` (far less than a run takes)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if alive(p)]
+
+
+def terminate_at_work(proc: subprocess.Popen) -> tuple[set[int], float, str]:
+    """SIGTERM to ``proc`` once it has a process server and two workers (or after a
+    minute): the processes below it then, the seconds it took to end, its stderr."""
+    deadline = time.time() + 60
+    below: set[int] = set()
+    while time.time() < deadline and len(below) < 3:
+        time.sleep(0.2)
+        below = descendants(proc.pid)
+    time.sleep(1.0)
+    below = descendants(proc.pid)
+    signalled = time.time()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    return below, time.time() - signalled, err
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
 def test_a_terminated_sweep_stops_its_workers_at_once(tmp_path):
     path = experiment_file(tmp_path)
@@ -284,22 +308,10 @@ def test_a_terminated_sweep_stops_its_workers_at_once(tmp_path):
     cmd = [sys.executable, "-m", "abm", "experiment", str(path), "--out", str(out), "--workers", "2", "--quiet",
            "--set", "run.steps=1560"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    below: set[int] = set()
-    while time.time() < deadline and len(below) < 3:  # the process server and two workers
-        time.sleep(0.2)
-        below = descendants(proc.pid)
-    time.sleep(1.0)
-    below = descendants(proc.pid)
-    signalled = time.time()
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert time.time() - signalled < 5, "the sweep waited for its runs to finish"
+    below, seconds, err = terminate_at_work(proc)
+    assert seconds < 5, "the sweep waited for its runs to finish"
     assert len(below) >= 3, f"workers not seen: {below}"
     assert proc.returncode == 143, err
     assert "terminated" in err and "Traceback" not in err
-    deadline = time.time() + 3  # far less than a run takes
-    while time.time() < deadline and any(alive(p) for p in below):
-        time.sleep(0.1)
-    assert not [p for p in below if alive(p)], "processes left behind"
+    assert not left_behind(below), "processes left behind"
     assert not out.exists()
