@@ -592,14 +592,14 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
                 lines.append(f"{where}: {n} runs per arm")
             lines += [table(sub, "long", ("homicide_rate_per_100k", "recruitment_per_1000_youth", "trust_mean",
                                           "incarceration_per_100k", "cost_per_homicide_averted")), ""]
-            if exp.spec.ensemble is not None:
-                shares = [f"{r['arm']} {r['metric']} {r['parameter_share']:.0%}" for r in sub
-                          if r["window"] == "long" and r["metric"] in ("homicide_rate_per_100k",
-                                                                       "recruitment_per_1000_youth")
-                          and isinstance(r.get("parameter_share"), float) and not math.isnan(r["parameter_share"])]
-                if shares:
-                    lines += ["Share of each change's variance due to the parameters (the rest: chance), long "
-                              "window: " + "; ".join(shares), ""]
+            # Over an ensemble's sets, or a design's points where they have replicates.
+            shares = [f"{r['arm']} {r['metric']} {r['parameter_share']:.0%}" for r in sub
+                      if r["window"] == "long" and r["metric"] in ("homicide_rate_per_100k",
+                                                                   "recruitment_per_1000_youth")
+                      and isinstance(r.get("parameter_share"), float) and not math.isnan(r["parameter_share"])]
+            if shares:
+                lines += ["Share of each change's variance due to the parameters (the rest: chance), long "
+                          "window: " + "; ".join(shares), ""]
     sens = run_sensitivity(exp, out)
     if sens:
         lines += rankings(exp, sens, sens[0]["method"]) + [""]

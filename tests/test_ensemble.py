@@ -130,14 +130,16 @@ def test_parameter_share_is_the_between_set_part_of_the_variance():
     assert math.isnan(parameter_share({0: [1.0], 1: [2.0]}))  # no replicate to measure chance
 
 
-def synthetic_runs(effects, reps=3, noise=0.5, seed=2):
-    """Runs of a baseline and a policy arm at sets whose true effects are ``effects``."""
+def synthetic_runs(effects, reps=3, noise=0.5, seed=2, effect_noise=0.0):
+    """Runs of a baseline and a policy arm at sets whose true effects are ``effects``,
+    the policy's effect on one run varying by ``effect_noise`` (its standard deviation)
+    around its set's."""
     rng = np.random.default_rng(seed)
     runs = []
     for k, effect in enumerate(effects):
         for r in range(reps):
             base = 100 + rng.normal(0, noise)
-            for arm, value in (("baseline", base), ("policy", base + effect)):
+            for arm, value in (("baseline", base), ("policy", base + effect + rng.normal(0, effect_noise))):
                 row = {"arm": arm, "point": k, "replicate": r, "status": "ok"}
                 for w in ("", "__short", "__long"):
                     row[f"homicide_rate_per_100k{w}"] = value
@@ -159,6 +161,22 @@ def test_an_effect_that_depends_on_the_parameters_gets_an_interval_over_the_sets
     assert b["parameter_share"] > 0.95
     same = {(r["arm"], r["metric"], r["window"]): r for r in compare(synthetic_runs([-10] * 4), "baseline", sets=True)}
     assert same[("policy", "homicide_rate_per_100k", "long")]["parameter_share"] < 0.2
+
+
+def test_a_designs_pooled_rows_say_how_much_of_an_effect_is_the_parameters():
+    def share(runs):
+        rows = compare(runs, "baseline", pool=True)
+        assert all(math.isnan(r.get("parameter_share", math.nan)) for r in rows if r["arm"] == "baseline")
+        return next(r["parameter_share"] for r in rows
+                    if (r["arm"], r["metric"], r["window"]) == ("policy", "homicide_rate_per_100k", "all"))
+
+    effects = list(np.linspace(-30, 10, 12))  # sd about 12 between the design's points
+    assert share(synthetic_runs(effects, effect_noise=1.0)) > 0.95
+    assert share(synthetic_runs([-10] * 12, effect_noise=5.0)) < 0.1  # the same effect everywhere: chance alone
+    half = share(synthetic_runs(effects, reps=6, effect_noise=12.0, seed=4))
+    assert 0.2 < half < 0.8
+    # One run per point cannot tell the parameters from chance.
+    assert math.isnan(share(synthetic_runs(effects, reps=1, effect_noise=1.0)))
 
 
 def test_an_ensemble_experiment_runs_every_arm_at_every_set(tmp_path):

@@ -25,6 +25,10 @@ the intervals carry the uncertainty about the parameters as well as chance.
 ``parameter_share`` then says how much of the variance of the paired change between
 runs comes from the parameter set rather than from chance (a one-way random-effects
 decomposition of the run-level paired differences: between sets and within them).
+A design's pooled rows carry it too, between its points, where the points have
+replicates: how much of a policy's effect over the design's ranges is decided by the
+parameters, and how much is chance that one run per point would leave in every
+sensitivity index.
 
 Reads only ``runs.csv``, so it works on results made elsewhere.
 """
@@ -81,9 +85,10 @@ def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed
     """One row per arm, design point, metric and window: the arm against the baseline
     at the same point, paired by replicate (the same seed and parameters). With
     ``pool``, one row per arm, metric and window over every point (``point =
-    "pooled"``), pairs being (point, replicate). With ``sets`` (an ensemble), one row
-    per arm, metric and window over the sets, each set's replicates averaged first,
-    with ``parameter_share``. Rows carry the point's values of ``parameters``."""
+    "pooled"``), pairs being (point, replicate), with ``parameter_share`` between the
+    points. With ``sets`` (an ensemble), one row per arm, metric and window over the
+    sets, each set's replicates averaged first, with ``parameter_share`` between the
+    sets. Rows carry the point's values of ``parameters``."""
     if sets:
         return compare_sets(runs, baseline, arms or sorted({r["arm"] for r in runs}), seed)
     groups: dict[object, list[dict]] = {}
@@ -95,6 +100,8 @@ def compare(runs: list[dict], baseline: str, arms: list[str] | None = None, seed
         values = {} if pool else {p: groups[point][0].get(p, "") for p in parameters}
         for row in compare_point(groups[point], baseline, arms, seed):
             out.append({**row, "point": point, **values})
+    if pool:
+        add_parameter_share(out, runs, baseline)
     return out
 
 
@@ -146,10 +153,10 @@ def set_means(runs: list[dict]) -> list[dict]:
 
 
 def parameter_share(diffs: dict[int, list[float]]) -> float:
-    """Share of the variance of run-level paired differences due to the set they were
-    run at (between sets) rather than to chance (within sets): a one-way random-effects
-    decomposition with unequal group sizes. NaN with fewer than two sets or no set with
-    two replicates."""
+    """Share of the variance of run-level paired differences due to the set (or design
+    point) they were run at, between sets, rather than to chance, within sets: a one-way
+    random-effects decomposition with unequal group sizes. NaN with fewer than two sets
+    or no set with two replicates."""
     groups = [np.array([v for v in d if not math.isnan(v)]) for d in diffs.values()]
     groups = [g for g in groups if len(g)]
     k, n = len(groups), sum(len(g) for g in groups)
@@ -167,19 +174,30 @@ def parameter_share(diffs: dict[int, list[float]]) -> float:
 def compare_sets(runs: list[dict], baseline: str, arms: list[str], seed: int) -> list[dict]:
     """Rows over an ensemble's sets (see the module's docstring)."""
     rows = compare_point(set_means(runs), baseline, arms, seed)
-    by_run = {(r["arm"], int(r.get("point") or 0), int(r["replicate"])): r for r in runs}
     for row in rows:
         row["point"] = POOLED
+    add_parameter_share(rows, runs, baseline)
+    return rows
+
+
+def add_parameter_share(rows: list[dict], runs: list[dict], baseline: str) -> None:
+    """Each policy row's ``parameter_share``: :func:`parameter_share` of the run-level
+    paired differences (the arm minus the baseline, replicate by replicate), grouped by
+    the point or set they were run at."""
+    by_arm: dict[str, list[tuple[int, dict, dict]]] = {}
+    by_run = {(r["arm"], int(r.get("point") or 0), int(r["replicate"])): r for r in runs}
+    for (arm, point, rep), r in by_run.items():
+        base = by_run.get((baseline, point, rep))
+        if base is not None:
+            by_arm.setdefault(arm, []).append((point, r, base))
+    for row in rows:
         if row["arm"] == baseline or row["metric"] == "cost_per_homicide_averted":
             continue
         diffs: dict[int, list[float]] = {}
-        for (arm, point, rep), r in by_run.items():
-            base = by_run.get((baseline, point, rep))
-            if arm == row["arm"] and base is not None:
-                diffs.setdefault(point, []).append(_value(r, row["metric"], row["window"])
-                                                   - _value(base, row["metric"], row["window"]))
+        for point, r, base in by_arm.get(row["arm"], []):
+            diffs.setdefault(point, []).append(_value(r, row["metric"], row["window"])
+                                               - _value(base, row["metric"], row["window"]))
         row["parameter_share"] = parameter_share(diffs)
-    return rows
 
 
 def points(rows: list[dict]) -> list:
