@@ -188,7 +188,7 @@ def add_parameter_share(rows: list[dict], runs: list[dict], baseline: str) -> No
     by_run = {(r["arm"], int(r.get("point") or 0), int(r["replicate"])): r for r in runs}
     for (arm, point, rep), r in by_run.items():
         base = by_run.get((baseline, point, rep))
-        if base is not None:
+        if arm != baseline and base is not None:
             by_arm.setdefault(arm, []).append((point, r, base))
     for row in rows:
         if row["arm"] == baseline or row["metric"] == "cost_per_homicide_averted":
