@@ -110,6 +110,23 @@ def test_sampled_designs_are_compared_pooled_and_say_so():
     assert row["point"] == POOLED and row["n"] == 4 and row["change"] == pytest.approx(-1.5)
 
 
+def test_a_policys_own_measures_are_compared_when_the_baseline_arm_runs_it_too():
+    from abm.analysis.comparison import compare
+
+    def runs(baseline_policies):
+        return [{"arm": arm, "point": "0", "replicate": str(r), "seed": str(r), "status": "ok",
+                 "policies": baseline_policies if arm == "baseline" else "hot_spots",
+                 "homicides": "10", "homicide_rate_per_100k": "10",
+                 "hs_confrontations_spots": str(20 - 5 * (arm == "staffed") + r)}
+                for arm in ("baseline", "staffed") for r in range(3)]
+
+    rows = compare(runs("hot_spots"), "baseline", ["baseline", "staffed"])
+    row = next(r for r in rows if (r["arm"], r["metric"], r["window"]) == ("staffed", "hs_confrontations_spots", "all"))
+    assert row["change"] == pytest.approx(-5) and row["change_pct"] == pytest.approx(-5 / 21 * 100)
+    # Beside a baseline that runs no hot spots, the counts have nothing to be compared with.
+    assert not any(r["metric"] == "hs_confrontations_spots" for r in compare(runs(""), "baseline"))
+
+
 @pytest.mark.parametrize("row, text", [
     ({"mean": 468e3, "ci_low": 52e3, "ci_high": float("inf"), "note": ""}, "$468.0k [52.0k, inf]"),
     ({"mean": -9.3e3, "ci_low": -25.2e3, "ci_high": -4e3, "note": ""}, "saves $9.3k [4.0k, 25.2k]"),

@@ -30,6 +30,11 @@ replicates: how much of a policy's effect over the design's ranges is decided by
 parameters, and how much is chance that one run per point would leave in every
 sensitivity index.
 
+When the baseline arm runs a policy too (the same policy with its staff or budget at
+zero, say), the measures of that policy are compared as well (hot spots' violence on
+the hot spots and around them, for instance): what the policy's own measures say is
+then a paired effect, not a count beside a baseline that has none.
+
 Reads only ``runs.csv``, so it works on results made elsewhere.
 """
 
@@ -48,7 +53,7 @@ from abm.analysis.statistics import (
     percent_change_interval,
 )
 from abm.io import write_csv
-from abm.measures import COMPARED
+from abm.measures import COMPARED, window_measures
 
 METRICS = COMPARED  # the window measures compared (abm.measures), in the table's order
 WINDOWS = ("short", "long", "all")
@@ -73,6 +78,16 @@ def _value(row: dict, metric: str, window: str) -> float:
     key = metric if window == "all" else f"{metric}__{window}"
     text = row.get(key, "")
     return float(text) if text not in ("", None) else math.nan
+
+
+def metrics(runs: list[dict], baseline: str) -> tuple[str, ...]:
+    """The measures compared: :data:`METRICS`, then the window measures of the policies
+    the baseline arm runs (``runs.csv``'s ``policies``), which only then have a
+    baseline to be compared with."""
+    import abm.policies  # noqa: F401  (registers the policies' measures)
+
+    ran = {p for r in runs if r["arm"] == baseline for p in (r.get("policies") or "").split("+") if p}
+    return METRICS + tuple(m.name for m in window_measures() if m.owner in ran and m.name not in METRICS)
 
 
 def interval(x: np.ndarray) -> tuple[float, float, float]:
@@ -110,12 +125,13 @@ def compare_point(runs: list[dict], baseline: str, arms: list[str], seed: int) -
     for r in runs:
         by_arm.setdefault(r["arm"], {})[(int(r.get("point") or 0), int(r["replicate"]))] = r
     base = by_arm.get(baseline, {})
+    compared = metrics(runs, baseline)
     out = []
     for arm in arms:
         reps = by_arm.get(arm, {})
         paired = sorted(set(reps) & set(base))
         for window in WINDOWS:
-            for metric in METRICS:
+            for metric in compared:
                 x = np.array([_value(reps[r], metric, window) for r in sorted(reps)])
                 mean, lo, hi = interval(x)
                 a, b = paired_differences(reps, base, lambda row: _value(row, metric, window))  # noqa: B023

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.measures import Measure, Total, WindowMeasure
+from abm.measures import Mean, Measure, Total, WindowMeasure
 from abm import residents
 from abm.policies.base import Control, Policy, PolicyParams
 from abm.policing import DutyMode
@@ -87,6 +87,9 @@ class HotSpots(Policy):
                 "count"),
     )
     window_measures = (
+        WindowMeasure("hs_presence_spots", Mean(), "officers", "police presence summed over the hot spots, mean "
+                      "over the window's weeks"),
+        WindowMeasure("hs_confrontations_spots", Total(), "confrontations", "confrontations on the hot spots"),
         WindowMeasure("hs_homicides_spots", Total(), "homicides", "homicides on the hot spots"),
         WindowMeasure("hs_homicides_ring", Total(), "homicides", "homicides in the blocks around the hot spots"),
     )
