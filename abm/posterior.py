@@ -317,6 +317,10 @@ def calibrate(
         sessions.append(session)
         db = work / HISTORY
         url = f"sqlite:///{db.resolve()}"
+        # Recorded before the first run, so that a stop before the first generation ends
+        # leaves a staging folder that says which calibration it holds.
+        write_json(work / MANIFEST, _manifest(work, ident, scenario, priors, targets, sessions, generations, "running",
+                                              source))
         generators = _global_generators(slot_seed(seed, -2, 0))
         with _quiet(), generators, executor(workers, dask, scheduler) as (map_, kind):
             session["executor"] = kind
@@ -520,7 +524,9 @@ def assess(rows: list[dict], targets: tuple[Target, ...]) -> tuple[list[dict], l
 def _generations(db: Path) -> tuple[list[dict], int]:
     """Each generation (epsilon, accepted, simulations, acceptance rate, effective sample
     size of its weights, seconds) and the simulations of the prior sample that set the
-    first epsilon."""
+    first epsilon (none before the history is created)."""
+    if not db.is_file():
+        return [], 0
     history = pyabc.History(f"sqlite:///{db.resolve()}", _id=1)
     table = history.get_all_populations()
     out, prior_sample = [], 0

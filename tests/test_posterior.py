@@ -236,6 +236,37 @@ def test_a_folder_of_another_calibration_is_refused_unless_forced(scenario, refe
     assert len(read_ensemble(copy / POSTERIOR)[1]) == 4
 
 
+@pytest.mark.parametrize("stage_of_stop", ["prior sample", "first generation"])
+def test_a_forced_calibration_stopped_before_its_first_generation_ends_resumes_without_force(
+        scenario, reference, tmp_path, monkeypatch, stage_of_stop):
+    out, _ = reference
+    import shutil
+
+    fresh = fit(scenario, tmp_path / "fresh", population=4, generations=1)
+    where = tmp_path / "posterior"
+    shutil.copytree(out, where)  # another calibration (population 6) is in the folder
+    stop_at = 1 if stage_of_stop == "prior sample" else fresh["prior_sample_simulations"] + 1
+    run = TargetModel.__call__
+    calls = []
+
+    def stopping(self, values):
+        calls.append(1)
+        if len(calls) > stop_at:
+            raise KeyboardInterrupt
+        return run(self, values)
+
+    monkeypatch.setattr(TargetModel, "__call__", stopping)
+    with pytest.raises(KeyboardInterrupt):
+        fit(scenario, where, population=4, generations=1, force=True)
+    monkeypatch.setattr(TargetModel, "__call__", run)
+    stage = where.with_name("posterior.partial")
+    assert generations_done(stage / HISTORY) == 0
+    manifest = fit(scenario, where, population=4, generations=1)
+    assert manifest["population"] == 4 and not stage.exists()
+    for name in (POSTERIOR, PARTICLES):
+        assert (where / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+
+
 def test_a_folder_of_other_results_is_refused(scenario, tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("mine")
