@@ -312,7 +312,7 @@ class GangParams(Section):
 
 
 class ViolenceParams(Section):
-    gang_rate: NonNeg = param(0.027, "weekly confrontations per contested block at unit intensity",
+    gang_rate: NonNeg = param(0.015, "weekly confrontations per contested block at unit intensity",
                               unit="confrontations per week", source=CALIBRATED, grade="weak", le=10)
     propensity_friction: NonNeg = param(2.0, "friction per unit mean propensity of the two gangs (2: unit "
                                         "intensity at propensity 0.5)", unit="relative units", source=ASSUMPTION,
@@ -342,11 +342,13 @@ class ViolenceParams(Section):
     grievance_memory_weeks: float = param(18.0, "mean life of grievance", unit="weeks",
                                           source="Green et al. 2017: mean infector-to-infectee delay 125 days",
                                           grade="strong", gt=0, le=520)
-    police_deterrence: NonNeg = param(0.35, "log reduction of confrontation rate per officer present",
+    police_deterrence: NonNeg = param(0.065, "log reduction of confrontation rate per officer present",
                                       unit="log per officer",
-                                      source="value assumption; Braga et al. 2019 (small significant effect); "
-                                             "Blattman et al. (Bogotá: small, imprecise effect of policing alone)",
-                                      grade="weak", le=100)
+                                      source="set so that violence on hot spots answers presence there with an "
+                                             "elasticity of about -0.26 over eight months, as in Bogotá's "
+                                             "experiment (Newball-Ramírez et al. 2024; "
+                                             "experiments/place_elasticity.toml; docs/evidence.md, A17)",
+                                      grade="moderate", le=100)
     efficacy_damping: Share = param(0.6, "share of confrontations prevented by full collective efficacy",
                                     unit="share", source=ASSUMPTION, grade="assumption")
     organisation_restraint: Share = param(0.5, "share of visible violence an organised gang avoids", unit="share",

@@ -132,9 +132,12 @@ def test_hot_spots_raise_presence_on_the_targeted_blocks(short):
         presence = []
         for share in (0.0, 0.2, 0.5):
             model = CityModel(with_policy(short, "hot_spots", officers_share=share), seed=seed)
-            model.run(60)
-            hs = model.policies[0]
-            presence.append(float(model.city.police_presence[hs.spots].mean()))
+            model.run(52)
+            weeks = []
+            for _ in range(8):  # the policy's first eight weeks: ordinary patrols follow violence too
+                model.step()
+                weeks.append(float(model.city.police_presence[model.policies[0].spots].mean()))
+            presence.append(np.mean(weeks))
         assert presence[0] < presence[1] < presence[2]
 
 
