@@ -38,6 +38,23 @@ def fit(scenario, out, generations=GENERATIONS, **kwargs):
     return calibrate(scenario, priors.bundled(), targets.bundled(), out, **{**options, **kwargs})
 
 
+def fit_interrupted(monkeypatch, stop_at: int, scenario, out, **kwargs):
+    """Fit, stopped as by Ctrl-C when the run after the first ``stop_at`` starts."""
+    run = TargetModel.__call__
+    calls = []
+
+    def stopping(self, values):
+        calls.append(1)
+        if len(calls) > stop_at:
+            raise KeyboardInterrupt
+        return run(self, values)
+
+    monkeypatch.setattr(TargetModel, "__call__", stopping)
+    with pytest.raises(KeyboardInterrupt):
+        fit(scenario, out, **kwargs)
+    monkeypatch.setattr(TargetModel, "__call__", run)
+
+
 @pytest.fixture(scope="module")
 def reference(scenario, tmp_path_factory):
     """Two generations on one worker, in this process."""
@@ -187,19 +204,7 @@ def test_an_interrupted_calibration_resumes_and_ends_as_if_it_had_not_stopped(sc
     # Stopped in the middle of the second generation: the first sample, the first
     # generation and two runs of the second are done.
     stop_at = manifest["prior_sample_simulations"] + manifest["generations"][0]["simulations"] + 2
-    run = TargetModel.__call__
-    calls = []
-
-    def stopping(self, values):
-        calls.append(1)
-        if len(calls) > stop_at:
-            raise KeyboardInterrupt
-        return run(self, values)
-
-    monkeypatch.setattr(TargetModel, "__call__", stopping)
-    with pytest.raises(KeyboardInterrupt):
-        fit(scenario, where)
-    monkeypatch.setattr(TargetModel, "__call__", run)
+    fit_interrupted(monkeypatch, stop_at, scenario, where)
     stage = where.with_name("posterior.partial")
     assert not where.exists() and generations_done(stage / HISTORY) == 1
     first = last_particles(stage / HISTORY, priors.bundled(), targets.bundled())
@@ -246,19 +251,7 @@ def test_a_forced_calibration_stopped_before_its_first_generation_ends_resumes_w
     where = tmp_path / "posterior"
     shutil.copytree(out, where)  # another calibration (population 6) is in the folder
     stop_at = 1 if stage_of_stop == "prior sample" else fresh["prior_sample_simulations"] + 1
-    run = TargetModel.__call__
-    calls = []
-
-    def stopping(self, values):
-        calls.append(1)
-        if len(calls) > stop_at:
-            raise KeyboardInterrupt
-        return run(self, values)
-
-    monkeypatch.setattr(TargetModel, "__call__", stopping)
-    with pytest.raises(KeyboardInterrupt):
-        fit(scenario, where, population=4, generations=1, force=True)
-    monkeypatch.setattr(TargetModel, "__call__", run)
+    fit_interrupted(monkeypatch, stop_at, scenario, where, population=4, generations=1, force=True)
     stage = where.with_name("posterior.partial")
     assert generations_done(stage / HISTORY) == 0
     manifest = fit(scenario, where, population=4, generations=1)
