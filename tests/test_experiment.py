@@ -439,3 +439,17 @@ def test_morris_screening_says_what_decides_each_policys_effect(tmp_path):
         {(arm, output[: -len(EFFECT)], name) for arm, output, name in effects}
     assert all(r["mu_star"] == 0 for (arm, _, _), r in relative.items() if arm == "idle")
     assert any(r["mu_star"] > 0 for (arm, _, _), r in relative.items() if arm == "mano_dura")
+
+
+def test_a_policys_parameter_given_for_every_arm_changes_it_where_it_runs_and_switches_it_on_nowhere():
+    # --set, the file's set and a design point apply to every arm; a policy's
+    # parameter among them must not run the policy in the baseline (or in any arm
+    # that does not name it).
+    exp = load_experiment(ROOT / "experiments" / "community_policing_paths.toml",
+                          {"policies.community_policing.stops_per_officer": 4.0})
+    assert exp.scenarios["baseline"].policies.community_policing is None
+    assert exp.scenarios["community_policing"].policies.community_policing.stops_per_officer == 4.0
+    screening = load_experiment(ROOT / "experiments" / "screening.toml")
+    assert any(k.startswith("policies.truce.") for k in screening.points[0])  # the inert check
+    for arm in screening.spec.arms:
+        assert screening.scenario(arm.name, 0).policies.truce is None, arm.name

@@ -157,8 +157,9 @@ class Experiment:
         return self.ensemble_names or spec_names(self.spec)
 
     def scenario(self, arm: str, point: int) -> Scenario:
-        """The scenario of an arm at a design point."""
-        values = self.points[point]
+        """The scenario of an arm at a design point (a policy's parameters only where
+        the arm runs the policy: :func:`for_arm`)."""
+        values = for_arm(self.points[point], self.policies[arm])
         if not values:
             return self.scenarios[arm]
         try:
@@ -252,6 +253,16 @@ class Experiment:
         return {"all": (base.run.burn_in + 1, steps), "short": short, "long": long}
 
 
+def for_arm(values: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """Values given for every arm (the file's ``set``, ``--set``, a design point or an
+    ensemble's set), less the parameters of policies the arm does not run: they change
+    a policy where it runs and do not switch it on in the other arms, the baseline
+    included."""
+    known = set(policies.names())
+    return {k: v for k, v in values.items()
+            if not (k.startswith("policies.") and k.split(".")[1] in known and k.split(".")[1] not in names)}
+
+
 def is_experiment_file(path: str | Path) -> bool:
     """Whether a TOML file is an experiment (it names a scenario file, or has arms)
     rather than a scenario."""
@@ -303,7 +314,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None,
                     + (f"; known policies: {', '.join(known)}" if known else "")
                 )
             layers.append(layer)
-        merged = {**spec.set, **arm.set, **(overrides or {})}
+        merged = {**for_arm(spec.set, names), **arm.set, **for_arm(overrides or {}, names)}
         try:
             scenarios[arm.name] = load_scenario(scenario_path, merged, layers)
         except ConfigError as exc:
