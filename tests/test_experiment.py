@@ -453,3 +453,17 @@ def test_a_policys_parameter_given_for_every_arm_changes_it_where_it_runs_and_sw
     assert any(k.startswith("policies.truce.") for k in screening.points[0])  # the inert check
     for arm in screening.spec.arms:
         assert screening.scenario(arm.name, 0).policies.truce is None, arm.name
+
+
+def test_a_value_for_every_arm_of_a_policy_no_arm_runs_is_refused_in_one_line(tmp_path):
+    # It would change nothing: a mistake to say, not to ignore.
+    proc = abm("experiment", "trust_channels", "--set", "policies.truce.unit_cost=5", "--dry-run")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--set policies.truce.unit_cost: no arm of trust_channels.toml runs truce" in proc.stderr
+    text = (ROOT / "experiments" / "smoke.toml").read_text()
+    assert 'set = { "run.steps"' in text
+    bad = tmp_path / "smoke.toml"
+    bad.write_text(text.replace('set = { "run.steps"', 'set = { "policies.truce.unit_cost" = 5, "run.steps"')
+                   .replace("../configs", str(ROOT / "configs")))
+    proc = abm("experiment", str(bad), "--dry-run")
+    assert proc.returncode == 2 and "set: policies.truce.unit_cost: no arm" in proc.stderr, proc.stderr

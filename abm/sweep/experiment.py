@@ -263,6 +263,20 @@ def for_arm(values: dict[str, Any], names: list[str]) -> dict[str, Any]:
             if not (k.startswith("policies.") and k.split(".")[1] in known and k.split(".")[1] not in names)}
 
 
+def check_policies_run(path: Path, spec: ExperimentFile, arms: dict[str, list[str]], overrides: dict) -> None:
+    """Refuse a value given for every arm (the file's ``set``, ``--set``) for a policy
+    no arm runs: it would change nothing (:func:`for_arm`), which is never what was
+    meant. A design may vary such a parameter on purpose (an inert check)."""
+    known, run = set(policies.names()), {name for names in arms.values() for name in names}
+    for source, values in (("set", spec.set), ("--set", overrides)):
+        for key in values:
+            parts = key.split(".")
+            if parts[0] == "policies" and len(parts) > 1 and parts[1] in known and parts[1] not in run:
+                where = f"{path}: set: {key}" if source == "set" else f"--set {key}"
+                raise ConfigError(f"{where}: no arm of {path.name} runs {parts[1]}, so it would change nothing "
+                                  f"(arms: {', '.join(arms)}); add an arm that runs it, or set it in an arm")
+
+
 def is_experiment_file(path: str | Path) -> bool:
     """Whether a TOML file is an experiment (it names a scenario file, or has arms)
     rather than a scenario."""
@@ -320,6 +334,7 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None,
         except ConfigError as exc:
             raise ConfigError(f"{path}: arms[{i}] ({arm.name}): {exc}") from None
         policies[arm.name] = names
+    check_policies_run(path, spec, policies, overrides or {})
     exp = Experiment(path, spec, scenarios, policies, raw)
     exp.overrides = dict(overrides or {})
     if spec.design:
