@@ -118,6 +118,11 @@ population_int = Number(int, 2, 100_000)
 steps_int = Number(int, field="run.steps")
 port_int = Number(int, 1, 65535)
 years_float = Number(float, 0, 100, low_open=True)  # run.steps is at most 5200 weeks
+settle_years = Number(int, 2, 100)
+settle_from = Number(int, 1, 99)
+settle_passes = Number(int, 1, 10)
+# abm.settling.YEARS, READ_FROM_YEAR and PASSES (not imported: the parser stays light)
+SETTLE_YEARS, SETTLE_FROM, SETTLE_PASSES = 16, 8, 2
 
 
 def _path(text: str) -> Path:
@@ -162,6 +167,14 @@ def _existing(text: str, want: str) -> Path:
     if kind != want:
         problem = f"no such {want}" if kind == "missing" else f"not a {want}"
         raise argparse.ArgumentTypeError(f"{_shown(text)}: {problem}")
+    return path
+
+
+def output_file(text: str) -> Path:
+    """An argparse type: a file to write (not a folder)."""
+    path = _path(text)
+    if _kind(path) not in ("file", "missing"):
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: exists and is not a file")
     return path
 
 
@@ -298,6 +311,32 @@ def build_parser() -> argparse.ArgumentParser:
     abc.add_argument("--force", action="store_true",
                      help="start over; the folder is replaced whole when the new calibration completes")
 
+    settle_help = ("read each parameter set's settled starting stocks (prisons, records, gang members, trust) "
+                   "from a long baseline run, and write the ensemble again with them, so that an experiment over "
+                   "it starts each set where its baseline holds steady (docs/ODD.md, section 5)")
+    settle = command("settle", help=settle_help, description=settle_help)
+    settle.add_argument("config", type=name_or_file, help="scenario: a bundled name, e.g. district, or a file")
+    settle.add_argument("ensemble", type=existing_file,
+                        help="parameter sets (CSV: dotted names, one row per set), e.g. a calibration's posterior.csv")
+    settle.add_argument("--out", type=output_file, metavar="FILE",
+                        help="the ensemble with the stocks (default: settled.csv beside ENSEMBLE); a manifest "
+                             "FILE.json goes beside it")
+    settle.add_argument("--years", type=settle_years, default=SETTLE_YEARS,
+                        help=f"simulated years a set, 2 to 100 (default {SETTLE_YEARS})")
+    settle.add_argument("--read-from", type=settle_from, default=SETTLE_FROM, metavar="YEAR",
+                        help=f"read the stocks over the years after this one, 1 to --years - 1 (default "
+                             f"{SETTLE_FROM})")
+    settle.add_argument("--passes", type=settle_passes, default=SETTLE_PASSES,
+                        help=f"runs a set, 1 to 10, each starting from the stocks the one before read (default "
+                             f"{SETTLE_PASSES})")
+    settle.add_argument("--sets", type=count_int, metavar="K",
+                        help="only K of the sets, evenly spaced through the file, as an experiment's ensemble_sets "
+                             "takes them (default: every set)")
+    settle.add_argument("--seed", type=seed_int, default=1, help="the seed of every set's run (default 1)")
+    settle.add_argument("--workers", type=workers_int, help="processes (default: the number of cores)")
+    settle.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    settle.add_argument("--quiet", action="store_true", help="no progress bar")
+
     bench = command("bench", help="measure speed and memory of the presets beside Mesa's Epstein example")
     bench.add_argument("--presets", type=name_or_file, nargs="+", default=["classroom", "district", "city"],
                        help="bundled scenario names, or files (default: classroom district city)")
@@ -405,6 +444,8 @@ def run_command(args) -> int:
         return cmd_calibrate(args)
     if args.command == "params":
         return cmd_params(args)
+    if args.command == "settle":
+        return cmd_settle(args)
     if args.command == "bench":
         from abm.bench import run_bench, run_sweep_bench
 
@@ -863,6 +904,64 @@ def fit_posterior(args, scenario, chosen, path: Path) -> int:
             "run the same command again to go on")
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     print(posterior.format_report(manifest, out))
+    return 0
+
+
+def cmd_settle(args) -> int:
+    """``abm settle``: the ensemble again, each set with its settled starting stocks."""
+    import hashlib
+
+    from pydantic import ValidationError
+    from tqdm import tqdm
+
+    from abm import settling
+    from abm.config import describe_errors, load_scenario
+    from abm.io import provenance, write_csv, write_json
+    from abm.sweep.ensemble import evenly_spaced, read_ensemble
+
+    if args.read_from >= args.years:
+        raise ConfigError(f"--read-from {args.read_from}: must be before the run's end (--years {args.years})")
+    path, _ = scenario_args(args)
+    scenario = load_scenario(path)
+    names, sets = read_ensemble(args.ensemble)
+    if args.sets is not None:
+        if args.sets > len(sets):
+            raise ConfigError(f"--sets {args.sets}: {args.ensemble} holds {len(sets)} sets")
+        sets = evenly_spaced(sets, args.sets)
+    for k, point in enumerate(sets):  # every set, before any run
+        try:
+            scenario.replaced(**point)
+        except ValidationError as exc:
+            raise ConfigError(f"{args.ensemble}: set {k} (line {k + 2}): {describe_errors(exc.errors())}") from None
+    out = args.out or args.ensemble.with_name("settled.csv")
+    manifest = out.with_name(out.name + ".json")
+    if out.resolve() == args.ensemble.resolve():
+        raise ConfigError(f"--out {out}: is the ensemble read; write the settled sets to another file")
+    if not args.force:
+        for target in (out, manifest):
+            if target.exists():
+                raise ConfigError(f"--out {out}: {target} exists; --force replaces it")
+    workers = args.workers or os.cpu_count() or 1
+    distinct = len({tuple(sorted(p.items())) for p in sets})
+    print(f"{scenario.name}: reading the settled stocks of {distinct} distinct sets of {args.ensemble} "
+          f"({len(sets)} rows), {args.passes} x {args.years} years each, read over years {args.read_from}-"
+          f"{args.years}, seed {args.seed}, on {workers} workers", flush=True)
+    with tqdm(total=distinct, unit="set", disable=args.quiet, file=sys.stderr) as bar:
+        rows = settling.settle_sets(scenario, sets, args.seed, args.years, args.read_from, args.passes, workers,
+                                    bar.update)
+    columns = [n for n in names if n not in settling.STOCKS] + list(settling.STOCKS)
+    write_csv(out, columns, rows)
+    write_json(manifest, {
+        **provenance(), "ensemble": str(args.ensemble), "ensemble_sha256": hashlib.sha256(args.ensemble.read_bytes()).hexdigest(),
+        "scenario": str(path), "scenario_hash": scenario.digest(), "seed": args.seed, "years": args.years,
+        "read_from_year": args.read_from, "passes": args.passes, "sets_asked": args.sets, "sets": len(sets), "distinct_sets": distinct,
+        "stocks": list(settling.STOCKS)})
+    for name in settling.STOCKS:
+        values = [float(r[name]) for r in rows]
+        default = scenario.get(name)
+        print(f"  {name:32s} {min(values):.3f} to {max(values):.3f} (default "
+              + (f"{default:g})" if default is not None else "none)"))
+    print(f"wrote {out} and {manifest}")
     return 0
 
 

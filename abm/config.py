@@ -480,6 +480,11 @@ class PrisonParams(Section):
 class ResidentParams(Section):
     trust_initial: Share = param(0.45, "mean trust in police at start", unit="index (0-1)",
                                  source="Gallup 2022: 52% confident in local police in the region", grade="moderate")
+    trust_start: Share | None = param(None, "mean trust in police at start, where the baseline's settles when the "
+                                      "parameters move it away from trust_initial (read per parameter set by abm "
+                                      "settle); none: trust_initial", unit="index (0-1)",
+                                      source="the settled state of the baseline (abm settle; docs/ODD.md, "
+                                             "Initialisation)", grade="assumption")
     trust_initial_sd: NonNeg = param(0.15, "standard deviation of trust at start", unit="index (0-1)",
                                      source=ASSUMPTION, grade="assumption", le=1)
     witnesses_per_contact: NonNeg = param(20.0, "residents of the block who see or hear of a stop",

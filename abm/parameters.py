@@ -15,6 +15,8 @@ differ from the schema.
 from __future__ import annotations
 
 import re
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +114,7 @@ def range_text(info) -> str:
 def bounds(info) -> tuple[float | None, float | None, bool, bool]:
     """A field's declared range: (low, high, low is open, high is open); None for no bound."""
     lo, hi, lo_open, hi_open = None, None, False, False
-    for bound in info.metadata:
+    for bound in [*info.metadata, *optional_metadata(info.annotation)]:
         for attr, is_lower, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False),
                                         ("lt", False, True)):
             value = getattr(bound, attr, None)
@@ -123,6 +125,14 @@ def bounds(info) -> tuple[float | None, float | None, bool, bool]:
             else:
                 hi, hi_open = value, is_open
     return lo, hi, lo_open, hi_open
+
+
+def optional_metadata(annotation) -> list:
+    """The range of ``X | None`` when ``X`` is a ranged type such as ``Share``."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return []
+    return [m for arg in typing.get_args(annotation) if typing.get_origin(arg) is typing.Annotated
+            for f in typing.get_args(arg)[1:] for m in getattr(f, "metadata", [])]
 
 
 def field(name: str):

@@ -58,7 +58,8 @@ def willingness(
 
 def initialise(model: CityModel) -> None:
     res, p, city = model.residents, model.p.residents, model.city
-    res.trust[:] = np.clip(model.streams.get("trust_initial").normal(p.trust_initial, p.trust_initial_sd, res.n), 0, 1)
+    mean = p.trust_initial if p.trust_start is None else p.trust_start
+    res.trust[:] = np.clip(model.streams.get("trust_initial").normal(mean, p.trust_initial_sd, res.n), 0, 1)
     _fear(model)
     target = _block_mean(model, willingness(p, res.trust, res.ses, res.employed, res.fear))
     city.collective_efficacy[:] = target
