@@ -953,7 +953,7 @@ def cmd_settle(args) -> int:
     write_csv(out, columns, rows)
     write_json(manifest, {
         **provenance(), "ensemble": str(args.ensemble), "ensemble_sha256": hashlib.sha256(args.ensemble.read_bytes()).hexdigest(),
-        "scenario": str(path), "scenario_hash": scenario.digest(), "seed": args.seed, "years": args.years,
+        "scenario": args.config, "scenario_hash": scenario.digest(), "seed": args.seed, "years": args.years,
         "read_from_year": args.read_from, "passes": args.passes, "sets_asked": args.sets, "sets": len(sets), "distinct_sets": distinct,
         "stocks": list(settling.STOCKS)})
     for name in settling.STOCKS:

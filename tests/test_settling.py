@@ -126,3 +126,22 @@ def test_abm_settle_names_the_file_and_line_of_a_bad_set(tmp_path):
     proc = abm("settle", "classroom", str(sets), "--out", str(tmp_path / "o.csv"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "sets.csv: set 1 (line 3)" in proc.stderr and "residents.trust_abuse" in proc.stderr
+
+
+def test_the_shipped_settled_sets_are_those_of_the_shipped_posterior():
+    """A posterior fitted again must be settled again: the settled file names the
+    posterior it was read from, by hash, and holds its sets unchanged."""
+    import hashlib
+
+    from abm.sweep.ensemble import evenly_spaced, read_ensemble
+
+    from .conftest import CONFIGS
+
+    folder = CONFIGS / "posterior" / "district"
+    manifest = json.loads((folder / "settled.csv.json").read_text())
+    assert manifest["ensemble_sha256"] == hashlib.sha256((folder / "posterior.csv").read_bytes()).hexdigest()
+    names, posterior = read_ensemble(folder / "posterior.csv")
+    settled_names, settled = read_ensemble(folder / "settled.csv")
+    assert settled_names == [*names, *settling.STOCKS]
+    chosen = evenly_spaced(posterior, manifest["sets"])
+    assert [{k: s[k] for k in names} for s in settled] == chosen
