@@ -312,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start over; the folder is replaced whole when the new calibration completes")
 
     settle_help = ("read each parameter set's settled starting stocks (prisons, records, gang members, trust) "
-                   "from a long baseline run, and write the ensemble again with them, so that an experiment over "
+                   "from long runs of its baseline, and write the ensemble again with them, so that an experiment over "
                    "it starts each set where its baseline holds steady (docs/ODD.md, section 5)")
     settle = command("settle", help=settle_help, description=settle_help)
     settle.add_argument("config", type=name_or_file, help="scenario: a bundled name, e.g. district, or a file")

@@ -119,7 +119,7 @@ def settle_sets(scenario: Scenario, sets: list[dict], seed: int, years: int = YE
                 progress: Callable[[int], object] | None = None) -> list[dict]:
     """Each of ``sets`` (parameter values over ``scenario``) with its settled stocks
     (:data:`STOCKS`) in place of any it gave. A set given twice is read once."""
-    from abm.sweep.runner import worker_context
+    from abm.sweep.runner import stop_pool, worker_context
 
     keys = [tuple(sorted(s.items(), key=lambda kv: kv[0])) for s in sets]
     distinct = list(dict.fromkeys(keys))
@@ -131,10 +131,15 @@ def settle_sets(scenario: Scenario, sets: list[dict], seed: int, years: int = YE
             if progress:
                 progress(1)
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
+        try:
             for stocks in pool.map(_read, jobs):
                 read.append(stocks)
                 if progress:
                     progress(1)
+        except BaseException:  # an interrupt, a termination, an error: end the workers now
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
     by_key = dict(zip(distinct, read, strict=True))
     return [{**s, **by_key[k]} for s, k in zip(sets, keys, strict=True)]

@@ -145,3 +145,23 @@ def test_the_shipped_settled_sets_are_those_of_the_shipped_posterior():
     assert settled_names == [*names, *settling.STOCKS]
     chosen = evenly_spaced(posterior, manifest["sets"])
     assert [{k: s[k] for k in names} for s in settled] == chosen
+
+
+def test_a_stopped_settle_writes_nothing_and_says_so(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    sets = tmp_path / "sets.csv"
+    sets.write_text("residents.trust_abuse\n0.0\n0.03\n")
+    out = tmp_path / "o.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "abm", "settle", "classroom", str(sets), "--out", str(out),
+                             "--years", "40", "--workers", "2", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert "reading the settled stocks" in proc.stdout.readline()  # the runs have started
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "terminated" in err and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "o.csv.json").exists()
