@@ -952,10 +952,11 @@ def cmd_settle(args) -> int:
     columns = [n for n in names if n not in settling.STOCKS] + list(settling.STOCKS)
     write_csv(out, columns, rows)
     write_json(manifest, {
-        **provenance(), "ensemble": str(args.ensemble), "ensemble_sha256": hashlib.sha256(args.ensemble.read_bytes()).hexdigest(),
+        **provenance(), "ensemble": str(args.ensemble),
+        "ensemble_sha256": hashlib.sha256(args.ensemble.read_bytes()).hexdigest(),
         "scenario": args.config, "scenario_hash": scenario.digest(), "seed": args.seed, "years": args.years,
-        "read_from_year": args.read_from, "passes": args.passes, "sets_asked": args.sets, "sets": len(sets), "distinct_sets": distinct,
-        "stocks": list(settling.STOCKS)})
+        "read_from_year": args.read_from, "passes": args.passes, "sets_asked": args.sets, "sets": len(sets),
+        "distinct_sets": distinct, "stocks": list(settling.STOCKS)})
     for name in settling.STOCKS:
         values = [float(r[name]) for r in rows]
         default = scenario.get(name)
