@@ -942,7 +942,7 @@ def cmd_settle(args) -> int:
             if target.exists():
                 raise ConfigError(f"--out {out}: {target} exists; --force replaces it")
     workers = args.workers or os.cpu_count() or 1
-    distinct = len({tuple(sorted(p.items())) for p in sets})
+    distinct = len({settling.set_key(p) for p in sets})
     print(f"{scenario.name}: reading the settled stocks of {distinct} distinct sets of {args.ensemble} "
           f"({len(sets)} rows), {args.passes} x {args.years} years each, read over years {args.read_from}-"
           f"{args.years}, seed {args.seed}, on {workers} workers", flush=True)

@@ -480,8 +480,8 @@ class PrisonParams(Section):
 class ResidentParams(Section):
     trust_initial: Share = param(0.45, "mean trust in police at start", unit="index (0-1)",
                                  source="Gallup 2022: 52% confident in local police in the region", grade="moderate")
-    trust_start: Share | None = param(None, "mean trust in police at start, where the baseline's settles when the "
-                                      "parameters move it away from trust_initial (read per parameter set by abm "
+    trust_start: Share | None = param(None, "mean trust in police at start, where the baseline's trust settles when "
+                                      "the parameters move it away from trust_initial (read per parameter set by abm "
                                       "settle); none: trust_initial", unit="index (0-1)",
                                       source="the settled state of the baseline (abm settle; docs/ODD.md, "
                                              "Initialisation)", grade="assumption")

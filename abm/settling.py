@@ -110,6 +110,11 @@ def settled_stocks(scenario: Scenario, seed: int, years: int = YEARS, read_from:
     return stocks
 
 
+def set_key(values: dict) -> tuple:
+    """A parameter set as a hashable key: equal sets, equal keys."""
+    return tuple(sorted(values.items()))
+
+
 def _read(job: tuple[Scenario, int, int, int, int]) -> dict[str, float]:
     return settled_stocks(*job)
 
@@ -121,7 +126,7 @@ def settle_sets(scenario: Scenario, sets: list[dict], seed: int, years: int = YE
     (:data:`STOCKS`) in place of any it gave. A set given twice is read once."""
     from abm.sweep.runner import stop_pool, worker_context
 
-    keys = [tuple(sorted(s.items(), key=lambda kv: kv[0])) for s in sets]
+    keys = [set_key(s) for s in sets]
     distinct = list(dict.fromkeys(keys))
     jobs = [(scenario.replace(**dict(k)), seed, years, read_from, passes) for k in distinct]
     read: list[dict] = []

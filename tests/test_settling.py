@@ -61,6 +61,13 @@ def test_every_stock_is_read_within_its_range_and_the_same_seed_reads_the_same(c
     assert 0 < a["prison.initial_occupancy"] and 0 < a["gangs.initial_member_control"]
 
 
+def test_the_command_line_defaults_are_the_modules():
+    from abm import cli
+
+    assert (cli.SETTLE_YEARS, cli.SETTLE_FROM, cli.SETTLE_PASSES) == (
+        settling.YEARS, settling.READ_FROM_YEAR, settling.PASSES)
+
+
 def test_the_reading_window_must_lie_within_the_run(classroom):
     with pytest.raises(ValueError, match="reading window"):
         settling.read_stocks(classroom, seed=1, years=3, read_from=3)

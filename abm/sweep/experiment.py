@@ -253,27 +253,32 @@ class Experiment:
         return {"all": (base.run.burn_in + 1, steps), "short": short, "long": long}
 
 
+def policy_of(key: str) -> str | None:
+    """The policy a dotted parameter belongs to (``policies.cbt.effect``: ``cbt``), or
+    None for a parameter of the city."""
+    parts = key.split(".")
+    return parts[1] if parts[0] == "policies" and len(parts) > 1 and parts[1] in policies.names() else None
+
+
 def for_arm(values: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """Values given for every arm (the file's ``set``, ``--set``, a design point or an
     ensemble's set), less the parameters of policies the arm does not run: they change
     a policy where it runs and do not switch it on in the other arms, the baseline
     included."""
-    known = set(policies.names())
-    return {k: v for k, v in values.items()
-            if not (k.startswith("policies.") and k.split(".")[1] in known and k.split(".")[1] not in names)}
+    return {k: v for k, v in values.items() if policy_of(k) in (None, *names)}
 
 
 def check_policies_run(path: Path, spec: ExperimentFile, arms: dict[str, list[str]], overrides: dict) -> None:
     """Refuse a value given for every arm (the file's ``set``, ``--set``) for a policy
     no arm runs: it would change nothing (:func:`for_arm`), which is never what was
     meant. A design may vary such a parameter on purpose (an inert check)."""
-    known, run = set(policies.names()), {name for names in arms.values() for name in names}
+    run = {name for names in arms.values() for name in names}
     for source, values in (("set", spec.set), ("--set", overrides)):
         for key in values:
-            parts = key.split(".")
-            if parts[0] == "policies" and len(parts) > 1 and parts[1] in known and parts[1] not in run:
+            policy = policy_of(key)
+            if policy is not None and policy not in run:
                 where = f"{path}: set: {key}" if source == "set" else f"--set {key}"
-                raise ConfigError(f"{where}: no arm of {path.name} runs {parts[1]}, so it would change nothing "
+                raise ConfigError(f"{where}: no arm of {path.name} runs {policy}, so it would change nothing "
                                   f"(arms: {', '.join(arms)}); add an arm that runs it, or set it in an arm")
 
 
