@@ -57,7 +57,7 @@ from pydantic import ValidationError
 from abm.calibration import _measures
 from abm.config import Scenario
 from abm.folders import MANIFEST, ResultsFolder, check_replaceable, is_empty, read_manifest
-from abm.io import provenance, write_csv, write_json
+from abm.io import provenance, source_hash, write_csv, write_json
 from abm.priors import Prior
 from abm.schema import ConfigError
 from abm.targets import Target
@@ -243,9 +243,11 @@ def executor(workers: int, dask: bool = False, scheduler: str | None = None) -> 
 
 def identity(scenario: Scenario, priors: tuple[Prior, ...], targets: tuple[Target, ...], population: int,
              seed: int) -> dict:
-    """Everything that decides a calibration's generations but how many there are: a
-    folder is resumed only by a calibration of the same identity."""
+    """Everything that decides a calibration's generations but how many there are, the
+    model's code among them: a folder is resumed only by a calibration of the same
+    identity, so a posterior never mixes generations of two versions of the model."""
     return {
+        "code": source_hash(),
         "scenario": {"name": scenario.name, "digest": scenario.digest()},
         "priors": [{"parameter": p.name, "low": p.low, "high": p.high} for p in priors],
         "targets": [{"name": t.name, "measure": t.measure, "low": t.span[0], "high": t.span[1],
@@ -265,6 +267,8 @@ def differences(old: dict, new: dict) -> list[str]:
                 out.append(f"{key} {old.get(key)} -> {new[key]}")
             elif key == "scenario":
                 out.append("the scenario")
+            elif key == "code":
+                out.append("the model's code")
             else:
                 out.append(f"the {key}")
     return out

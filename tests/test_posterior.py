@@ -225,7 +225,7 @@ def test_an_interrupted_calibration_resumes_and_ends_as_if_it_had_not_stopped(sc
     assert len(lines) == 1 and "nothing to run" in lines[0]
 
 
-def test_a_folder_of_another_calibration_is_refused_unless_forced(scenario, reference, tmp_path):
+def test_a_folder_of_another_calibration_is_refused_unless_forced(scenario, reference, tmp_path, monkeypatch):
     out, _ = reference
     copy = tmp_path / "posterior"
     import shutil
@@ -235,6 +235,13 @@ def test_a_folder_of_another_calibration_is_refused_unless_forced(scenario, refe
         fit(scenario, copy, seed=8, generations=1)
     with pytest.raises(ConfigError, match="differs in population 6 -> 5"):
         fit(scenario, copy, population=5, generations=1)
+    # Nor does a calibration go on over a changed model: its generations would mix two.
+    from abm import posterior
+
+    with monkeypatch.context() as m:
+        m.setattr(posterior, "source_hash", lambda: "0" * 16)
+        with pytest.raises(ConfigError, match="differs in the model's code"):
+            fit(scenario, copy, generations=2)
     assert (copy / POSTERIOR).read_bytes() == (out / POSTERIOR).read_bytes()
     manifest = fit(scenario, copy, population=4, generations=1, force=True)
     assert manifest["population"] == 4 and len(manifest["generations"]) == 1
