@@ -606,6 +606,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     a short text naming its files as in ``shown`` (where the folder will be)."""
     from abm.analysis.comparison import POOLED, compare, point_label, points, read_runs, table, write_comparison
     from abm.analysis.plots import all_figures, has_rows
+    from abm.analysis.stationarity import stationarity, summary, write_stationarity
     from abm.analysis.emulator import run_emulator
     from abm.analysis.sensitivity import run_sensitivity
     from abm.results import table_path
@@ -614,6 +615,9 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
     rows = compare(runs, exp.spec.baseline, exp.arms, seed=exp.spec.root_seed, parameters=exp.parameters,
                    pool=exp.pools_points, sets=exp.spec.ensemble is not None)
     write_comparison(out / "comparison.csv", rows, exp.parameters)
+    steady = stationarity(runs, exp.spec.baseline)
+    if steady:
+        write_stationarity(out / "stationarity.csv", steady)
     lines = [""]
     if len(exp.arms) > 1:
         first, last = exp.windows()["long"]
@@ -641,6 +645,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
             if shares:
                 lines += ["Share of each change's variance due to the parameters (the rest: chance), long "
                           "window: " + "; ".join(shares), ""]
+    lines += summary(steady, "parameter sets" if exp.spec.ensemble is not None else "points") + [""] if steady else []
     sens = run_sensitivity(exp, out)
     if sens:
         lines += rankings(exp, sens, sens[0]["method"]) + [""]
@@ -660,7 +665,7 @@ def analyse_folder(exp, out: Path, shown: Path | None = None) -> str:
         lines.append("")
     shown = shown or out
     figures = [shown / p.name for p in all_figures(out, rows)]
-    files = ["runs.csv", "comparison.csv", "manifest.json"] + [
+    files = ["runs.csv", "comparison.csv"] + (["stationarity.csv"] if steady else []) + ["manifest.json"] + [
         table_path(out, name).name + ("/" if table_path(out, name).is_dir() else "")
         for name in ("runs", "timeseries", "blocks")
         if has_rows(out / f"{name}.csv") and table_path(out, name).name != "runs.csv"]

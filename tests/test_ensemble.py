@@ -197,6 +197,10 @@ def test_an_ensemble_experiment_runs_every_arm_at_every_set(tmp_path):
     share = next(r for r in homicide if r["arm"] == "mano_dura")["parameter_share"]
     assert share == "" or 0 <= float(share) <= 1
     assert "over the 2 parameter sets of sets.csv" in proc.stdout
+    # Whether the baseline holds steady between the windows, set by set.
+    steady = rows(out / "stationarity.csv")
+    assert {(r["point"], r["metric"]) for r in steady} >= {("0", "gang_members"), ("pooled", "homicide_rate_per_100k")}
+    assert "Baseline, long window over short" in proc.stdout and "of 2 parameter sets steady" in proc.stdout
     dry = abm("experiment", str(path), "--dry-run")
     assert "ensemble: 2 parameter sets of sets.csv over police.officers, residents.trust_abuse" in dry.stdout
     assert "distinct" not in dry.stdout

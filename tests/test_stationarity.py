@@ -85,3 +85,41 @@ def test_territory_does_not_grow_when_no_gang_has_the_members_to_hold_more(class
     free = CityModel(classroom.replace(**{"gangs.members_per_block": 0.0}), seed=2)
     free.run(52)
     assert int((free.city.gang_owner >= 0).sum()) > held[-1]
+
+
+def baseline_runs(ratios: list[float], reps: int = 2) -> list[dict]:
+    """A baseline and a policy arm at sets whose baseline's long window is ``ratios``
+    times its short window, for every measure the report reads."""
+    from abm.analysis.stationarity import MEASURES as REPORTED
+
+    runs = []
+    for point, ratio in enumerate(ratios):
+        for rep in range(reps):
+            for arm, scale in (("baseline", 1.0), ("policy", 0.5)):
+                row = {"arm": arm, "point": point, "replicate": rep, "status": "ok"}
+                for m in REPORTED:
+                    row[f"{m}__short"] = str(100.0 * scale)
+                    row[f"{m}__long"] = str(100.0 * scale * ratio)
+                runs.append(row)
+    return runs
+
+
+def test_an_experiment_reports_where_its_baseline_drifts_between_the_windows(tmp_path):
+    from abm.analysis.comparison import POOLED
+    from abm.analysis.stationarity import stationarity, summary, write_stationarity
+
+    rows = stationarity(baseline_runs([0.7, 1.0, 1.05, 1.2]), "baseline")
+    homicide = {r["point"]: r for r in rows if r["metric"] == "homicide_rate_per_100k"}
+    # Each set's ratio is the baseline arm's, not the policy's (which is half as high).
+    assert [homicide[k]["ratio"] for k in range(4)] == pytest.approx([0.7, 1.0, 1.05, 1.2])
+    assert [homicide[k]["steady"] for k in range(4)] == [False, True, True, False]
+    assert homicide[POOLED]["ratio"] == pytest.approx(0.9875) and homicide[POOLED]["steady"] is True
+    lines = summary(rows, "parameter sets")
+    assert "homicide_rate_per_100k 0.99 (2 of 4 parameter sets steady); recruitment_per_1000_youth 0.99 (2 of 4);" in lines[0]
+    assert len(lines) == 1  # pooled, it holds: no warning
+    falling = summary(stationarity(baseline_runs([0.7, 0.8, 0.85]), "baseline"), "parameter sets")
+    assert falling[1].startswith("warning: the baseline drifts between the windows (homicide_rate_per_100k 0.78")
+    write_stationarity(tmp_path / "stationarity.csv", rows)
+    lines = (tmp_path / "stationarity.csv").read_text().splitlines()
+    assert lines[0] == "point,metric,n,short,long,ratio,steady" and len(lines) == 1 + 5 * 3
+    assert stationarity(baseline_runs([1.0]), "no such arm") == []

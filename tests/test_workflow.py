@@ -97,6 +97,9 @@ def test_the_report_shows_each_design_point(grid_study):
     page = (grid_study / "report.html").read_text()
     assert "police.officers = 12: 2 runs per arm" in page and "police.officers = 30: 2 runs per arm" in page
     assert "Effects at each design point" in page
+    # Whether the baseline holds steady, with how many of the two points do.
+    assert "<h2>Is the baseline steady?</h2>" in page and "<td>Gang members</td>" in page
+    assert page.count(" of 2</td>") == 3
 
 
 def test_sampled_designs_are_compared_pooled_and_say_so():

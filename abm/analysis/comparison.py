@@ -74,7 +74,8 @@ def read_runs(path: Path) -> list[dict]:
         return [r for r in csv.DictReader(handle) if r["status"] == "ok"]
 
 
-def _value(row: dict, metric: str, window: str) -> float:
+def window_value(row: dict, metric: str, window: str) -> float:
+    """A run's value of ``metric`` over ``window`` (short, long, all) in ``runs.csv``; NaN when empty."""
     key = metric if window == "all" else f"{metric}__{window}"
     text = row.get(key, "")
     return float(text) if text not in ("", None) else math.nan
@@ -132,9 +133,9 @@ def compare_point(runs: list[dict], baseline: str, arms: list[str], seed: int) -
         paired = sorted(set(reps) & set(base))
         for window in WINDOWS:
             for metric in compared:
-                x = np.array([_value(reps[r], metric, window) for r in sorted(reps)])
+                x = np.array([window_value(reps[r], metric, window) for r in sorted(reps)])
                 mean, lo, hi = interval(x)
-                a, b = paired_differences(reps, base, lambda row: _value(row, metric, window))  # noqa: B023
+                a, b = paired_differences(reps, base, lambda row: window_value(row, metric, window))  # noqa: B023
                 change, clo, chi = interval(a - b)
                 pct, pct_lo, pct_hi = percent_change_interval(a, b)
                 out.append({
@@ -162,7 +163,7 @@ def set_means(runs: list[dict]) -> list[dict]:
     for (arm, point), rows in sorted(groups.items()):
         row = {"arm": arm, "point": 0, "replicate": point}
         for key in keys:
-            values = np.array([_value(r, key, "all") for r in rows])
+            values = np.array([window_value(r, key, "all") for r in rows])
             row[key] = float(np.nanmean(values)) if np.any(~np.isnan(values)) else math.nan
         out.append(row)
     return out
@@ -211,8 +212,8 @@ def add_parameter_share(rows: list[dict], runs: list[dict], baseline: str) -> No
             continue
         diffs: dict[int, list[float]] = {}
         for point, r, base in by_arm.get(row["arm"], []):
-            diffs.setdefault(point, []).append(_value(r, row["metric"], row["window"])
-                                               - _value(base, row["metric"], row["window"]))
+            diffs.setdefault(point, []).append(window_value(r, row["metric"], row["window"])
+                                               - window_value(base, row["metric"], row["window"]))
         row["parameter_share"] = parameter_share(diffs)
 
 
@@ -238,8 +239,8 @@ def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
     row.update(arm=arm, metric="cost_per_homicide_averted", window=window, n=len(paired), note="")
     if not paired:
         return row
-    extra = np.array([_value(reps[r], "total_cost", window) - _value(base[r], "total_cost", window) for r in paired])
-    averted = np.array([_value(base[r], "homicides", window) - _value(reps[r], "homicides", window) for r in paired])
+    extra = np.array([window_value(reps[r], "total_cost", window) - window_value(base[r], "total_cost", window) for r in paired])
+    averted = np.array([window_value(base[r], "homicides", window) - window_value(reps[r], "homicides", window) for r in paired])
     if averted.mean() <= 0:
         row["note"] = NO_AVERTED
         return row

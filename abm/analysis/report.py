@@ -17,7 +17,8 @@ import math
 from pathlib import Path
 
 from abm import measures
-from abm.analysis.comparison import cost_text
+from abm.analysis.comparison import POOLED, cost_text
+from abm.analysis.stationarity import WITHIN
 from abm.io import write_text
 from abm.schema import ConfigError
 
@@ -188,6 +189,27 @@ def sensitivity_table(rows: list[dict]) -> str:
     return f"<h2>Sensitivity ({method})</h2><table><tr>{head}</tr>{body}</table>"
 
 
+def stationarity_table(rows: list[dict]) -> str:
+    """The baseline's long-window mean over its short window's, pooled over the points
+    (or sets), with how many points hold steady (empty without ``stationarity.csv``)."""
+    pooled = [r for r in rows if r["point"] == POOLED]
+    if not pooled:
+        return ""
+    body = []
+    for r in pooled:
+        at = [x for x in rows if x["point"] != POOLED and x["metric"] == r["metric"] and x.get("steady")]
+        steady = f"{sum(x['steady'] == 'True' for x in at)} of {len(at)}" if len(at) > 1 else ""
+        cells = (measures.label(r["metric"], step=True), _fmt(_num(r["short"])), _fmt(_num(r["long"])),
+                 _fmt(_num(r["ratio"])), steady)
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("measure", "short window", "long window", "long / short",
+                                               "points steady"))
+    return (f"<h2>Is the baseline steady?</h2><p>The baseline arm's mean over the long window over its mean over "
+            f"the short one; a point (or parameter set) holds steady within {WITHIN:.0%}. A drifting baseline means "
+            "long-window effects are measured against a moving baseline.</p>"
+            f"<table><tr>{head}</tr>{''.join(body)}</table>")
+
+
 def build_report(folder: Path) -> Path:
     """Write ``report.html`` into ``folder`` (an experiment's results); its path.
 
@@ -220,6 +242,7 @@ def build_report(folder: Path) -> Path:
                 first, last = windows[window]
                 parts.append(f"<h3>{label} (steps {first}-{last})</h3>"
                              + point_tables(comparison, window, baseline, manifest))
+    parts.append(stationarity_table(_read(folder / "stationarity.csv", ("point", "metric", "short", "long", "ratio"))))
     parts.append(sensitivity_table(sensitivity))
     parts.append(sensitivity_table(_read(folder / "sensitivity_emulator.csv", ("method", "arm", "output", "parameter"))))
     for name, title in FIGURES:
