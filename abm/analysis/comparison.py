@@ -239,8 +239,10 @@ def cost_per_homicide_averted(arm, window, reps, base, paired, seed) -> dict:
     row.update(arm=arm, metric="cost_per_homicide_averted", window=window, n=len(paired), note="")
     if not paired:
         return row
-    extra = np.array([window_value(reps[r], "total_cost", window) - window_value(base[r], "total_cost", window) for r in paired])
-    averted = np.array([window_value(base[r], "homicides", window) - window_value(reps[r], "homicides", window) for r in paired])
+    extra = np.array([window_value(reps[r], "total_cost", window) - window_value(base[r], "total_cost", window)
+                      for r in paired])
+    averted = np.array([window_value(base[r], "homicides", window) - window_value(reps[r], "homicides", window)
+                        for r in paired])
     if averted.mean() <= 0:
         row["note"] = NO_AVERTED
         return row

@@ -242,7 +242,8 @@ def build_report(folder: Path) -> Path:
                 first, last = windows[window]
                 parts.append(f"<h3>{label} (steps {first}-{last})</h3>"
                              + point_tables(comparison, window, baseline, manifest))
-    parts.append(stationarity_table(_read(folder / "stationarity.csv", ("point", "metric", "short", "long", "ratio"))))
+    steady = _read(folder / "stationarity.csv", ("point", "metric", "short", "long", "ratio"))
+    parts.append(stationarity_table(steady))
     parts.append(sensitivity_table(sensitivity))
     parts.append(sensitivity_table(_read(folder / "sensitivity_emulator.csv", ("method", "arm", "output", "parameter"))))
     for name, title in FIGURES:
