@@ -115,11 +115,19 @@ def test_an_experiment_reports_where_its_baseline_drifts_between_the_windows(tmp
     assert [homicide[k]["steady"] for k in range(4)] == [False, True, True, False]
     assert homicide[POOLED]["ratio"] == pytest.approx(0.9875) and homicide[POOLED]["steady"] is True
     lines = summary(rows, "parameter sets")
-    assert "homicide_rate_per_100k 0.99 (2 of 4 parameter sets steady); recruitment_per_1000_youth 0.99 (2 of 4);" in lines[0]
+    # The pooled interval is over the sets, each counting once.
+    low, high = homicide[POOLED]["ratio_ci_low"], homicide[POOLED]["ratio_ci_high"]
+    assert low < 0.9 and high > 1.1 and homicide[0]["ratio_ci_low"] == pytest.approx(0.7)
+    assert (f"homicide_rate_per_100k 0.99 [{low:.2f}, {high:.2f}] (2 of 4 parameter sets steady); "
+            "recruitment_per_1000_youth 0.99 [") in lines[0]
     assert len(lines) == 1  # pooled, it holds: no warning
     falling = summary(stationarity(baseline_runs([0.7, 0.8, 0.85]), "baseline"), "parameter sets")
-    assert falling[1].startswith("warning: the baseline drifts between the windows (homicide_rate_per_100k 0.78")
+    assert falling[1].startswith("warning: the baseline drifts between the windows (homicide_rate_per_100k 0.78 [")
+    # Two sets far apart: a pooled ratio outside the band, but chance cannot be ruled out.
+    unsure = summary(stationarity(baseline_runs([0.6, 1.0]), "baseline"), "parameter sets")
+    assert "homicide_rate_per_100k 0.80 [" in unsure[0] and len(unsure) == 1
     write_stationarity(tmp_path / "stationarity.csv", rows)
     lines = (tmp_path / "stationarity.csv").read_text().splitlines()
-    assert lines[0] == "point,metric,n,short,long,ratio,steady" and len(lines) == 1 + 5 * 3
+    assert lines[0] == "point,metric,n,short,long,ratio,ratio_ci_low,ratio_ci_high,steady"
+    assert len(lines) == 1 + 5 * 3
     assert stationarity(baseline_runs([1.0]), "no such arm") == []

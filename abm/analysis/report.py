@@ -199,14 +199,18 @@ def stationarity_table(rows: list[dict]) -> str:
     for r in pooled:
         at = [x for x in rows if x["point"] != POOLED and x["metric"] == r["metric"] and x.get("steady")]
         steady = f"{sum(x['steady'] == 'True' for x in at)} of {len(at)}" if len(at) > 1 else ""
-        cells = (measures.label(r["metric"], step=True), _fmt(_num(r["short"])), _fmt(_num(r["long"])),
-                 _fmt(_num(r["ratio"])), steady)
+        ratio = _fmt(_num(r["ratio"]))
+        low, high = _num(r.get("ratio_ci_low")), _num(r.get("ratio_ci_high"))
+        if not (math.isnan(low) or math.isnan(high)):
+            ratio += f" [{low:.2f}, {high:.2f}]"
+        cells = (measures.label(r["metric"], step=True), _fmt(_num(r["short"])), _fmt(_num(r["long"])), ratio, steady)
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("measure", "short window", "long window", "long / short",
-                                               "points steady"))
+    head = "".join(f"<th>{h}</th>" for h in ("measure", "short window", "long window",
+                                               "long / short [95% interval]", "points steady"))
     return (f"<h2>Is the baseline steady?</h2><p>The baseline arm's mean over the long window over its mean over "
-            f"the short one; a point (or parameter set) holds steady within {WITHIN:.0%}. A drifting baseline means "
-            "long-window effects are measured against a moving baseline.</p>"
+            "the short one, with its 95% interval (over the points, or over the replicates of a single point); a "
+            f"point (or parameter set) holds steady within {WITHIN:.0%}. A drifting baseline means long-window "
+            "effects are measured against a moving baseline.</p>"
             f"<table><tr>{head}</tr>{''.join(body)}</table>")
 
 
