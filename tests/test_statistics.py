@@ -37,6 +37,16 @@ def test_noisier_pairs_give_a_wider_interval_and_nan_pairs_are_left_out():
     assert all(math.isnan(v) for v in percent_change_interval(np.array([1.0, 2.0]), np.array([0.0, 0.0])))
 
 
+def test_a_change_in_a_non_negative_measure_never_falls_below_minus_100_percent():
+    # Two noisy pairs: the symmetric interval reaches far below -100%, but a mean of
+    # rates cannot be negative. A measure that can be negative keeps the whole interval.
+    base, arm = np.array([10.0, 100.0]), np.array([60.0, 0.0])
+    pct, lo, hi = percent_change_interval(arm, base)
+    assert lo == -100.0 and hi > 0 and lo <= pct
+    shifted = percent_change_interval(arm - 1.0, base)
+    assert shifted[1] < -100.0
+
+
 def test_mean_interval_widens_with_fewer_replicates():
     x = np.array([1.0, 2.0, 3.0, 4.0])
     m, lo, hi = mean_interval(x)

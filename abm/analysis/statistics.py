@@ -59,7 +59,10 @@ def percent_change_interval(arm: np.ndarray, base: np.ndarray, level: float = LE
     ``n - 1`` degrees of freedom. Unlike scaling the interval of the differences by a
     fixed baseline mean, it carries the uncertainty of the baseline mean, and a
     change proportional to the baseline level (a policy that removes a share of
-    violence) does not inflate it. NaN with fewer than two pairs or a baseline mean <= 0.
+    violence) does not inflate it. The interval is symmetric and can reach below -100%
+    with few, noisy pairs; when no arm value is negative (a rate, a count, a share) the
+    mean ratio cannot be, and the lower limit is cut at -100%. NaN with fewer than two
+    pairs or a baseline mean <= 0.
     """
     a, b = np.asarray(arm, dtype=float), np.asarray(base, dtype=float)
     ok = ~(np.isnan(a) | np.isnan(b))
@@ -71,7 +74,10 @@ def percent_change_interval(arm: np.ndarray, base: np.ndarray, level: float = LE
         return 100 * (ratio - 1), math.nan, math.nan
     se = float(np.std(a - ratio * b, ddof=1)) / (math.sqrt(len(a)) * b.mean())
     half = t_quantile(len(a) - 1, level) * se
-    return 100 * (ratio - 1), 100 * (ratio - half - 1), 100 * (ratio + half - 1)
+    low = ratio - half
+    if a.min() >= 0:
+        low = max(low, 0.0)
+    return 100 * (ratio - 1), 100 * (low - 1), 100 * (ratio + half - 1)
 
 
 def bootstrap_ratio_interval(num: np.ndarray, den: np.ndarray, seed: int, resamples: int = 2000,
