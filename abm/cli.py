@@ -853,13 +853,13 @@ def cmd_calibrate(args) -> int:
     scenario = load_scenario(path, overrides)
     chosen = targets.load(args.targets)  # a bad targets file stops here, before any run
     if args.abc:
-        return fit_posterior(args, scenario, chosen, path)
+        return fit_posterior(args, scenario, chosen)
     seeds = list(range(1, (args.seeds or 10) + 1))
     print(format_report(scenario, seeds, report(run_seeds(scenario, seeds, args.workers), chosen)))
     return 0
 
 
-def fit_posterior(args, scenario, chosen, path: Path) -> int:
+def fit_posterior(args, scenario, chosen) -> int:
     """``abm calibrate --abc``: fit, write the posterior folder, print what it reproduces."""
     from abm import priors
 
@@ -901,7 +901,7 @@ def fit_posterior(args, scenario, chosen, path: Path) -> int:
         manifest = posterior.calibrate(
             scenario, fitted, chosen, out, population=population, generations=generations,
             seed=args.seed if args.seed is not None else 1, workers=workers, dask=args.dask,
-            scheduler=args.scheduler, force=args.force, source=str(path),
+            scheduler=args.scheduler, force=args.force, source=args.config,
             say=lambda line: print(line, flush=True))
     except (KeyboardInterrupt, Terminated) as exc:
         stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"

@@ -303,7 +303,8 @@ def calibrate(
     The calibration runs in the staging folder ``NAME.partial``, moved into place when
     complete. A folder holding the same calibration with fewer generations is continued
     (from its staging folder after an interruption); one holding another calibration,
-    or other results, is refused unless ``force``.
+    or other results, is refused unless ``force``. ``source`` is the scenario as the
+    user named it (a bundled name or a file), recorded in the manifest.
     """
     ident = identity(scenario, priors, targets, population, seed)
     out = Path(out)

@@ -292,6 +292,8 @@ def test_abm_calibrate_abc_prints_what_the_posterior_reproduces(tmp_path, capsys
     for t in targets.bundled():
         assert t.name in text
     assert len(read_ensemble(out / POSTERIOR)[1]) == 3
+    # The scenario as it was named, not where this machine keeps the bundled file.
+    assert json.loads((out / MANIFEST).read_text())["scenario"]["file"] == "classroom"
     # Again, with another seed: refused in one line, the folder untouched.
     assert cli.main([*argv, "--seed", "2"]) == 2
     err = capsys.readouterr().err.strip()
