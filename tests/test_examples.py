@@ -1,6 +1,6 @@
 """The examples in examples/ run: the quick-start notebook (executed with nbclient on a
-kernel of this interpreter), the EMA Workbench, SALib and emulator-check scripts
-(with tiny budgets). Each is skipped when its extra is not installed."""
+kernel of this interpreter), the EMA Workbench, SALib, emulator-check and call-ins
+scripts (with tiny budgets). Each is skipped when its extra is not installed."""
 
 import json
 import os
@@ -84,3 +84,12 @@ def test_the_emulator_check_runs_with_a_tiny_budget(tmp_path):
     out = run_script("emulator_check.py", "--functions", "1", "--samples", "4", "--resamples", "5", cwd=tmp_path)
     assert "28 points, 42 parameters in 5 factors, 1 functions" in out
     assert "intervals holding the true total index:" in out and "clear orderings that are wrong:" in out
+
+
+def test_the_call_ins_by_group_example_runs_with_a_tiny_budget(tmp_path):
+    out = run_script("call_ins_by_group.py", "--scenario", "classroom", "--seeds", "2", "--steps", "120",
+                     "--burn-in", "40", "--workers", "1", cwd=tmp_path)
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(r[0]) for r in rows] == [1, 2]
+    assert all(int(r[1]) >= 1 for r in rows), "every seed's city has a group called in"
+    assert "killings by the groups called in" in out and "killings of the groups called in" in out
