@@ -365,6 +365,8 @@ def uncovered(page, locator) -> bool:
 
 def check_layout(page) -> None:
     """The 1280x720 checks: no sideways scroll, charts and maps wide enough, maps equal."""
+    # The charts can arrive after the maps and labels that callers wait for: wait for them too.
+    page.wait_for_function("document.querySelectorAll('img.abm-chart').length == 6", timeout=60_000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     charts_ = widths(page, "img.abm-chart")
     assert len(charts_) == 6 and min(charts_) >= 360, charts_
