@@ -8,8 +8,9 @@ itself: the same city, seed and group without the policy, where common random nu
 make the two runs differ only by what the policy changed. For each seed, the script
 runs the scenario twice, without and with focused deterrence, notes the week each gang
 is first notified, and counts, over the following year, the killings by the gang's
-members and of them, in both runs. It prints each seed's ratios (with the policy over
-without) and the ratio of the totals, with a 95% interval over seeds.
+members and of them, in both runs. It prints each seed's counts and the change with the
+policy, in %, with its 95% interval over the seeds as paired replicates (as
+``comparison.csv`` gives a policy's change).
 
     python examples/call_ins_by_group.py                    # district, 8 seeds: 3-4 minutes on two cores
     python examples/call_ins_by_group.py --scenario classroom --seeds 2 --steps 120 --burn-in 40   # seconds
@@ -22,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from abm.analysis.statistics import percent_change_interval
 from abm.config import load_scenario
 from abm.model import CityModel
 from abm.population import WEEKS_PER_YEAR
@@ -69,28 +71,21 @@ def main() -> None:
             for with_policy in (False, True)]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run, *zip(*jobs, strict=True)))
-    totals = np.zeros((2, 2))  # [without, with] x [by, of]
-    ratios = []
+    counted = np.zeros((args.seeds, 2, 2), dtype=int)  # seed x [without, with] x [by, of]
     print("seed  groups  killings by them      killings of them")
     print("              without ->  with      without ->  with")
     for seed in range(1, args.seeds + 1):
         (_, events_without), (first, events_with) = results[2 * (seed - 1)], results[2 * seed - 1]
-        without, with_ = counts(first, events_without), counts(first, events_with)
-        totals += [without, with_]
-        if min(without) > 0:
-            ratios.append((with_[0] / without[0], with_[1] / without[1]))
-        print(f"{seed:4d}  {len(first):6d}  {without[0]:7d} -> {with_[0]:5d}      {without[1]:7d} -> {with_[1]:5d}")
+        counted[seed - 1] = counts(first, events_without), counts(first, events_with)
+        (by_without, of_without), (by_with, of_with) = counted[seed - 1]
+        print(f"{seed:4d}  {len(first):6d}  {by_without:7d} -> {by_with:5d}      {of_without:7d} -> {of_with:5d}")
     for i, what in enumerate(("by", "of")):
-        if totals[0, i] == 0:
+        change, low, high = percent_change_interval(counted[:, 1, i], counted[:, 0, i])
+        if np.isnan(change):
             print(f"killings {what} the groups called in: none without the policy")
-            continue
-        line = f"killings {what} the groups called in, with the policy over without: {totals[1, i] / totals[0, i]:.2f}"
-        if len(ratios) > 1:
-            r = np.array([x[i] for x in ratios])
-            half = 1.96 * r.std(ddof=1) / np.sqrt(len(r))
-            line += f" (mean of seeds {r.mean():.2f} [{r.mean() - half:.2f}, {r.mean() + half:.2f}])"
-        print(line)
-
+        else:
+            interval = "" if np.isnan(low) else f" [{low:+.0f}, {high:+.0f}]"
+            print(f"killings {what} the groups called in, change with the policy: {change:+.0f}%{interval}")
 
 if __name__ == "__main__":
     main()
