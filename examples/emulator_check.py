@@ -1,7 +1,7 @@
 """How far to trust Sobol indices from an emulator: a check on functions with known indices.
 
 An experiment's design (by default that of ``experiments/policy_sensitivity.toml``:
-42 parameters in five groups) is filled with the values of random functions whose
+48 parameters in six groups) is filled with the values of random functions whose
 Sobol indices are known: each parameter a random linear weight, one interaction
 between two random parameters, and chance added as one replicate per point adds it
 (8% to 33% of the variance). :func:`abm.analysis.emulator.emulate` estimates

@@ -82,7 +82,7 @@ def test_the_salib_example_runs_with_a_tiny_budget(tmp_path, method):
 def test_the_emulator_check_runs_with_a_tiny_budget(tmp_path):
     pytest.importorskip("sklearn")
     out = run_script("emulator_check.py", "--functions", "1", "--samples", "4", "--resamples", "5", cwd=tmp_path)
-    assert "28 points, 42 parameters in 5 factors, 1 functions" in out
+    assert "32 points, 48 parameters in 6 factors, 1 functions" in out
     assert "intervals holding the true total index:" in out and "clear orderings that are wrong:" in out
 
 
