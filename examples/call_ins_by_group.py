@@ -87,5 +87,6 @@ def main() -> None:
             interval = "" if np.isnan(low) else f" [{low:+.0f}, {high:+.0f}]"
             print(f"killings {what} the groups called in, change with the policy: {change:+.0f}%{interval}")
 
+
 if __name__ == "__main__":
     main()

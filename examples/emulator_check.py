@@ -9,7 +9,7 @@ the indices from those values as it does from an experiment's runs, and the scri
 counts how often its 95% intervals hold the true total index and how many of the
 orderings it calls clear (``ST_above``) are wrong.
 
-    python examples/emulator_check.py                      # 10 functions at N = 16: under a minute
+    python examples/emulator_check.py                      # 10 functions at N = 16: under two minutes
     python examples/emulator_check.py --samples 32         # more points per function
     python examples/emulator_check.py --functions 2 --samples 4 --resamples 10   # seconds
 """
