@@ -4,7 +4,7 @@
     abm run CONFIG [--policy FILE ...] [--seed N] [--steps N] [--out DIR] [--set KEY=VALUE ...]
     abm validate CONFIG [--set KEY=VALUE ...]
     abm experiment FILE [--reps N] [--samples N] [--workers N] [--out DIR] [--resume]
-    abm report RESULTS_DIR
+    abm report RESULTS_DIR [--format html|markdown]
     abm dashboard [--port N] [--host H]
     abm calibrate CONFIG [--seeds N] [--workers N] [--steps N] [--targets FILE] [--set KEY=VALUE ...]
     abm calibrate CONFIG --abc [--priors FILE] [--population N] [--generations N] [--seed N] [--workers N]
@@ -273,8 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="address to listen on (default 127.0.0.1: this machine only; any other address "
                            "lets others on the network use the dashboard)")
 
-    rep = command("report", help="one self-contained HTML page from a results folder")
+    rep_help = ("one report from a results folder: a self-contained HTML page (report.html), or Markdown for a "
+                "paper or a README (report.md)")
+    rep = command("report", help=rep_help, description=rep_help)
     rep.add_argument("folder", type=existing_folder, help="an experiment's results folder")
+    rep.add_argument("--format", choices=("html", "markdown"), default="html", help="html (default) or markdown")
 
     cal_help = ("distance from the calibration targets over many seeds; with --abc, fit the uncertain "
                 "parameters to all targets at once and write a posterior ensemble (docs/calibration.md)")
@@ -462,7 +465,7 @@ def run_command(args) -> int:
 def cmd_report(args) -> int:
     from abm.analysis.report import build_report
 
-    print(build_report(args.folder))
+    print(build_report(args.folder, args.format))
     return 0
 
 

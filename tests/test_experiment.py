@@ -4,6 +4,7 @@ resume after a kill, and bad experiment files refused clearly."""
 import csv
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -206,6 +207,11 @@ def test_sobol_and_morris_give_sensitivity_indices(tmp_path):
             from abm.analysis.report import build_report
 
             assert "<th>ST_above</th>" in build_report(out).read_text()
+            ranking = ranking_rows(build_report(out, "markdown").read_text(), "sobol")
+            for (arm, output), leaders in ranking.items():  # bold in the ranking: the clear leaders
+                assert leaders == {r["parameter"] for r in result if (r["arm"], r["output"]) == (arm, output)
+                                   and r["ST_leading"]}
+            assert set(ranking) == {(r["arm"], r["output"]) for r in result}
             for key in {(r["arm"], r["output"]) for r in result}:
                 lead = {r["parameter"] for r in result if (r["arm"], r["output"]) == key and r["ST_leading"]}
                 rest = {r["parameter"] for r in result if (r["arm"], r["output"]) == key} - lead
@@ -304,6 +310,18 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     assert sum(r["status"] == "ok" for r in runs) == len(runs) - len(failed) > 0
 
 
+def ranking_rows(markdown: str, method: str) -> dict[tuple[str, str], set[str]]:
+    """The rows of a Markdown report's ranking table: (arm, output) -> its factors in bold."""
+    section = markdown.split(f"## Ranking ({method})\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+
+    def name(item: str) -> str:  # "joining 0.54 (±0.26)" -> "joining"
+        return re.sub(r" [0-9.]+ \(.*", "", item)
+
+    return {(cells[0][2:], cells[1]): {name(bold) for bold in re.findall(r"\*\*(.+?)\*\*", cells[2])}
+            for cells in rows[1:]}
+
+
 def test_report_turns_a_results_folder_into_one_page(smoke_run):
     out, _ = smoke_run
     proc = abm("report", str(out))
@@ -311,6 +329,28 @@ def test_report_turns_a_results_folder_into_one_page(smoke_run):
     page = (out / "report.html").read_text()
     assert "<table" in page and "data:image/png;base64," in page and "smoke" in page
     assert "src=\"http" not in page  # self-contained
+
+
+def test_a_markdown_report_holds_the_same_tables_and_links_the_folders_figures(smoke_run):
+    out, _ = smoke_run
+    proc = abm("report", str(out), "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    text = (out / "report.md").read_text()
+    assert text.startswith("# smoke\n") and "base64" not in text
+    figures = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    assert figures and all((out / name).is_file() for name in figures)
+    blocks = re.findall(r"(?:^\|.*\n)+", text, flags=re.M)  # each table: its lines, one after another
+    assert blocks
+    for block in blocks:  # every row has as many cells as its table's header (pipes in cells are escaped)
+        widths = {len(re.split(r"(?<!\\)\|", line)) for line in block.splitlines()}
+        assert len(widths) == 1, block
+    comparison = [r for r in rows(out / "comparison.csv")
+                  if r["metric"] == "homicide_rate_per_100k" and r["window"] == "short" and r["change_pct"]]
+    assert comparison
+    for r in comparison:  # each change against baseline, with its interval
+        low, high = float(r["change_pct_ci_low"]), float(r["change_pct_ci_high"])
+        shown = f"{float(r['change_pct']):+.0f}% [{low:+.0f}, {high:+.0f}]"
+        assert (f"**{shown}**" if high < 0 or low > 0 else f"({shown})") in text
 
 
 def test_model_function_for_exploratory_modelling_is_a_plain_picklable_function():

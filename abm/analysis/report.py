@@ -1,10 +1,15 @@
-"""One self-contained HTML page from a results folder, to share.
+"""One report from a results folder, to share: a self-contained HTML page, or Markdown
+whose tables go into a paper or a README.
 
     abm report results/policy_comparison
+    abm report results/policy_sensitivity --format markdown
 
-The page holds the experiment (from ``manifest.json``), the comparison table for each
-window, the sensitivity indices when there are any (and those of an emulator), every figure in the folder
-(embedded, so the page works on its own), and the manifest. It reads only the files.
+The report holds the experiment (from ``manifest.json``), the comparison table for each
+window, whether the baseline holds steady, the sensitivity indices when there are any
+(and those of an emulator), each with a ranking of the factors that marks the clear
+leaders, and every figure in the folder (embedded in the page, so that it works on its
+own; linked from the Markdown, which stays beside them). The page also holds the
+manifest. It reads only the files.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import csv
 import html
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from abm import measures
@@ -45,6 +51,7 @@ table{border-collapse:collapse;font-size:0.9em;margin:0.5em 0 1.5em}
 th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 th{background:#f4f4f4}
+table.prose td,table.prose th{white-space:normal;text-align:left;vertical-align:top}
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0 1.5em}
 .neg{color:#1d4ed8}.pos{color:#c2410c}
 .wide{overflow-x:auto}
@@ -123,41 +130,64 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def comparison_table(rows: list[dict], window: str, baseline: str) -> str:
+@dataclass
+class Cell:
+    """One cell of a table: its text, a second line (a change against baseline) with a
+    tone ("neg" lower, "pos" higher, where its interval is clear of zero), or instead of
+    the text a list of items, each marked if it stands out (a clearly leading factor)."""
+
+    text: str
+    note: str = ""
+    tone: str = ""
+    items: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass
+class Table:
+    header: tuple[str, ...]
+    rows: list[list[Cell]] = field(default_factory=list)
+    prose: bool = False  # cells of text, wrapped, rather than numbers
+
+
+# A report is a list of blocks, whatever its format: ("h1" | "h2" | "h3" | "h4" | "p",
+# text), a Table, or ("figure", file name, title). "{marks}" in a paragraph stands for
+# how the format marks a change clear of zero.
+Block = tuple | Table
+
+
+def comparison_table(rows: list[dict], window: str, baseline: str) -> Table:
     """The comparison of one design point (or pooled rows) in one window."""
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     index = {(r["arm"], r["metric"], r["window"]): r for r in rows}
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in HEADLINE)
-    body = []
+    table = Table(("arm", *(label for _, label in HEADLINE)))
     for arm in arms:
-        cells = []
+        cells = [Cell(arm)]
         for metric, _ in HEADLINE:
             r = index.get((arm, metric, window))
             if metric == "cost_per_homicide_averted":
-                cells.append(f"<td>{html.escape(cost_text(r)) if arm != baseline else 'n/a'}</td>")
+                cells.append(Cell(cost_text(r) if arm != baseline else "n/a"))
                 continue
             if r is None:
-                cells.append("<td>n/a</td>")
+                cells.append(Cell("n/a"))
                 continue
-            mean = _num(r["mean"])
-            text = _fmt(mean)
+            cell = Cell(_fmt(_num(r["mean"])))
             change = _num(r.get("change_pct"))
             if arm != baseline and not math.isnan(change):
                 lo, hi = _num(r["change_pct_ci_low"]), _num(r["change_pct_ci_high"])
-                cls = "neg" if hi < 0 else "pos" if lo > 0 else ""
-                text += f'<br><small class="{cls}">{change:+.0f}% [{lo:+.0f}, {hi:+.0f}]</small>'
-            cells.append(f"<td>{text}</td>")
-        body.append(f"<tr><td>{html.escape(arm)}</td>{''.join(cells)}</tr>")
-    return f"<div class='wide'><table><tr><th>arm</th>{head}</tr>{''.join(body)}</table></div>"
+                cell.note = f"{change:+.0f}% [{lo:+.0f}, {hi:+.0f}]"
+                cell.tone = "neg" if hi < 0 else "pos" if lo > 0 else ""
+            cells.append(cell)
+        table.rows.append(cells)
+    return table
 
 
-def point_tables(rows: list[dict], window: str, baseline: str, manifest: dict) -> str:
+def point_tables(rows: list[dict], window: str, baseline: str, manifest: dict) -> list[Block]:
     """One table per design point, headed by its parameter values and run count."""
     from abm.analysis.comparison import COLUMNS, POOLED, point_label
 
     points = list(dict.fromkeys(r.get("point", "0") for r in rows))
     params = [k for k in rows[0] if k not in COLUMNS] if rows else []
-    parts = []
+    blocks: list[Block] = []
     for point in points:
         sub = [r for r in rows if r.get("point", "0") == point]
         if len(points) > 1 or params or point == POOLED:
@@ -166,36 +196,79 @@ def point_tables(rows: list[dict], window: str, baseline: str, manifest: dict) -
             label = point_label(sub, point, params)
             if point == POOLED:
                 label += f" ({manifest.get('design_points', '?')} sampled points)"
-            parts.append(f"<h4>{html.escape(label)}: {n} runs per arm</h4>")
-        parts.append(comparison_table(sub, window, baseline))
-    return "".join(parts)
+            blocks.append(("h4", f"{label}: {n} runs per arm"))
+        blocks.append(comparison_table(sub, window, baseline))
+    return blocks
 
 
-def sensitivity_table(rows: list[dict]) -> str:
-    if not rows:
-        return ""
-    method = rows[0]["method"]
-    sobol = method != "morris"
+def _sensitivity_columns(rows: list[dict]) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+    """Whether the rows are Sobol indices, their number columns, and their ranking columns."""
+    sobol = rows[0]["method"] != "morris"
     cols = ("S1", "S1_conf", "ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf", "sigma")
     cols += ("Q2", "noise_share") if "Q2" in rows[0] else ()  # an emulator's fit
     ranked = ("ST_above", "ST_leading") if sobol else ()  # the factors it clearly exceeds; 1 if it leads
-    head = "".join(f"<th>{c}</th>" for c in ("arm", "output", "parameter", *cols, *ranked))
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r[c] or ''))}</td>" for c in ("arm", "output", "parameter"))
-        + "".join(f"<td>{_fmt(_num(r.get(c)))}</td>" for c in cols)
-        + "".join(f"<td>{html.escape(str(r.get(c) or ''))}</td>" for c in ranked) + "</tr>"
-        for r in rows
-    )
-    return f"<h2>Sensitivity ({method})</h2><table><tr>{head}</tr>{body}</table>"
+    return sobol, cols, ranked
 
 
-def stationarity_table(rows: list[dict]) -> str:
+def sensitivity_table(rows: list[dict]) -> list[Block]:
+    """Every index of every factor, as in the file."""
+    if not rows:
+        return []
+    _, cols, ranked = _sensitivity_columns(rows)
+    table = Table(("arm", "output", "parameter", *cols, *ranked))
+    for r in rows:
+        table.rows.append([Cell(str(r[c] or "")) for c in ("arm", "output", "parameter")]
+                          + [Cell(_fmt(_num(r.get(c)))) for c in cols]
+                          + [Cell(str(r.get(c) or "")) for c in ranked])
+    return [("h2", f"Sensitivity ({rows[0]['method']})"), table]
+
+
+def ranking_table(rows: list[dict]) -> list[Block]:
+    """For each arm and output, its factors from the most to the least influential (total
+    Sobol index, or Morris's mu*, with the half-width of its 95% interval); those that
+    clearly lead (their interval above every factor outside the top) stand out, and the
+    last column says which factors each one clearly exceeds."""
+    if not rows:
+        return []
+    sobol, _, _ = _sensitivity_columns(rows)
+    key, conf = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
+    emulated = "Q2" in rows[0]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["arm"], r["output"]), []).append(r)
+    header = ("arm", "output", f"factors by {key} (± half-width of its 95% interval)")
+    header += ("clearly above",) if sobol else ()
+    header += ("Q2, noise share",) if emulated else ()
+    table = Table(header, prose=True)
+    for (arm, output), members in groups.items():
+        members = sorted(members, key=lambda r: -_num(r.get(key)) if not math.isnan(_num(r.get(key))) else math.inf)
+        size = (lambda v: "n/a" if math.isnan(v) else f"{v:.2f}") if sobol else _fmt  # Sobol indices lie in [0, 1]
+        ranking = tuple((f"{r['parameter']} {size(_num(r.get(key)))} (±{size(_num(r.get(conf)))})",
+                         r.get("ST_leading") == "1") for r in members)
+        cells = [Cell(arm), Cell(output), Cell("", items=ranking)]
+        if sobol:
+            above = "; ".join(f"{r['parameter']} > {r['ST_above'].replace(';', ',')}"
+                              for r in members if r.get("ST_above"))
+            cells.append(Cell(above or "none"))
+        if emulated:
+            first = members[0]
+            cells.append(Cell(f"{_fmt(_num(first.get('Q2')))}, {_num(first.get('noise_share')):.0%}"))
+        table.rows.append(cells)
+    method = rows[0]["method"]
+    return [("h2", f"Ranking ({method})"),
+            ("p", "Factors from the most to the least influential; in bold, those that clearly lead (the "
+                  "95% interval of each one's difference from every factor outside the top is above zero)."
+                  if sobol else "Factors from the most to the least influential (Morris's mu*)."),
+            table]
+
+
+def stationarity_table(rows: list[dict]) -> list[Block]:
     """The baseline's long-window mean over its short window's, pooled over the points
-    (or sets), with how many points hold steady (empty without ``stationarity.csv``)."""
+    (or sets), with how many points hold steady (nothing without ``stationarity.csv``)."""
     pooled = [r for r in rows if r["point"] == POOLED]
     if not pooled:
-        return ""
-    body = []
+        return []
+    table = Table(("measure", "short window", "long window", "long / short [95% interval]", "points steady"))
     for r in pooled:
         at = [x for x in rows if x["point"] != POOLED and x["metric"] == r["metric"] and x.get("steady")]
         steady = f"{sum(x['steady'] == 'True' for x in at)} of {len(at)}" if len(at) > 1 else ""
@@ -204,60 +277,122 @@ def stationarity_table(rows: list[dict]) -> str:
         if not (math.isnan(low) or math.isnan(high)):
             ratio += f" [{low:.2f}, {high:.2f}]"
         cells = (measures.label(r["metric"], step=True), _fmt(_num(r["short"])), _fmt(_num(r["long"])), ratio, steady)
-        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("measure", "short window", "long window",
-                                               "long / short [95% interval]", "points steady"))
-    return (f"<h2>Is the baseline steady?</h2><p>The baseline arm's mean over the long window over its mean over "
-            "the short one, with its 95% interval (over the points, or over the replicates of a single point); a "
-            f"point (or parameter set) holds steady within {WITHIN:.0%}. A drifting baseline means long-window "
-            "effects are measured against a moving baseline.</p>"
-            f"<table><tr>{head}</tr>{''.join(body)}</table>")
+        table.rows.append([Cell(c) for c in cells])
+    return [("h2", "Is the baseline steady?"),
+            ("p", "The baseline arm's mean over the long window over its mean over the short one, with its 95% "
+                  "interval (over the points, or over the replicates of a single point); a point (or parameter "
+                  f"set) holds steady within {WITHIN:.0%}. A drifting baseline means long-window effects are "
+                  "measured against a moving baseline."),
+            table]
 
 
-def build_report(folder: Path) -> Path:
-    """Write ``report.html`` into ``folder`` (an experiment's results); its path.
+def _blocks(folder: Path, manifest: dict) -> list[Block]:
+    """The page's content, whatever its format."""
+    comparison = _read(folder / "comparison.csv", ("arm", "metric", "window", "mean"))
+    baseline = manifest.get("baseline", "baseline")
+    blocks: list[Block] = [
+        ("h1", manifest.get("experiment", folder.name)),
+        ("p", f"{manifest.get('runs', '?')} runs ({manifest.get('failed', 0)} failed), "
+              f"{manifest.get('replications', '?')} replications, root seed {manifest.get('root_seed')}, "
+              f"experiment file {manifest.get('experiment_file')} (hash {manifest.get('experiment_hash')}), "
+              f"abm {manifest.get('version')} at commit {manifest.get('git_commit')}, "
+              f"{manifest.get('started')} to {manifest.get('finished')}."),
+    ]
+    windows = manifest.get("windows", {})
+    if comparison and len(manifest.get("arms", {})) > 1:
+        blocks += [("h2", "Comparison"),
+                   ("p", "Mean over replicates; with it, the change against baseline in %, paired by replicate "
+                         "(common random numbers) within each design point, with its 95% interval ({marks}). "
+                         "Cost per homicide averted is the extra cost of programmes and prison in US$ over the "
+                         "homicides averted; it is not given where the change in homicides may be zero.")]
+        for window, label in (("short", "Short window"), ("long", "Long window"), ("all", "Whole measured period")):
+            if window in windows:
+                first, last = windows[window]
+                blocks.append(("h3", f"{label} (steps {first}-{last})"))
+                blocks += point_tables(comparison, window, baseline, manifest)
+    blocks += stationarity_table(_read(folder / "stationarity.csv", ("point", "metric", "short", "long", "ratio")))
+    for name in ("sensitivity.csv", "sensitivity_emulator.csv"):  # the emulator's method says so
+        rows = _read(folder / name, ("method", "arm", "output", "parameter"))
+        blocks += ranking_table(rows) + sensitivity_table(rows)
+    blocks += [("figure", name, title) for name, title in FIGURES if (folder / name).exists()]
+    return blocks
+
+
+def _cell_html(cell: Cell) -> str:
+    if cell.items:
+        text = ", ".join(f"<strong>{html.escape(t)}</strong>" if s else html.escape(t) for t, s in cell.items)
+    else:
+        text = html.escape(cell.text)
+    if cell.note:
+        text += f'<br><small class="{cell.tone}">{html.escape(cell.note)}</small>'
+    return f"<td>{text}</td>"
+
+
+def _cell_markdown(cell: Cell) -> str:
+    """A Markdown table cell: leaders and changes clear of zero in bold, on one line,
+    pipes escaped."""
+    text = ", ".join(f"**{t}**" if s else t for t, s in cell.items) if cell.items else cell.text
+    if cell.note:
+        text += f" ({f'**{cell.note}**' if cell.tone else cell.note})"
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def to_html(blocks: list[Block], folder: Path, manifest: dict) -> str:
+    parts = []
+    for block in blocks:
+        if isinstance(block, Table):
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
+            body = "".join("<tr>" + "".join(_cell_html(c) for c in row) + "</tr>" for row in block.rows)
+            kind = " class='prose'" if block.prose else ""
+            parts.append(f"<div class='wide'><table{kind}><tr>{head}</tr>{body}</table></div>")
+        elif block[0] == "figure":
+            _, name, title = block
+            data = base64.b64encode((folder / name).read_bytes()).decode()
+            parts.append(f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" '
+                         f'src="data:image/png;base64,{data}">')
+        else:
+            tag, text = block
+            text = text.replace("{marks}", "blue: lower, orange: higher, where the interval is clear of zero")
+            parts.append(f"<{tag}>{html.escape(text)}</{tag}>")
+    parts.append("<h2>Manifest</h2><pre>" + html.escape(json.dumps(manifest, indent=2)) + "</pre>")
+    title = html.escape(manifest.get("experiment", "report"))
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, Table):
+            lines.append("| " + " | ".join(_cell_markdown(Cell(h)) for h in block.header) + " |")
+            lines.append("|" + "---|" * len(block.header))
+            lines += ["| " + " | ".join(_cell_markdown(c) for c in row) + " |" for row in block.rows]
+        elif block[0] == "figure":
+            _, name, title = block
+            lines.append(f"### {title}\n\n![{title}]({name})")
+        else:
+            tag, text = block
+            text = text.replace("{marks}", "in bold where it is clear of zero")
+            lines.append(f"{'#' * int(tag[1])} {text}" if tag.startswith("h") else text)
+        lines.append("")
+    lines.append("The experiment's manifest, with its whole configuration, is `manifest.json` beside this file.")
+    return "\n".join(lines) + "\n"
+
+
+FORMATS = {"html": "report.html", "markdown": "report.md"}
+
+
+def build_report(folder: Path, fmt: str = "html") -> Path:
+    """Write the report into ``folder`` (an experiment's results): ``report.html``, one
+    self-contained page, or ``report.md``, Markdown whose tables go into a paper or a
+    README and whose figures are the folder's own files. Returns its path.
 
     Raises:
         ConfigError: in one line, when the folder is not an experiment's results.
     """
     manifest = read_manifest(folder)
-    comparison = _read(folder / "comparison.csv", ("arm", "metric", "window", "mean"))
-    sensitivity = _read(folder / "sensitivity.csv", ("method", "arm", "output", "parameter"))
-    baseline = manifest.get("baseline", "baseline")
-    parts = [
-        f"<h1>{html.escape(manifest.get('experiment', folder.name))}</h1>",
-        "<p>" + html.escape(
-            f"{manifest.get('runs', '?')} runs ({manifest.get('failed', 0)} failed), "
-            f"{manifest.get('replications', '?')} replications, root seed {manifest.get('root_seed')}, "
-            f"experiment file {manifest.get('experiment_file')} (hash {manifest.get('experiment_hash')}), "
-            f"abm {manifest.get('version')} at commit {manifest.get('git_commit')}, "
-            f"{manifest.get('started')} to {manifest.get('finished')}."
-        ) + "</p>",
-    ]
-    windows = manifest.get("windows", {})
-    if comparison and len(manifest.get("arms", {})) > 1:
-        parts.append("<h2>Comparison</h2><p>Mean over replicates; below it, the change against baseline in %, "
-                     "paired by replicate (common random numbers) within each design point, with its 95% interval "
-                     "(blue: lower, orange: higher, where the interval is clear of zero). Cost per homicide "
-                     "averted is the extra cost of programmes and prison in US$ over the homicides averted; "
-                     "it is not given where the change in homicides may be zero.</p>")
-        for window, label in (("short", "Short window"), ("long", "Long window"), ("all", "Whole measured period")):
-            if window in windows:
-                first, last = windows[window]
-                parts.append(f"<h3>{label} (steps {first}-{last})</h3>"
-                             + point_tables(comparison, window, baseline, manifest))
-    steady = _read(folder / "stationarity.csv", ("point", "metric", "short", "long", "ratio"))
-    parts.append(stationarity_table(steady))
-    parts.append(sensitivity_table(sensitivity))
-    parts.append(sensitivity_table(_read(folder / "sensitivity_emulator.csv", ("method", "arm", "output", "parameter"))))
-    for name, title in FIGURES:
-        path = folder / name
-        if path.exists():
-            data = base64.b64encode(path.read_bytes()).decode()
-            parts.append(f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,{data}">')
-    parts.append("<h2>Manifest</h2><pre>" + html.escape(json.dumps(manifest, indent=2)) + "</pre>")
-    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(manifest.get('experiment', 'report'))}"
-            f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
-    out = folder / "report.html"
-    write_text(out, page)
+    blocks = _blocks(folder, manifest)
+    text = to_html(blocks, folder, manifest) if fmt == "html" else to_markdown(blocks)
+    out = folder / FORMATS[fmt]
+    write_text(out, text)
     return out
