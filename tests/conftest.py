@@ -1,5 +1,6 @@
 """Shared fixtures: a small city, built once per session where tests only read it."""
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,12 @@ from abm.config import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
+# Sweeps start their workers from a server process (abm.sweep.runner.worker_context),
+# and many tests start a pool of them: let that server import the model once, so that
+# every later pool's workers start with it loaded instead of importing it again.
+if "forkserver" in multiprocessing.get_all_start_methods():
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__", "abm.simulate", "abm.sweep.runner"])
+
 
 def pytest_addoption(parser):
     parser.addoption(
@@ -17,8 +24,6 @@ def pytest_addoption(parser):
         default=False,
         help="rewrite the pinned fixed-seed run summaries in tests/baselines/ instead of comparing",
     )
-
-
     parser.addoption(
         "--update-docs",
         action="store_true",
