@@ -17,6 +17,19 @@ if "forkserver" in multiprocessing.get_all_start_methods():
     multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__", "abm.simulate", "abm.sweep.runner"])
 
 
+# The files whose tests take longest (a minute or more on two cores), longest first.
+# pytest-xdist hands each worker whole files (--dist loadfile) in the order they are
+# collected: started first, they run beside the many short files instead of leaving
+# one worker busy alone at the end.
+LONGEST_FIRST = ("test_study.py", "test_dashboard.py", "test_stationarity.py", "test_teaching.py",
+                 "test_patterns.py", "test_posterior.py", "test_experiment.py", "test_examples.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--update-baselines",
