@@ -12,7 +12,8 @@ how much of a difference is chance.
 Every city first runs its scenario's burn-in (four years in the presets) before the
 week the class sees as week 0: the prisons have filled and the gangs settled, so the
 first years on the charts show the city as it is, not its start-up. Policies start at
-the chosen year after that.
+the chosen year after that, so the burn-in is the same on every side: it is run once
+per city and seed and shared (:mod:`abm.viz.warmup`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from abm.config import load_scenario
 from abm.model import CityModel
 from abm.presets import resolve_scenario
 from abm.schema import MAX_STEPS
+from abm.viz.warmup import WARM_UPS, with_policies
 
 PRESETS = ("classroom", "district")
 MAX_SEED = 2**63 - 1  # as an experiment's root_seed
@@ -163,12 +165,12 @@ class ClassroomModel(mesa.Model):
             scenario_ = load_scenario(path, {**base, **policy_overrides(
                 arm, levels, self.burn_in + self.start_step,
                 None if self.end_step is None else self.burn_in + self.end_step)})
-            self.sides.append((arm_label(arm), [CityModel(scenario_, self.seed + i) for i in range(seeds)]))
+            # Every side's city on a seed has the same burn-in (no policy acts before
+            # week 0): it is run once and shared (abm.viz.warmup).
+            self.sides.append((arm_label(arm), [with_policies(WARM_UPS.city(scenario_, self.seed + i, self.burn_in),
+                                                              scenario_) for i in range(seeds)]))
         if compare and self.sides[0][0] == self.sides[1][0]:
             self.sides[1] = (self.sides[1][0] + " (same)", self.sides[1][1])
-        self.street = [[[] for _ in runs] for _, runs in self.sides]
-        for _ in range(self.burn_in):
-            self._step_cities()
         self.street = [[[] for _ in runs] for _, runs in self.sides]
 
     @property
