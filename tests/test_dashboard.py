@@ -116,6 +116,14 @@ def test_warmed_up_cities_are_run_once_and_handed_out_as_independent_copies(monk
     assert b.week == 4 and (b.youths.gang == before[0]).all() and repr(b.ledger.rows) == before[1]
     warm.city(scenario, 4, 4)  # another seed is another city
     assert len(runs) == 2
+    # Students loading the same lesson at once: one burn-in, which the others wait for.
+    weeks = []
+    students = [threading.Thread(target=lambda: weeks.append(warm.city(scenario, 5, 4).week)) for _ in range(4)]
+    for student in students:
+        student.start()
+    for student in students:
+        student.join()
+    assert weeks == [4] * 4 and len(runs) == 3
 
 
 def test_an_ensemble_runs_each_side_on_the_same_seeds():

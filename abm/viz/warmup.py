@@ -59,6 +59,9 @@ class WarmUps:
                 kept = self._run(plain, seed, weeks)
                 with self._lock:
                     self._keep(key, kept)
+        with self._lock:  # a later request finds the city kept, or builds it again
+            if self._building.get(key) is building:
+                del self._building[key]
         blob, collector = kept
         city = pickle.loads(blob)
         city.datacollector = copy.deepcopy(collector)
