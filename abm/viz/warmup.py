@@ -82,9 +82,5 @@ class WarmUps:
         while len(self._kept) > 1 and sum(len(b) for b, _ in self._kept.values()) > self.max_bytes:
             self._kept.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-
 
 WARM_UPS = WarmUps()
