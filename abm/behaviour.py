@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import justice
-from abm.city import NEIGHBOURHOOD_BLOCKS
+from abm.city import NEIGHBOURHOOD_BLOCKS, group_order
 from abm.population import WEEKS_PER_YEAR, YOUTH_ENTRY_AGE, YOUTH_EXIT_AGE
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def build_peer_network(
 def pick_in_group(rng: np.random.Generator, members: np.ndarray, keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """For each value in ``wanted``, a random element of ``members`` whose key equals it
     (-1 where the group is empty)."""
-    order = np.argsort(keys, kind="stable")
+    order = group_order(keys)
     sorted_keys = keys[order]
     lo = np.searchsorted(sorted_keys, wanted, side="left")
     hi = np.searchsorted(sorted_keys, wanted, side="right")

@@ -27,6 +27,22 @@ if TYPE_CHECKING:
 # Blocks in a 3x3 Moore neighbourhood (the block and its eight neighbours).
 NEIGHBOURHOOD_BLOCKS = 9
 
+# Block and district numbers up to this fit 16 bits, which numpy sorts by radix.
+RADIX_KEY_MAX = np.iinfo(np.uint16).max
+
+
+def group_order(keys: np.ndarray) -> np.ndarray:
+    """The stable order that sorts ``keys`` (block or district numbers, never
+    negative): people grouped by place, in their slot order within each place.
+
+    A stable order is unique, so the result is ``np.argsort(keys, kind="stable")``;
+    keys that fit 16 bits are sorted as such, by numpy's radix sort.
+    """
+    if keys.size and keys.max() <= RADIX_KEY_MAX:
+        keys = keys.astype(np.uint16)
+    return np.argsort(keys, kind="stable")
+
+
 FIELDS = (
     "population",
     "ses",
@@ -185,20 +201,37 @@ class City:
         return cache[radius]
 
     def near_members(self, counts: np.ndarray, gang: np.ndarray, radius: int = 1) -> np.ndarray:
-        """For each block, members of gang ``gang[b]`` living within ``radius`` blocks.
+        """For each block, members of gang ``gang[b]`` living within ``radius`` blocks
+        (Chebyshev distance, the blocks of :meth:`window`).
 
-        ``counts`` is ``(n_gangs, n_blocks)``; blocks with ``gang < 0`` get 0.
+        ``counts`` is ``(n_gangs, n_blocks)`` whole numbers; blocks with ``gang < 0``
+        get 0. Each gang's counts are summed once into a summed-area table, from which
+        a block's window total is four lookups.
         """
         out = np.zeros(self.n_blocks)
         if counts.size == 0:
             return out
-        g = np.maximum(gang, 0)
-        win = self.window(radius)
-        for k in range(win.shape[1]):
-            nb = win[:, k]
-            ok = (nb >= 0) & (gang >= 0)
-            out += np.where(ok, counts[g, np.maximum(nb, 0)], 0)
+        n_g = counts.shape[0]
+        table = np.zeros((n_g, self.height + 1, self.width + 1), dtype=np.int64)
+        grid = counts.reshape(n_g, self.height, self.width)
+        np.cumsum(np.cumsum(grid, axis=1), axis=-1, out=table[:, 1:, 1:])
+        x0, x1, y0, y1 = self._box_corners(radius)
+        held = np.flatnonzero(gang >= 0)
+        g = gang[held]
+        x0, x1, y0, y1 = x0[held], x1[held], y0[held], y1[held]
+        out[held] = table[g, y1, x1] - table[g, y0, x1] - table[g, y1, x0] + table[g, y0, x0]
         return out
+
+    def _box_corners(self, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per block, the corners of its window in a summed-area table (whose row and
+        column 0 are zeros): first and one-past-last column and row."""
+        cache = self.__dict__.setdefault("_boxes", {})
+        if radius not in cache:
+            cache[radius] = (
+                np.maximum(self.x - radius, 0), np.minimum(self.x + radius, self.width - 1) + 1,
+                np.maximum(self.y - radius, 0), np.minimum(self.y + radius, self.height - 1) + 1,
+            )
+        return cache[radius]
 
     @functools.cached_property
     def von_neumann(self) -> np.ndarray:

@@ -19,6 +19,7 @@ import mesa
 import numpy as np
 
 from abm import justice, streams
+from abm.city import group_order
 from abm.violence import HomicideKind, VictimType, record_homicide
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def contacts(model: CityModel) -> None:
     nth = np.arange(len(officer)) - np.repeat(np.cumsum(stops_per_officer) - stops_per_officer, stops_per_officer)
     table = rng.random((int(stops_per_officer.max(initial=0)), len(STOP_DECISIONS), n_off))
     u_pick, u_conduct, u_arrest, u_force = (table[nth, j, officer] for j in range(len(STOP_DECISIONS)))
-    order = np.argsort(yth.block[free], kind="stable")
+    order = group_order(yth.block[free])
     sorted_blocks = yth.block[free][order]
     lo = np.searchsorted(sorted_blocks, blocks, side="left")
     hi = np.searchsorted(sorted_blocks, blocks, side="right")

@@ -99,40 +99,57 @@ class Youths:
 class PeerNetwork:
     """Friendships among youths, homophilous by block and school (district).
 
-    The networkx graph (nodes are youth slots) is the public structure; a padded
-    neighbour array ``friends[slot, k]`` (-1 = empty) mirrors it for vectorized
-    passes such as the share of friends in gangs.
+    A padded neighbour array ``friends[slot, k]`` (-1 = empty, friends in the order
+    they were made) holds the network for vectorized passes such as the share of
+    friends in gangs; a set of edges answers "are these two friends?" in constant time.
+    :attr:`graph` gives the same network as a networkx graph (nodes are youth slots).
     """
 
     def __init__(self, max_degree: int, n: int):
-        self.graph = nx.Graph()
-        self.graph.add_nodes_from(range(n))
+        self.n = n
         self.friends = np.full((n, max_degree), -1, dtype=np.int64)
         self.degree = np.zeros(n, dtype=np.int64)
+        self._edges: set[int] = set()  # u * n + v with u < v
         self._orphaned: list[int] = []
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The network as a networkx graph, built when asked (a copy: changing it
+        changes nothing in the model)."""
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n))
+        g.add_edges_from(divmod(e, self.n) for e in sorted(self._edges))
+        return g
+
+    def neighbours(self, slot: int) -> np.ndarray:
+        """Slots of a youth's friends, in the order the friendships were made."""
+        return self.friends[slot, : self.degree[slot]].copy()
 
     def add_edges(self, a: np.ndarray, b: np.ndarray) -> None:
         """Add friendships a[i]-b[i] where both have room; duplicates and loops dropped."""
-        cap = self.friends.shape[1]
+        cap, n, edges = self.friends.shape[1], self.n, self._edges
+        degree, friends = self.degree, self.friends
         for u, v in zip(a.tolist(), b.tolist(), strict=True):
-            if u == v or self.degree[u] >= cap or self.degree[v] >= cap or self.graph.has_edge(u, v):
+            key = u * n + v if u < v else v * n + u
+            if u == v or degree[u] >= cap or degree[v] >= cap or key in edges:
                 continue
-            self.graph.add_edge(u, v)
-            self.friends[u, self.degree[u]] = v
-            self.degree[u] += 1
-            self.friends[v, self.degree[v]] = u
-            self.degree[v] += 1
+            edges.add(key)
+            friends[u, degree[u]] = v
+            degree[u] += 1
+            friends[v, degree[v]] = u
+            degree[v] += 1
 
     def clear(self, slot: int) -> None:
         """Remove every friendship of a slot (its person left); its friends are noted."""
-        for v in sorted(self.graph.neighbors(slot)):
+        n = self.n
+        for v in sorted(self.friends[slot, : self.degree[slot]].tolist()):
             self._orphaned.append(v)
+            self._edges.discard(slot * n + v if slot < v else v * n + slot)
             row = self.friends[v, : self.degree[v]]
             keep = row[row != slot]
             self.friends[v, :] = -1
             self.friends[v, : len(keep)] = keep
             self.degree[v] = len(keep)
-        self.graph.remove_edges_from(list(self.graph.edges(slot)))
         self.friends[slot, :] = -1
         self.degree[slot] = 0
 
@@ -214,4 +231,4 @@ class Youth(PersonAgent):
     @property
     def friends(self) -> list[int]:
         """Person ids of this youth's friends."""
-        return [int(self.model.youths.person_id[s]) for s in self.model.peers.graph.neighbors(self.slot)]
+        return [int(self.model.youths.person_id[s]) for s in self.model.peers.neighbours(self.slot)]

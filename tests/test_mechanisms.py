@@ -137,3 +137,35 @@ def test_an_idle_unit_clears_a_case_with_a_bounded_chance():
     cleared = 1 - np.prod(1 - weekly)
     assert cleared < weekly.sum() < 1
     assert weekly[0] > weekly[-1] > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(width=st.integers(4, 12), height=st.integers(4, 12), gangs=st.integers(1, 4), radius=st.integers(0, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_members_near_a_block_are_those_of_its_gang_within_the_radius(width, height, gangs, radius, seed):
+    from abm.city import City
+    from abm.config import CityParams
+
+    rng = np.random.default_rng(seed)
+    city = City(CityParams(width=width, height=height, district_size=2), rng)
+    counts = rng.integers(0, 5, (gangs, city.n_blocks))
+    owner = rng.integers(-1, gangs, city.n_blocks)
+    expected = np.zeros(city.n_blocks)
+    for b in range(city.n_blocks):
+        if owner[b] < 0:
+            continue
+        near = (np.abs(city.x - city.x[b]) <= radius) & (np.abs(city.y - city.y[b]) <= radius)
+        expected[b] = counts[owner[b], near].sum()
+    assert np.array_equal(city.near_members(counts, owner, radius), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(keys=st.lists(st.integers(0, 70_000), max_size=300), small=st.booleans())
+def test_people_grouped_by_place_keep_their_slot_order(keys, small):
+    from abm.city import group_order
+
+    keys = np.array(keys, dtype=np.int64) % (300 if small else 70_001)
+    order = group_order(keys)
+    assert np.array_equal(keys[order], np.sort(keys))
+    same = keys[order][1:] == keys[order][:-1]
+    assert (order[1:][same] > order[:-1][same]).all()

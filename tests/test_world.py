@@ -54,10 +54,11 @@ def invariants(model) -> list[str]:
             broken.append(f"{name} outside 0-1")
     if (city.violence_exposure < 0).any() or (city.police_presence < 0).any() or (model.grievance < 0).any():
         broken.append("a negative field")
-    edges = np.array(list(model.peers.graph.edges()), dtype=np.int64).reshape(-1, 2)
+    graph = model.peers.graph
+    edges = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
     if edges.size and not yth.alive[edges].all():
         broken.append("a friendship with someone who left")
-    degrees = np.array([model.peers.graph.degree(n) for n in range(yth.n)])
+    degrees = np.array([graph.degree(n) for n in range(yth.n)])
     if not np.array_equal(degrees, model.peers.degree):
         broken.append("the friends array and the network disagree")
     return broken
