@@ -212,6 +212,25 @@ class CityModel(mesa.Model):
         for pol in self.active_policies():
             getattr(pol, hook)(self, *args)
 
+    def with_policies(self, scenario: Scenario) -> CityModel:
+        """This city, run so far on a scenario that differs from ``scenario`` only in
+        its policies, now with ``scenario``'s parameters and policies, built as the
+        constructor builds them (:mod:`abm.warmup`). Returns the city itself.
+
+        Raises:
+            ValueError: the scenarios differ in more than their policies, or one of the
+                policies would have acted already.
+        """
+        if without_policies(scenario).digest() != without_policies(self.p).digest():
+            raise ValueError(f"{scenario.name}: differs from the city's scenario in more than its policies")
+        built = policies.build(scenario.policies, self)
+        late = [pol.name for pol in built if pol.start < self.week]
+        if late:
+            raise ValueError(f"{scenario.name}: {', '.join(late)} would have acted before week {self.week}")
+        self.p = scenario
+        self.policies = built
+        return self
+
     # -- bookkeeping shared by mechanisms --------------------------------------------
     @property
     def in_measurement(self) -> bool:
@@ -246,3 +265,8 @@ class CityModel(mesa.Model):
         agent = Youth(self, slot)
         self.youth_agents[slot] = agent
         self.youths.person_id[slot] = agent.unique_id
+
+
+def without_policies(scenario: Scenario) -> Scenario:
+    """``scenario`` with every policy switched off."""
+    return scenario.model_copy(update={"policies": type(scenario.policies)()})

@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -30,6 +31,9 @@ from abm.config import Scenario
 from abm.io import provenance, write_csv, write_json
 from abm.metrics import calibration, outside, pattern_measures, summary_columns, timeseries_columns
 from abm.model import CityModel
+
+if TYPE_CHECKING:
+    from abm.warmup import WarmUp
 
 EVENT_COLUMNS = (
     "step", "block", "x", "y", "kind", "perpetrator_id", "perpetrator_gang",
@@ -84,6 +88,7 @@ def simulate(
     progress: Callable[[int], object] | None = None,
     windows: dict[str, tuple[int, int]] | None = None,
     burn_in: int | None = None,
+    warm: WarmUp | None = None,
 ) -> RunResult:
     """Build a city from ``scenario``, run it with ``seed``, return its measures.
 
@@ -96,6 +101,9 @@ def simulate(
         progress: called with 1 after each week (for a progress bar).
         windows: name -> (first, last) steps (inclusive, 1-based) whose window
             measures the result should hold (:attr:`RunResult.windows`).
+        warm: the city of ``scenario`` without its policies, already run on ``seed``
+            up to a week before any of them acts (:class:`abm.warmup.WarmUp`): the run
+            goes on from a copy of it, with the same result as without it.
 
     Raises:
         ConfigError: when the run would need more memory than the machine has
@@ -107,8 +115,13 @@ def simulate(
     if changes:
         scenario = scenario.replace(**changes)
     footprint.check(footprint.estimate(scenario), scenario.name)  # before anything is built
-    model = CityModel(scenario, seed)
-    model.run(progress=progress)
+    if warm is None:
+        model = CityModel(scenario, seed)
+    elif warm.seed != seed:
+        raise ValueError(f"a warm-up on seed {warm.seed} cannot start a run on seed {seed}")
+    else:
+        model = warm.city(scenario)
+    model.run(scenario.run.steps - model.week, progress=progress)
     finished = dt.datetime.now(dt.UTC)
     return RunResult(
         scenario=scenario,

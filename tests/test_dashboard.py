@@ -66,66 +66,6 @@ def test_cities_start_warmed_up():
     assert pol.start == 208 + 52
 
 
-def test_a_shared_warm_up_gives_the_city_the_policies_would_have_had_on_their_own():
-    """The dashboard runs a city's burn-in once, without policies, and attaches each
-    side's policies to a copy (abm.viz.warmup): that must be the city built with its
-    policies from the start, the weeks after they start included. Every registered
-    policy is on, so none may act, draw or change the city before it starts."""
-    from abm.config import load_scenario
-    from abm.model import CityModel
-    from abm.presets import resolve_scenario
-    from abm.viz.classroom import policy_overrides
-    from abm.viz.warmup import WarmUps, with_policies
-
-    burn, after = 8, 16
-    every = {cls.name: True for cls in policies.registered()}
-    scenario = load_scenario(resolve_scenario("classroom"), {
-        "population.people": 1500, "run.burn_in": burn, **policy_overrides(every, None, burn + 2)})
-    alone = CityModel(scenario, 7)
-    shared = with_policies(WarmUps().city(scenario, 7, burn), scenario)
-    assert shared.week == burn and [type(p) for p in shared.policies] == [type(p) for p in alone.policies]
-    assert len(alone.policies) == len(every)
-    for _ in range(burn):
-        alone.step()
-    for _ in range(after):
-        alone.step()
-        shared.step()
-    assert all(p.active(alone.week) for p in alone.policies)
-    assert repr(shared.ledger.rows) == repr(alone.ledger.rows)  # as text: NaN == NaN
-    assert repr(shared.events) == repr(alone.events)
-    for field in ("block", "gang", "incarcerated", "propensity", "perceived_certainty"):
-        assert (getattr(shared.youths, field) == getattr(alone.youths, field)).all(), field
-    assert (shared.residents.trust == alone.residents.trust).all()
-
-
-def test_warmed_up_cities_are_run_once_and_handed_out_as_independent_copies(monkeypatch):
-    from abm.config import load_scenario
-    from abm.presets import resolve_scenario
-    from abm.viz.warmup import WarmUps
-
-    runs = []
-    original = WarmUps._run
-    monkeypatch.setattr(WarmUps, "_run", staticmethod(lambda *a: runs.append(a) or original(*a)))
-    warm = WarmUps()
-    scenario = load_scenario(resolve_scenario("classroom"), {"population.people": 1500})
-    a, b = warm.city(scenario, 3, 4), warm.city(scenario, 3, 4)
-    assert len(runs) == 1 and a is not b and a.week == b.week == 4
-    before = b.youths.gang.copy(), repr(b.ledger.rows)
-    for _ in range(10):
-        a.step()
-    assert b.week == 4 and (b.youths.gang == before[0]).all() and repr(b.ledger.rows) == before[1]
-    warm.city(scenario, 4, 4)  # another seed is another city
-    assert len(runs) == 2
-    # Students loading the same lesson at once: one burn-in, which the others wait for.
-    weeks = []
-    students = [threading.Thread(target=lambda: weeks.append(warm.city(scenario, 5, 4).week)) for _ in range(4)]
-    for student in students:
-        student.start()
-    for student in students:
-        student.join()
-    assert weeks == [4] * 4 and len(runs) == 3
-
-
 def test_an_ensemble_runs_each_side_on_the_same_seeds():
     m = ClassroomModel(preset="classroom", seed=5, seeds=3, mano_dura=True, community_policing=False, start_year=0.5,
                        warm_up=False)

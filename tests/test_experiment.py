@@ -82,6 +82,21 @@ def test_replicated_grid_sweep_gives_the_same_rows_on_one_worker_two_workers_and
         assert (tmp_path / folder / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes(), folder
 
 
+def test_the_arms_of_a_point_and_seed_share_their_burn_in_and_get_the_rows_each_gets_alone():
+    from abm.sweep.runner import batches, jobs_for, run_batch, run_job
+
+    exp = load_experiment(SMOKE, overrides={"run.steps": 156})
+    jobs = jobs_for(exp, 2)
+    tasks = batches(jobs, workers=2)
+    # Two design points x two replicates: four tasks, each of the three arms on one seed.
+    assert sorted(len(t) for t in tasks) == [3] * 4 == [len({j["arm"] for j in t}) for t in tasks]
+    assert all(len({(j["point"], j["seed"]) for j in t}) == 1 for t in tasks)
+    assert len(batches(jobs, workers=5)) == len(jobs)  # fewer groups than workers: one run a task
+    shared = run_batch(tasks[0])
+    assert [r["row"]["status"] for r in shared] == ["ok"] * 3
+    assert repr(shared) == repr([run_job(job) for job in tasks[0]])  # as text: NaN == NaN
+
+
 def test_a_killed_sweep_resumes_to_the_same_results(smoke_run, tmp_path):
     out, _ = smoke_run
     target = tmp_path / "out"

@@ -1,7 +1,10 @@
 """Running an experiment's runs on local processes, writing results as they finish.
 
-``run_job`` is the one function a worker runs: ``simulate(scenario, seed)`` and the
-measures of each window. Rows of a run are written only after the run has finished;
+``run_batch`` is the one function a worker runs: ``simulate(scenario, seed)`` and the
+measures of each window, for one run or for the runs of a design point and seed that
+differ only in their policies (the arms), which share the weeks before the first
+policy acts: those are run once and each arm goes on from a copy (:mod:`abm.warmup`),
+with the rows it would have had on its own. Rows of a run are written only after the run has finished;
 the ``runs.csv`` row is written last, so a run counts as done exactly when its row is
 there. ``--resume`` skips those runs and redoes the rest.
 
@@ -34,14 +37,16 @@ from pathlib import Path
 
 import numpy as np
 
-from abm import policies
+from abm import footprint, policies
 from abm.folders import COMPLETE, RUNNING, ResultsFolder, is_empty, kind_of, read_manifest
 from abm.io import provenance, write_json
 from abm.metrics import window_columns
+from abm.model import without_policies
 from abm.simulate import simulate
 from abm.sweep.experiment import Experiment
 from abm.sweep.store import PartLog, RowLog, arrow_schema, require_pyarrow
 from abm.violence import HomicideKind
+from abm.warmup import WarmUp, shared_weeks
 
 ID_COLUMNS = ["run_id", "arm", "point", "replicate", "seed", "policies", "overrides", "scenario_hash", "status",
               "error"]
@@ -94,15 +99,12 @@ def run_columns(parameters: list[str], switched_on: list[str] | None = None) -> 
     return cols
 
 
-def run_job(job: dict) -> dict:
-    """Run one simulation and return its rows. Never raises: failures are rows too."""
-    info = {k: job[k] for k in ("run_id", "arm", "point", "replicate", "seed")}
-    info.update(job["params"])
-    info["policies"] = "+".join(job["policies"])
-    info["overrides"] = json.dumps(job["overrides"], sort_keys=True)
+def run_job(job: dict, warm: WarmUp | None = None) -> dict:
+    """Run one simulation (from ``warm``, when given) and return its rows. Never
+    raises: failures are rows too."""
+    info = job_info(job)
     try:
-        info["scenario_hash"] = job["scenario"].digest()
-        result = simulate(job["scenario"], job["seed"], windows=job["windows"])
+        result = simulate(job["scenario"], job["seed"], windows=job["windows"], warm=warm)
         row = dict(info, status="ok", error="")
         for key in RUN_INFO:
             row[key] = result.summary[key]
@@ -128,8 +130,55 @@ def run_job(job: dict) -> dict:
             ]
         return {"row": row, "series": series, "blocks": blocks}
     except Exception as exc:  # a failed run is recorded and the sweep goes on
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return {"row": dict(info, status="failed", error=detail), "series": [], "blocks": []}
+        return failed(info, exc)
+
+
+def job_info(job: dict) -> dict:
+    """The id and parameter columns of a job's row."""
+    info = {k: job[k] for k in ("run_id", "arm", "point", "replicate", "seed")}
+    info.update(job["params"])
+    info["policies"] = "+".join(job["policies"])
+    info["overrides"] = json.dumps(job["overrides"], sort_keys=True)
+    info["scenario_hash"] = job["scenario"].digest()
+    return info
+
+
+def failed(info: dict, exc: Exception) -> dict:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return {"row": dict(info, status="failed", error=detail), "series": [], "blocks": []}
+
+
+def run_batch(jobs: list[dict]) -> list[dict]:
+    """The results of ``jobs``: one run, or runs on one seed whose scenarios differ only
+    in their policies (:func:`batches`). Those share the weeks before the first of their
+    policies acts, run once (:class:`abm.warmup.WarmUp`); each result is the one
+    :func:`run_job` gives the job on its own. Never raises: failures are rows too."""
+    if len(jobs) == 1:
+        return [run_job(jobs[0])]
+    scenarios = [job["scenario"] for job in jobs]
+    try:
+        footprint.check(footprint.estimate(scenarios[0]), scenarios[0].name)  # before anything is built
+        warm = WarmUp(scenarios[0], jobs[0]["seed"], shared_weeks(scenarios))
+    except Exception as exc:  # as each run would have failed on its own
+        return [failed(job_info(job), exc) for job in jobs]
+    return [run_job(job, warm) for job in jobs]
+
+
+def batches(pending: list[dict], workers: int) -> list[list[dict]]:
+    """The pending jobs as tasks for :func:`run_batch`: the runs of one seed whose
+    scenarios differ only in their policies together, so that they share their weeks
+    before any policy acts. When there are fewer such groups than workers, each run is
+    a task of its own instead, so that no worker waits (the rows are the same)."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    plain: dict[int, str] = {}
+    for job in pending:
+        scenario = job["scenario"]
+        if id(scenario) not in plain:
+            plain[id(scenario)] = without_policies(scenario).digest()
+        groups.setdefault((plain[id(scenario)], job["seed"]), []).append(job)
+    if len(groups) < workers:
+        return [[job] for job in pending]
+    return list(groups.values())
 
 
 def run_key(row: dict) -> tuple[str, int, int, int]:
@@ -218,24 +267,25 @@ def worker_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def local_results(pending: list[dict], workers: int):
-    """Results of ``pending`` jobs as they finish, on ``workers`` local processes.
+def local_results(tasks: list[list[dict]], workers: int):
+    """Results of the jobs of ``tasks`` (:func:`batches`) as they finish, on ``workers``
+    local processes.
 
     When the consumer stops early (an interrupt, a termination, an error), the
     workers are stopped at once, not left to finish their runs: nothing outlives the
     sweep, and finished runs are already written."""
     if workers == 1:
-        for job in pending:
-            yield run_job(job)
+        for task in tasks:
+            yield from run_batch(task)
         return
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
-    running = {pool.submit(run_job, j) for j in pending}
+    running = {pool.submit(run_batch, task) for task in tasks}
     completed = False
     try:
         while running:
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                yield future.result()
+                yield from future.result()
         completed = True
     finally:
         if completed:
@@ -258,10 +308,10 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
             process.join()
 
 
-def dask_results(pending: list[dict], workers: int, scheduler: str | None):
-    """Results as they finish on Dask: an existing cluster at ``scheduler``, or a local
-    cluster of ``workers`` single-threaded processes. A run lost with its worker is
-    retried (twice) by Dask."""
+def dask_results(tasks: list[list[dict]], workers: int, scheduler: str | None):
+    """Results of the jobs of ``tasks`` as they finish on Dask: an existing cluster at
+    ``scheduler``, or a local cluster of ``workers`` single-threaded processes. A task
+    lost with its worker is retried (twice) by Dask."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -272,9 +322,10 @@ def dask_results(pending: list[dict], workers: int, scheduler: str | None):
         client = Client(cluster)
     futures = []
     try:
-        futures = [client.submit(run_job, j, key=f"run-{j['run_id']}", pure=False, retries=2) for j in pending]
+        futures = [client.submit(run_batch, task, key=f"runs-{task[0]['run_id']}-{len(task)}", pure=False, retries=2)
+                   for task in tasks]
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
     finally:
         if scheduler:
             client.cancel([f for f in futures if not f.done()])
@@ -456,8 +507,13 @@ def plan(exp: Experiment, replications: int | None = None, workers: int | None =
         per_week = max(0.0, seconds[1] - seconds[0]) / max(1, long - short)
         setup = max(0.0, seconds[0] - short * per_week)
         per_run = setup + per_week * base.run.steps
-        total = per_run * len(jobs) / min(workers, len(jobs))
-        lines.append(f"estimated time: about {duration(total)} on {workers} workers ({per_run:.1f} s a run, "
+        # Runs that share their weeks before the policies (batches) run those weeks once.
+        tasks = batches(jobs, workers)
+        weeks = sum(shared_weeks(s := [j["scenario"] for j in task]) * (1 - len(task))
+                    + sum(sc.run.steps for sc in s) for task in tasks)
+        total = (setup * len(tasks) + per_week * weeks) / min(workers, len(tasks))
+        shared = f", {len(jobs) - len(tasks)} burn-ins shared" if len(tasks) < len(jobs) else ""
+        lines.append(f"estimated time: about {duration(total)} on {workers} workers ({per_run:.1f} s a run{shared}, "
                      f"from timed runs of {short} and {long} weeks of the baseline)")
     return "\n".join(lines)
 
@@ -624,7 +680,8 @@ def execute(exp, results: Results, all_jobs, pending, workers, progress, dask, s
     t0 = time.perf_counter()
     bar = tqdm(total=len(all_jobs), initial=len(all_jobs) - len(pending), unit="run", desc=exp.name,
                disable=not progress, dynamic_ncols=True)
-    source = dask_results(pending, workers, scheduler) if (dask or scheduler) else local_results(pending, workers)
+    tasks = batches(pending, workers)
+    source = dask_results(tasks, workers, scheduler) if (dask or scheduler) else local_results(tasks, workers)
     try:
         for result in source:
             results.add(result)

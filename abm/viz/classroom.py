@@ -13,7 +13,7 @@ Every city first runs its scenario's burn-in (four years in the presets) before 
 week the class sees as week 0: the prisons have filled and the gangs settled, so the
 first years on the charts show the city as it is, not its start-up. Policies start at
 the chosen year after that, so the burn-in is the same on every side: it is run once
-per city and seed and shared (:mod:`abm.viz.warmup`).
+per city and seed and shared (:mod:`abm.warmup`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from abm.config import load_scenario
 from abm.model import CityModel
 from abm.presets import resolve_scenario
 from abm.schema import MAX_STEPS
-from abm.viz.warmup import WARM_UPS, with_policies
+from abm.warmup import WarmUps
 
 PRESETS = ("classroom", "district")
 MAX_SEED = 2**63 - 1  # as an experiment's root_seed
+# Cities after burn-in, shared by every lesson and student the server holds.
+WARM_UPS = WarmUps()
 
 
 def parse_seed(value) -> int:
@@ -166,9 +168,9 @@ class ClassroomModel(mesa.Model):
                 arm, levels, self.burn_in + self.start_step,
                 None if self.end_step is None else self.burn_in + self.end_step)})
             # Every side's city on a seed has the same burn-in (no policy acts before
-            # week 0): it is run once and shared (abm.viz.warmup).
-            self.sides.append((arm_label(arm), [with_policies(WARM_UPS.city(scenario_, self.seed + i, self.burn_in),
-                                                              scenario_) for i in range(seeds)]))
+            # week 0): it is run once and shared (abm.warmup).
+            self.sides.append((arm_label(arm), [WARM_UPS.city(scenario_, self.seed + i, self.burn_in)
+                                                for i in range(seeds)]))
         if compare and self.sides[0][0] == self.sides[1][0]:
             self.sides[1] = (self.sides[1][0] + " (same)", self.sides[1][1])
         self.street = [[[] for _ in runs] for _, runs in self.sides]
