@@ -1,4 +1,4 @@
-"""Focused deterrence group by group: what a call-in does to the groups called in.
+"""Focused deterrence group by group: what a call-in does to the groups called in, and to their rivals.
 
 Evaluations of the group violence intervention compare the factions called in with
 factions that were not: in Chicago, factions that attended a call-in had about 23%
@@ -12,7 +12,17 @@ members and of them, in both runs. It prints each seed's counts and the change w
 policy, in %, with its 95% interval over the seeds as paired replicates (as
 ``comparison.csv`` gives a policy's change).
 
-    python examples/call_ins_by_group.py                    # district, 8 seeds: 3-4 minutes on two cores
+Evaluations also follow the groups tied to those called in: in Boston, gangs whose
+rivals or allies were called in ("vicariously treated") had significantly fewer
+shootings than matched gangs (Braga, Apel & Welsh 2013). The model's gangs are tied
+as rivals, and its call-ins have no vicarious deterrence: a rival hears nothing and
+fears no crackdown. The script counts, the same way, the killings by and of each
+rival of a called-in group that is never called in itself, over the year after its
+first rival's first notice: whatever changes there comes from what the called-in
+groups stop doing (fewer killings to avenge, fewer attacks to suffer).
+
+    python examples/call_ins_by_group.py                    # district, 8 seeds: about 1 1/2 minutes on two cores
+    python examples/call_ins_by_group.py --seeds 16         # 16 seeds, about 3 minutes: more rivals to follow
     python examples/call_ins_by_group.py --scenario classroom --seeds 2 --steps 120 --burn-in 40   # seconds
 """
 
@@ -31,20 +41,26 @@ from abm.presets import resolve_policy
 
 
 def run(scenario: str, steps: int | None, burn_in: int | None, seed: int,
-        with_policy: bool) -> tuple[dict[int, int], list[tuple]]:
-    """One run: each gang's first week under notice (with the policy) and the homicides
-    as (step, perpetrator's gang, victim's gang)."""
+        with_policy: bool) -> tuple[dict[int, int], dict[int, int], list[tuple]]:
+    """One run: each gang's first week under notice and each rival's first week with a
+    rival under notice (with the policy; rivals called in themselves left out), and
+    the homicides as (step, perpetrator's gang, victim's gang)."""
     layers = [resolve_policy("focused_deterrence")] if with_policy else []
     overrides = {key: value for key, value in (("run.steps", steps), ("run.burn_in", burn_in)) if value}
     model = CityModel(load_scenario(scenario, overrides, layers), seed)
     policy = next((p for p in model.policies if p.name == "focused_deterrence"), None)
     first: dict[int, int] = {}
+    tied: dict[int, int] = {}
     for _ in range(model.p.run.steps):
         model.step()
         if policy is not None:
             for g in np.flatnonzero(policy.notified(model.week)):
-                first.setdefault(int(g), model.week)
-    return first, [(e["step"], e["perpetrator_gang"], e["victim_gang"]) for e in model.events]
+                if int(g) not in first:
+                    first[int(g)] = model.week
+                    for h in model.rivalry.neighbors(int(g)):
+                        tied.setdefault(int(h), model.week)
+    vicarious = {h: week for h, week in tied.items() if h not in first}
+    return first, vicarious, [(e["step"], e["perpetrator_gang"], e["victim_gang"]) for e in model.events]
 
 
 def counts(first: dict[int, int], events: list[tuple]) -> tuple[int, int]:
@@ -71,22 +87,24 @@ def main() -> None:
             for with_policy in (False, True)]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run, *zip(*jobs, strict=True)))
-    counted = np.zeros((args.seeds, 2, 2), dtype=int)  # seed x [without, with] x [by, of]
-    print("seed  groups  killings by them      killings of them")
-    print("              without ->  with      without ->  with")
-    for seed in range(1, args.seeds + 1):
-        (_, events_without), (first, events_with) = results[2 * (seed - 1)], results[2 * seed - 1]
-        counted[seed - 1] = counts(first, events_without), counts(first, events_with)
-        (by_without, of_without), (by_with, of_with) = counted[seed - 1]
-        print(f"{seed:4d}  {len(first):6d}  {by_without:7d} -> {by_with:5d}      {of_without:7d} -> {of_with:5d}")
-    for i, what in enumerate(("by", "of")):
-        change, low, high = percent_change_interval(counted[:, 1, i], counted[:, 0, i])
-        if np.isnan(change):
-            print(f"killings {what} the groups called in: none without the policy")
-        else:
-            interval = "" if np.isnan(low) else f" [{low:+.0f}, {high:+.0f}]"
-            print(f"killings {what} the groups called in, change with the policy: {change:+.0f}%{interval}")
-
+    for label, which in (("the groups called in", 0), ("their rivals, never called in", 1)):
+        counted = np.zeros((args.seeds, 2, 2), dtype=int)  # seed x [without, with] x [by, of]
+        print(f"{label}:")
+        print("seed  groups  killings by them      killings of them")
+        print("              without ->  with      without ->  with")
+        for seed in range(1, args.seeds + 1):
+            (_, _, events_without), with_policy = results[2 * (seed - 1)], results[2 * seed - 1]
+            groups, events_with = with_policy[which], with_policy[2]
+            counted[seed - 1] = counts(groups, events_without), counts(groups, events_with)
+            (by_without, of_without), (by_with, of_with) = counted[seed - 1]
+            print(f"{seed:4d}  {len(groups):6d}  {by_without:7d} -> {by_with:5d}      {of_without:7d} -> {of_with:5d}")
+        for i, what in enumerate(("by", "of")):
+            change, low, high = percent_change_interval(counted[:, 1, i], counted[:, 0, i])
+            if np.isnan(change):
+                print(f"killings {what} {label}: none without the policy")
+            else:
+                interval = "" if np.isnan(low) else f" [{low:+.0f}, {high:+.0f}]"
+                print(f"killings {what} {label}, change with the policy: {change:+.0f}%{interval}")
 
 if __name__ == "__main__":
     main()
