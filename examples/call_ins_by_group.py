@@ -21,6 +21,11 @@ rival of a called-in group that is never called in itself, over the year after i
 first rival's first notice: whatever changes there comes from what the called-in
 groups stop doing (fewer killings to avenge, fewer attacks to suffer).
 
+Last, it prints how much of the city's homicide the call-ins can reach: of the
+homicides of the measured years with the policy, the share in gangs' attacks and the
+share in attacks by a group under notice at the time. A call-in that cuts its groups'
+killings by a fifth cannot cut the city's by more than a fifth of the second share.
+
     python examples/call_ins_by_group.py                    # district, 8 seeds: about 1 1/2 minutes on two cores
     python examples/call_ins_by_group.py --seeds 16         # 16 seeds, about 3 minutes: more rivals to follow
     python examples/call_ins_by_group.py --scenario classroom --seeds 2 --steps 120 --burn-in 40   # seconds
@@ -38,29 +43,39 @@ from abm.config import load_scenario
 from abm.model import CityModel
 from abm.population import WEEKS_PER_YEAR
 from abm.presets import resolve_policy
+from abm.violence import HomicideKind
 
 
 def run(scenario: str, steps: int | None, burn_in: int | None, seed: int,
-        with_policy: bool) -> tuple[dict[int, int], dict[int, int], list[tuple]]:
+        with_policy: bool) -> tuple[dict[int, int], dict[int, int], list[tuple], tuple[int, int, int]]:
     """One run: each gang's first week under notice and each rival's first week with a
-    rival under notice (with the policy; rivals called in themselves left out), and
-    the homicides as (step, perpetrator's gang, victim's gang)."""
+    rival under notice (with the policy; rivals called in themselves left out), the
+    homicides as (step, perpetrator's gang, victim's gang), and the homicides of the
+    measured years (not by police): all, by gang members, by members of a group under
+    notice that week."""
     layers = [resolve_policy("focused_deterrence")] if with_policy else []
     overrides = {key: value for key, value in (("run.steps", steps), ("run.burn_in", burn_in)) if value}
     model = CityModel(load_scenario(scenario, overrides, layers), seed)
     policy = next((p for p in model.policies if p.name == "focused_deterrence"), None)
     first: dict[int, int] = {}
     tied: dict[int, int] = {}
+    notified: dict[int, np.ndarray] = {}
     for _ in range(model.p.run.steps):
         model.step()
         if policy is not None:
-            for g in np.flatnonzero(policy.notified(model.week)):
+            notified[model.week] = policy.notified(model.week)
+            for g in np.flatnonzero(notified[model.week]):
                 if int(g) not in first:
                     first[int(g)] = model.week
                     for h in model.rivalry.neighbors(int(g)):
                         tied.setdefault(int(h), model.week)
     vicarious = {h: week for h, week in tied.items() if h not in first}
-    return first, vicarious, [(e["step"], e["perpetrator_gang"], e["victim_gang"]) for e in model.events]
+    measured = [e for e in model.events if e["step"] > model.p.run.burn_in and e["kind"] != HomicideKind.POLICE]
+    by_members = [e for e in measured if e["perpetrator_gang"] >= 0]  # a gang's attack (not a youths' fight)
+    under_notice = [e for e in by_members if e["step"] in notified and e["perpetrator_gang"] < len(notified[e["step"]])
+                    and notified[e["step"]][e["perpetrator_gang"]]]
+    return (first, vicarious, [(e["step"], e["perpetrator_gang"], e["victim_gang"]) for e in model.events],
+            (len(measured), len(by_members), len(under_notice)))
 
 
 def counts(first: dict[int, int], events: list[tuple]) -> tuple[int, int]:
@@ -93,7 +108,7 @@ def main() -> None:
         print("seed  groups  killings by them      killings of them")
         print("              without ->  with      without ->  with")
         for seed in range(1, args.seeds + 1):
-            (_, _, events_without), with_policy = results[2 * (seed - 1)], results[2 * seed - 1]
+            (_, _, events_without, _), with_policy = results[2 * (seed - 1)], results[2 * seed - 1]
             groups, events_with = with_policy[which], with_policy[2]
             counted[seed - 1] = counts(groups, events_without), counts(groups, events_with)
             (by_without, of_without), (by_with, of_with) = counted[seed - 1]
@@ -105,6 +120,10 @@ def main() -> None:
             else:
                 interval = "" if np.isnan(low) else f" [{low:+.0f}, {high:+.0f}]"
                 print(f"killings {what} {label}, change with the policy: {change:+.0f}%{interval}")
+    shares = np.array([results[2 * seed - 1][3] for seed in range(1, args.seeds + 1)]).sum(axis=0)
+    if shares[0]:
+        print(f"homicides of the measured years with the policy: {shares[0]}; in gangs' attacks "
+              f"{shares[1] / shares[0]:.0%}, in attacks by a group under notice at the time {shares[2] / shares[0]:.0%}")
 
 if __name__ == "__main__":
     main()

@@ -100,6 +100,7 @@ def test_the_call_ins_by_group_example_runs_with_a_tiny_budget(tmp_path):
     assert all(int(r[1]) >= 1 for r in rows), "every seed's city has a group called in"
     assert "killings by the groups called in" in out and "killings of the groups called in" in out
     assert "killings by their rivals, never called in" in out and "killings of their rivals, never called in" in out
+    assert "in attacks by a group under notice at the time" in out
 
 
 def load_example(name: str):
