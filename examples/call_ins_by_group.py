@@ -43,6 +43,7 @@ from abm.config import load_scenario
 from abm.model import CityModel
 from abm.population import WEEKS_PER_YEAR
 from abm.presets import resolve_policy
+from abm.schema import ConfigError
 from abm.violence import HomicideKind
 
 
@@ -97,6 +98,11 @@ def main() -> None:
                         "scenario's)")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     args = parser.parse_args()
+    overrides = {key: value for key, value in (("run.steps", args.steps), ("run.burn_in", args.burn_in)) if value}
+    try:
+        load_scenario(args.scenario, overrides, [resolve_policy("focused_deterrence")])  # bad input stops here
+    except ConfigError as exc:
+        raise SystemExit(f"call_ins_by_group.py: {exc}") from None
 
     jobs = [(args.scenario, args.steps, args.burn_in, seed, with_policy) for seed in range(1, args.seeds + 1)
             for with_policy in (False, True)]

@@ -29,11 +29,13 @@ Needs scikit-learn (the ``sensitivity`` extra) for the regression.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
 from abm.config import load_scenario, parse_overrides
+from abm.schema import ConfigError
 from abm.model import CityModel
 from abm.population import WEEKS_PER_YEAR
 
@@ -125,10 +127,17 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the seeds (default 2000)")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     args = parser.parse_args()
+    if importlib.util.find_spec("sklearn") is None:
+        raise SystemExit('efficacy_and_homicide.py needs scikit-learn for its regression: '
+                         'pip install "citizen-security-abm[sensitivity]" (from a checkout: pip install ".[sensitivity]")')
 
-    overrides = parse_overrides(args.set)
-    overrides.update({key: value for key, value in (("run.steps", args.steps), ("run.burn_in", args.burn_in))
-                      if value})
+    try:
+        overrides = parse_overrides(args.set)
+        overrides.update({key: value for key, value in (("run.steps", args.steps), ("run.burn_in", args.burn_in))
+                          if value})
+        load_scenario(args.scenario, overrides)  # bad input stops here, in one line
+    except ConfigError as exc:
+        raise SystemExit(f"efficacy_and_homicide.py: {exc}") from None
     seeds = range(1, args.seeds + 1)
     with ProcessPoolExecutor(args.workers) as pool:
         cities = list(pool.map(run, [args.scenario] * len(seeds), [overrides] * len(seeds), seeds,

@@ -140,3 +140,14 @@ def test_the_efficacy_example_runs_with_a_tiny_budget(tmp_path):
     for label in ("poverty and prior homicide held constant: ", "poverty held constant: ",
                   "nothing held constant: "):
         assert label in out
+
+
+@pytest.mark.parametrize("name", ["efficacy_and_homicide.py", "call_ins_by_group.py"])
+def test_the_city_scripts_refuse_bad_input_in_one_line(tmp_path, name):
+    env = {**os.environ, "PYTHONPATH": with_checkout_on_path()}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name), "--scenario", "classroom", "--steps", "10",
+                           "--burn-in", "20"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{name}: ")
+    assert "run.burn_in (20) must be smaller than run.steps (10)" in proc.stderr and "Traceback" not in proc.stderr
