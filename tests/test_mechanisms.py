@@ -71,6 +71,35 @@ def test_more_collective_efficacy_never_raises_joining(efficacy, more):
     assert join(efficacy=min(1, efficacy + more)) <= join(efficacy=efficacy)
 
 
+@given(efficacy=unit, more=unit, own=count, rival=count, psum=st.floats(0, 500))
+def test_with_its_two_weights_at_zero_collective_efficacy_acts_on_nothing(efficacy, more, own, rival, psum):
+    """The check of collective efficacy's association with homicide (README) switches
+    its effect off with these two weights: then efficacy moves neither confrontations
+    nor joining."""
+    violence = P.violence.model_copy(update={"efficacy_damping": 0.0})
+    youth = P.youth.model_copy(update={"join_efficacy": 0.0})
+    higher = min(1, efficacy + more)
+
+    def gang(e):
+        return gang_confrontation_rate(
+            violence, own=np.array([own]), rival=np.array([rival]), propensity=np.array([0.5]),
+            grievance=np.array([2.0]), police=np.array([1.0]), efficacy=np.array([e]), organisation=np.array([0.3]),
+            sanction=np.array([0.3]),
+        )[0]
+
+    def youths(e):
+        return youth_confrontation_rate(violence, propensity_sum=np.array([psum]), police=np.array([1.0]),
+                                        efficacy=np.array([e]))[0]
+
+    def joining(e):
+        base = dict(peer_share=0.2, exposure=0.3, demand=0.5, income=0.5, legal=0.0, sanction=0.3, efficacy=e,
+                    self_control=0.5, propensity=0.4, cbt_effect=0.0)
+        return join_logit(youth, **{k: np.array([v]) for k, v in base.items()})[0]
+
+    assert gang(higher) == gang(efficacy) and youths(higher) == youths(efficacy)
+    assert joining(higher) == joining(efficacy)
+
+
 @given(x=unit, more=unit)
 def test_joining_directions(x, more):
     y = min(1, x + more)
