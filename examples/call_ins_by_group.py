@@ -51,9 +51,9 @@ def run(scenario: str, steps: int | None, burn_in: int | None, seed: int,
         with_policy: bool) -> tuple[dict[int, int], dict[int, int], list[tuple], tuple[int, int, int]]:
     """One run: each gang's first week under notice and each rival's first week with a
     rival under notice (with the policy; rivals called in themselves left out), the
-    homicides as (step, perpetrator's gang, victim's gang), and the homicides of the
-    measured years (not by police): all, by gang members, by members of a group under
-    notice that week."""
+    homicides as (step, perpetrator's gang, victim's gang), and the number of homicides
+    of the measured years (not by police): all, in gangs' attacks, in attacks by a group
+    under notice that week."""
     layers = [resolve_policy("focused_deterrence")] if with_policy else []
     overrides = {key: value for key, value in (("run.steps", steps), ("run.burn_in", burn_in)) if value}
     model = CityModel(load_scenario(scenario, overrides, layers), seed)
@@ -130,6 +130,7 @@ def main() -> None:
     if shares[0]:
         print(f"homicides of the measured years with the policy: {shares[0]}; in gangs' attacks "
               f"{shares[1] / shares[0]:.0%}, in attacks by a group under notice at the time {shares[2] / shares[0]:.0%}")
+
 
 if __name__ == "__main__":
     main()

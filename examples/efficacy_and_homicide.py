@@ -35,9 +35,9 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from abm.config import load_scenario, parse_overrides
-from abm.schema import ConfigError
 from abm.model import CityModel
 from abm.population import WEEKS_PER_YEAR
+from abm.schema import ConfigError
 
 SAMPSON_TWO_SD = -39.7  # % change in expected homicide, two SD more collective efficacy
 
@@ -81,9 +81,14 @@ def run(scenario: str, overrides: dict, seed: int, prior_years: int) -> dict[str
     }
 
 
+def within_city_deviation(values: np.ndarray, city: np.ndarray) -> np.ndarray:
+    """Each district's value less its city's mean."""
+    return values - (np.bincount(city, weights=values) / np.bincount(city))[city]
+
+
 def within_city_z(values: np.ndarray, city: np.ndarray) -> np.ndarray:
     """Standard deviations from the city's own mean, in units of the pooled within-city SD."""
-    centred = values - (np.bincount(city, weights=values) / np.bincount(city))[city]
+    centred = within_city_deviation(values, city)
     sd = centred.std()
     return centred / sd if sd > 0 else centred
 
@@ -142,13 +147,11 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers) as pool:
         cities = list(pool.map(run, [args.scenario] * len(seeds), [overrides] * len(seeds), seeds,
                                [args.prior_years] * len(seeds)))
-    everyone = list(range(len(cities)))
-    data = pooled(cities, everyone)
+    data = pooled(cities, range(len(cities)))
     rate = 1e5 * data["homicides"].sum() / data["population_years"].sum()
     print(f"{len(cities)} cities x {len(cities[0]['homicides'])} districts; homicide {rate:.1f} per 100,000 a year; "
           f"districts with no homicide: {np.mean(data['homicides'] == 0):.0%}")
-    city = data["city"]
-    sd = (data["efficacy"] - (np.bincount(city, weights=data["efficacy"]) / np.bincount(city))[city]).std()
+    sd = within_city_deviation(data["efficacy"], data["city"]).std()
     print(f"collective efficacy across districts: mean {data['efficacy'].mean():.3f}, within-city SD {sd:.3f}")
     rng = np.random.default_rng(0)
     print("homicide, two SD more collective efficacy (Sampson et al. 1997: "

@@ -92,12 +92,10 @@ def test_the_emulator_check_runs_with_a_tiny_budget(tmp_path):
 def test_the_call_ins_by_group_example_runs_with_a_tiny_budget(tmp_path):
     out = run_script("call_ins_by_group.py", "--scenario", "classroom", "--seeds", "2", "--steps", "120",
                      "--burn-in", "40", "--workers", "1", cwd=tmp_path)
-    called_in, rivals = out.split("their rivals, never called in:\n")
-    for block in (called_in, rivals):
-        rows = [line.split() for line in block.splitlines() if line.strip()[:1].isdigit()]
-        assert [int(r[0]) for r in rows] == [1, 2]
-    rows = [line.split() for line in called_in.splitlines() if line.strip()[:1].isdigit()]
-    assert all(int(r[1]) >= 1 for r in rows), "every seed's city has a group called in"
+    called_in, rivals = ([line.split() for line in block.splitlines() if line.strip()[:1].isdigit()]
+                         for block in out.split("their rivals, never called in:\n"))
+    assert [int(r[0]) for r in called_in] == [1, 2] and [int(r[0]) for r in rivals] == [1, 2]
+    assert all(int(r[1]) >= 1 for r in called_in), "every seed's city has a group called in"
     assert "killings by the groups called in" in out and "killings of the groups called in" in out
     assert "killings by their rivals, never called in" in out and "killings of their rivals, never called in" in out
     assert "in attacks by a group under notice at the time" in out

@@ -59,11 +59,11 @@ def test_no_confrontation_without_a_rival():
     assert rate[0] == 0
 
 
-def join(**changes):
+def join(params=P.youth, **changes):
     base = dict(peer_share=0.2, exposure=0.3, demand=0.5, income=0.5, legal=0.0, sanction=0.3, efficacy=0.3,
                 self_control=0.5, propensity=0.4, cbt_effect=0.0)
     base.update(changes)
-    return join_logit(P.youth, **{k: np.array([v]) for k, v in base.items()})[0]
+    return join_logit(params, **{k: np.array([v]) for k, v in base.items()})[0]
 
 
 @given(efficacy=unit, more=unit)
@@ -91,13 +91,8 @@ def test_with_its_two_weights_at_zero_collective_efficacy_acts_on_nothing(effica
         return youth_confrontation_rate(violence, propensity_sum=np.array([psum]), police=np.array([1.0]),
                                         efficacy=np.array([e]))[0]
 
-    def joining(e):
-        base = dict(peer_share=0.2, exposure=0.3, demand=0.5, income=0.5, legal=0.0, sanction=0.3, efficacy=e,
-                    self_control=0.5, propensity=0.4, cbt_effect=0.0)
-        return join_logit(youth, **{k: np.array([v]) for k, v in base.items()})[0]
-
     assert gang(higher) == gang(efficacy) and youths(higher) == youths(efficacy)
-    assert joining(higher) == joining(efficacy)
+    assert join(youth, efficacy=higher) == join(youth, efficacy=efficacy)
 
 
 @given(x=unit, more=unit)
