@@ -176,6 +176,36 @@ def test_hot_spot_patrols_lower_violence_on_the_hot_spots(short):
     assert on_spots["hs"] < on_spots["ref"]
 
 
+def test_hot_spot_officers_keep_patrols_conduct_unless_trained(short, tmp_path):
+    """No professionalism of their own: the hot-spot officers are ordinary patrol, so
+    setting it to patrol's value changes nothing, byte for byte."""
+    same_files(simulate(with_policy(short, "hot_spots"), 2),
+               simulate(with_policy(short, "hot_spots", professionalism=short.police.professionalism), 2), tmp_path)
+
+
+def test_officers_trained_in_procedural_justice_abuse_less_on_the_spots_and_their_residents_trust_more(short):
+    """Weisburd et al.'s trial in the model: the same officers on the same spots, with
+    their stops just nineteen times in twenty. Stops on the spots are counted whole,
+    abusive ones among them; the spots' residents see fewer abusive stops and trust
+    the police more."""
+    measured = {}
+    for arm, changes in (("standard", {}), ("trained", {"professionalism": 0.95})):
+        runs = [simulate(with_policy(short, "hot_spots", **changes), seed) for seed in (1, 2)]
+        measured[arm] = {k: sum(total(r, k) for r in runs) for k in ("hs_stops_spots", "hs_abusive_spots")}
+        measured[arm]["trust"] = np.mean([r.timeseries[-1]["hs_trust_spots"] for r in runs])
+        for r in runs:
+            assert total(r, "hs_abusive_spots") <= total(r, "hs_stops_spots") <= total(r, "contacts_just") + total(
+                r, "contacts_abusive")
+            assert 0 < r.timeseries[-1]["hs_trust_spots"] <= 1
+    assert measured["standard"]["hs_stops_spots"] > 0
+    # Patrol's stops are abusive four times in ten; ordinary patrols that follow
+    # violence stop on the spots too, so the trained arm's share is a mix.
+    share = {arm: m["hs_abusive_spots"] / m["hs_stops_spots"] for arm, m in measured.items()}
+    assert 0.3 < share["standard"] < 0.5
+    assert share["trained"] < share["standard"] / 2
+    assert measured["trained"]["trust"] > measured["standard"]["trust"]
+
+
 def test_municipal_services_raise_collective_efficacy_on_the_hot_spots_and_switch_off(short):
     efficacy = {}
     results = {}

@@ -8,9 +8,13 @@ officers leave random patrol and patrol the hot spots instead, spread evenly ove
 the ordinary mechanisms, the damping of confrontations (7.7) and the perceived
 certainty of the youths living around (7.5); the officers' spill-over presence reaches
 the neighbouring blocks too. The officers are taken from patrols elsewhere, whose
-presence falls. With ``services`` on, each hot spot also gets municipal services that
-raise residents' collective efficacy (more eyes on lit, clean streets), limited by
-their fear (``services_efficacy``).
+presence falls. They keep patrol's conduct unless ``professionalism`` gives the share
+of their stops that are procedurally just (officers trained in procedural justice, as
+in Weisburd et al.'s trial on hot spots; the measures ``hs_abusive_spots`` and
+``hs_trust_spots`` follow the abusive stops on the spots and their residents' trust).
+With ``services`` on, each hot spot also gets municipal services that raise residents'
+collective efficacy (more eyes on lit, clean streets), limited by their fear
+(``services_efficacy``).
 
 Whether violence is displaced to the blocks around the hot spots or their benefits
 diffuse there is not set: the measures ``hs_confrontations_ring`` and
@@ -51,6 +55,11 @@ class HotSpotsParams(PolicyParams):
     officers_share: Share = param(0.2, "share of officers taken from random patrol to patrol the hot spots",
                                   unit="share of officers", source="assumption (policy choice); Bogotá about doubled "
                                   "patrol time on treated streets (A17)", grade="assumption")
+    professionalism: Share | None = param(None, "share of hot-spot officers' contacts that are procedurally just; "
+                                          "none: patrol's (police.professionalism)", unit="share",
+                                          source="policy choice: officers trained in procedural justice for the hot "
+                                                 "spots, as in Weisburd et al. 2022 (" + EVIDENCE + ")",
+                                          grade="assumption")
     services: bool = param(False, "municipal services (lighting, cleaning, upgrading) on the hot spots too",
                            unit="yes/no", source="scenario choice", grade="assumption")
     services_efficacy: NonNeg = param(0.01, "weekly gain of collective efficacy on a serviced hot spot, at no fear and "
@@ -85,6 +94,10 @@ class HotSpots(Policy):
         Measure("hs_homicides_spots", "homicides/week", "homicides on the hot spots this week", "count"),
         Measure("hs_homicides_ring", "homicides/week", "homicides in the blocks around the hot spots this week",
                 "count"),
+        Measure("hs_stops_spots", "stops/week", "stops on the hot spots this week", "count"),
+        Measure("hs_abusive_spots", "stops/week", "abusive stops on the hot spots this week", "count"),
+        Measure("hs_trust_spots", "index (0-1)", "mean trust in police of the residents of the hot spots (while the "
+                "policy acts)", "level"),
     )
     window_measures = (
         WindowMeasure("hs_presence_spots", Mean(), "officers", "police presence summed over the hot spots, mean "
@@ -92,6 +105,10 @@ class HotSpots(Policy):
         WindowMeasure("hs_confrontations_spots", Total(), "confrontations", "confrontations on the hot spots"),
         WindowMeasure("hs_homicides_spots", Total(), "homicides", "homicides on the hot spots"),
         WindowMeasure("hs_homicides_ring", Total(), "homicides", "homicides in the blocks around the hot spots"),
+        WindowMeasure("hs_stops_spots", Total(), "stops", "stops on the hot spots"),
+        WindowMeasure("hs_abusive_spots", Total(), "stops", "abusive stops on the hot spots"),
+        WindowMeasure("hs_trust_spots", Mean(), "index (0-1)", "mean trust in police of the hot spots' residents, "
+                      "mean over the window's weeks"),
     )
     controls = (
         Control("officers_share", "Hot spots: share of officers on hot spots", 0.0, 1.0, 0.05),
@@ -106,6 +123,7 @@ class HotSpots(Policy):
         self.n_officers = int(round(params.officers_share * len(model.officers))) if self.n_spots else 0
         self.spots: np.ndarray | None = None  # chosen when the policy starts
         self.ring: np.ndarray | None = None
+        self.on_spots: np.ndarray | None = None  # a mask of the hot spots
         self.taken = 0  # officers on hot-spot patrol this week
 
     def _choose(self, model: CityModel) -> None:
@@ -120,6 +138,8 @@ class HotSpots(Policy):
         around[near[near >= 0]] = True
         around[self.spots] = False
         self.ring = np.flatnonzero(around)
+        self.on_spots = np.zeros(city.n_blocks, dtype=bool)
+        self.on_spots[self.spots] = True
 
     def deploy(self, model: CityModel) -> None:
         if self.n_spots == 0:
@@ -138,6 +158,8 @@ class HotSpots(Policy):
         officers = np.flatnonzero(model.duty.mode == DutyMode.PATROL)[: self.n_officers]
         model.officer_block[officers] = self.spots[np.arange(len(officers)) % len(self.spots)]
         model.duty.mode[officers] = DutyMode.HOT_SPOT
+        if self.params.professionalism is not None:
+            model.duty.professionalism[officers] = self.params.professionalism
         self.taken = len(officers)
         model.ledger.count("hs_officers", self.taken)
 
@@ -157,10 +179,18 @@ class HotSpots(Policy):
         model.ledger.count("hs_homicides_ring", int(killed[self.ring].sum()))
 
     def community(self, model: CityModel) -> None:
-        """Municipal services on the hot spots support residents' informal control."""
-        if not self._targets() or not self.params.services:
+        """What the week's stops left on the hot spots (stops, abusive stops, their
+        residents' trust); municipal services there support residents' informal control."""
+        if not self._targets():
             return
-        residents.support_efficacy(model, self.spots, self.params.services_efficacy)
+        city, res = model.city, model.residents
+        abusive = int(city.contacts_abusive[self.spots].sum())
+        model.ledger.count("hs_stops_spots", int(city.contacts_just[self.spots].sum()) + abusive)
+        model.ledger.count("hs_abusive_spots", abusive)
+        on_spots = res.alive & self.on_spots[res.block]
+        model.ledger.set("hs_trust_spots", float(res.trust[on_spots].mean()) if on_spots.any() else 0.0)
+        if self.params.services:
+            residents.support_efficacy(model, self.spots, self.params.services_efficacy)
 
     def planned_cost(self, model: CityModel) -> float:
         services = self.n_spots * self.params.services_cost if self.params.services else 0.0
