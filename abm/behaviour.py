@@ -62,6 +62,7 @@ def new_youth_traits(
     yth.ever_prison[slots] = False
     yth.kills[slots] = 0
     yth.perceived_certainty[slots] = 0.0
+    yth.abusive_stops[slots] = 0.0
     yth.jailed_by[slots] = 0
     yth.reset_policy_state(slots)
     yth.alive[slots] = True
@@ -245,15 +246,19 @@ def youth_choices(model: CityModel) -> None:
 
 def update_propensity(model: CityModel) -> None:
     """Violence propensity: a state, pulled toward what self-control, membership,
-    exposure and a prison record make of a youth; CBT lowers it while it lasts."""
+    exposure, a prison record and abusive stops suffered make of a youth; CBT lowers
+    it while it lasts."""
     yth, p = model.youths, model.p.youth
     exposure = np.minimum(model.city.violence_exposure[yth.block], 1.0)
+    yth.abusive_stops *= np.exp(-1.0 / p.abusive_stop_memory_weeks)
     target = (
         p.propensity_self_control * (1 - yth.self_control)
         + p.propensity_member * (yth.gang >= 0)
         + p.propensity_exposure * exposure
         + p.propensity_released * yth.ever_prison
     )
+    if p.propensity_abusive_stop:
+        target += p.propensity_abusive_stop * yth.abusive_stops
     target = np.clip(target * (1 - yth.cbt_effect), 0, 1)
     yth.propensity += p.propensity_adapt * (target - yth.propensity)
 

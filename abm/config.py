@@ -193,6 +193,16 @@ class YouthParams(Section):
                                        unit="propensity per unit exposure", source=ASSUMPTION, grade="assumption")
     propensity_released: Share = param(0.15, "propensity added after a prison term", unit="propensity (0-1)",
                                        source=ASSUMPTION, grade="assumption")
+    propensity_abusive_stop: Share = param(0.0, "propensity added per abusive stop a youth suffered, while its "
+                                           "memory lasts (defiance, labelling); 0: stops do nothing to the youth "
+                                           "stopped", unit="propensity per stop",
+                                           source="direction: boys stopped by the police report more delinquency "
+                                                  "later (Del Toro et al. 2019, stops of any kind; "
+                                                  "docs/evidence.md#a18-procedural-justice-and-trust); no size "
+                                                  "measured, off by default", grade="assumption")
+    abusive_stop_memory_weeks: float = param(26.0, "mean life of the memory of an abusive stop",
+                                             unit="weeks", source="assumption; Del Toro et al. 2019 find the "
+                                             "effect 6 to 18 months later", grade="assumption", gt=0, le=520)
     certainty_police: Share = param(0.5, "weight of police around home in perceived certainty of sanction",
                                     unit="share", source="assumption; certainty matters more than severity (Nagin 2013)",
                                     grade="assumption")

@@ -160,6 +160,7 @@ def contacts(model: CityModel) -> None:
     u_pick, u_conduct, u_arrest, u_force = u_pick[has], u_conduct[has], u_arrest[has], u_force[has]
     stopped = free[order[lo + np.floor(u_pick * (hi - lo)).astype(np.int64)]]
     abusive = u_conduct > duty.professionalism[officer]
+    np.add.at(yth.abusive_stops, stopped[abusive], 1.0)  # remembered by the youth stopped (defiance)
     model.ledger.count("contacts_just", int((~abusive).sum()))
     model.ledger.count("contacts_abusive", int(abusive.sum()))
     city.contacts_just[:] = np.bincount(blocks[~abusive], minlength=city.n_blocks)

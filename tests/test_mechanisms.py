@@ -193,3 +193,28 @@ def test_people_grouped_by_place_keep_their_slot_order(keys, small):
     assert np.array_equal(keys[order], np.sort(keys))
     same = keys[order][1:] == keys[order][:-1]
     assert (order[1:][same] > order[:-1][same]).all()
+
+
+def test_abusive_stops_are_remembered_by_the_youth_stopped_and_raise_propensity_only_when_switched_on(classroom):
+    """A youth remembers the abusive stops he suffered, the memory fading with
+    ``abusive_stop_memory_weeks``; with ``propensity_abusive_stop`` above zero they pull
+    his propensity up (defiance, labelling), and they touch no one else's."""
+    from abm.behaviour import update_propensity
+    from abm.model import CityModel
+
+    model = CityModel(classroom, seed=1)
+    model.run(40)
+    yth = model.youths
+    remembered = yth.abusive_stops.copy()
+    assert (remembered > 0).any() and (remembered >= 0).all()
+    propensity = yth.propensity.copy()
+    update_propensity(model)
+    off = yth.propensity.copy()
+    fade = np.exp(-1.0 / classroom.youth.abusive_stop_memory_weeks)
+    assert np.allclose(yth.abusive_stops, remembered * fade)
+    yth.propensity[:], yth.abusive_stops[:] = propensity, remembered
+    model.p = classroom.replace(**{"youth.propensity_abusive_stop": 0.2})
+    update_propensity(model)
+    on = yth.propensity
+    assert (on[remembered == 0] == off[remembered == 0]).all()
+    assert (on >= off).all() and (on[remembered > 0] > off[remembered > 0]).any()

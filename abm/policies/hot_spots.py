@@ -58,7 +58,8 @@ class HotSpotsParams(PolicyParams):
     professionalism: Share | None = param(None, "share of hot-spot officers' contacts that are procedurally just; "
                                           "none: patrol's (police.professionalism)", unit="share",
                                           source="policy choice: officers trained in procedural justice for the hot "
-                                                 "spots, as in Weisburd et al. 2022 (" + EVIDENCE + ")",
+                                                 "spots, as in Weisburd et al. 2022 "
+                                                 "(docs/evidence.md#a18-procedural-justice-and-trust)",
                                           grade="assumption")
     services: bool = param(False, "municipal services (lighting, cleaning, upgrading) on the hot spots too",
                            unit="yes/no", source="scenario choice", grade="assumption")
