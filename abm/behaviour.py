@@ -256,9 +256,8 @@ def update_propensity(model: CityModel) -> None:
         + p.propensity_member * (yth.gang >= 0)
         + p.propensity_exposure * exposure
         + p.propensity_released * yth.ever_prison
+        + p.propensity_abusive_stop * yth.abusive_stops  # 0 by default: adds exactly nothing
     )
-    if p.propensity_abusive_stop:
-        target += p.propensity_abusive_stop * yth.abusive_stops
     target = np.clip(target * (1 - yth.cbt_effect), 0, 1)
     yth.propensity += p.propensity_adapt * (target - yth.propensity)
 
