@@ -499,13 +499,15 @@ class ResidentParams(Section):
                                      source=ASSUMPTION, grade="assumption", le=1)
     witnesses_per_contact: NonNeg = param(20.0, "residents of the block who see or hear of a stop",
                                           unit="residents", source=ASSUMPTION, grade="assumption", le=10_000)
-    trust_just: NonNeg = param(0.02, "trust gained per procedurally just contact per resident",
+    trust_just: NonNeg = param(0.002, "trust gained per procedurally just contact per resident",
                                unit="trust per contact",
                                source="Mazerolle et al. 2013 (procedural justice raises confidence and cooperation; "
-                                      "effect on legitimacy not significant); value assumption", grade="weak", le=1)
-    trust_abuse: NonNeg = param(0.03, "trust lost per abusive contact per resident", unit="trust per contact",
+                                      "effect on legitimacy not significant); value bounded by Weisburd et al. 2022's "
+                                      "trial (experiments/procedural_justice_trial.toml)", grade="weak", le=1)
+    trust_abuse: NonNeg = param(0.003, "trust lost per abusive contact per resident", unit="trust per contact",
                                 source="Desmond et al. 2016; contested by Zoorob 2020; Strom & Wire 2024; value "
-                                       "assumption", grade="weak", le=1)
+                                       "bounded by Weisburd et al. 2022's trial (experiments/procedural_justice_trial"
+                                       ".toml)", grade="weak", le=1)
     trust_impunity: NonNeg = param(0.01, "trust lost per uncleared homicide in the block", unit="trust per case",
                                    source=ASSUMPTION, grade="assumption", le=1)
     trust_police_killing: NonNeg = param(0.1, "trust lost by residents of a block where police kill",

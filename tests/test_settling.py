@@ -13,9 +13,9 @@ from abm.model import CityModel
 
 from .test_experiment import abm, rows
 
-# Trust in police climbs when no contact is abusive: a set whose trust settles far
-# above the default's start (0.45).
-TRUSTING = {"residents.trust_abuse": 0.0}
+# Trust in police climbs when no contact is abusive and a just one counts ten times the
+# default: a set whose trust settles far above the default's start (0.45).
+TRUSTING = {"residents.trust_abuse": 0.0, "residents.trust_just": 0.02}
 
 
 def trust_by_year(scenario, seed: int, years: int) -> list[float]:
