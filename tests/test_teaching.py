@@ -48,8 +48,7 @@ COST = "Cost since the policies started: programmes + prison (US$)"
 CHECKED = {
     "Mano dura: the first two years and the years after": [
         *claims(2, lower=(STREET, RECRUITS, TRUST), higher=(PRISONERS, IN_PRISON, NON_MEMBERS)),
-        *claims(6, lower=(TRUST,), higher=(HOMICIDES, HOMICIDES_YEAR, RECRUITS, STREET, IN_PRISON,
-                                           POLICE_KILLINGS, COST)),
+        *claims(6, lower=(HOMICIDES, TRUST), higher=(RECRUITS, STREET, IN_PRISON, POLICE_KILLINGS, COST)),
     ],
     "What community policing needs in order to work": claims(5, higher=(TRUST,)),
     "Community policing or focused deterrence: what each buys": claims(
