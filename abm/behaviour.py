@@ -229,8 +229,10 @@ def perceived_severity(model: CityModel) -> float:
 
 
 def perceived_risk(params: YouthParams, certainty: np.ndarray, severity: float) -> np.ndarray:
-    """Perceived risk of sanction, 0-1. Certainty weighs more than severity (Nagin 2013)."""
-    return certainty * (params.risk_certainty + params.risk_severity * severity)
+    """Perceived risk of sanction, 0-1. Certainty weighs more than severity (Nagin 2013).
+    The two weights may add up to more than 1 (each is a share of its own), so the risk
+    is capped at 1: a gang forgoes at most ``sanction_deterrence`` of its confrontations."""
+    return np.minimum(1.0, certainty * (params.risk_certainty + params.risk_severity * severity))
 
 
 def youth_choices(model: CityModel) -> None:

@@ -167,6 +167,23 @@ def test_more_police_presence_never_raises_a_blocks_confrontation_probability(cl
     assert (high <= low).all()
 
 
+@pytest.mark.parametrize("weights", [(0.5, 0.5), (0.75, 0.75), (1.0, 1.0)])
+def test_perceived_risk_stays_a_share_and_no_confrontation_rate_is_negative(classroom, weights):
+    # Each weight of perceived risk is a share of its own, so the two may add up to more
+    # than 1 (a Morris screening moves them apart); the risk must still stay within 0-1,
+    # or a gang certain of a severe sanction would forgo more than all its fights.
+    youth = classroom.youth.model_copy(update={"risk_certainty": weights[0], "risk_severity": weights[1]})
+    v = classroom.violence.model_copy(update={"sanction_deterrence": 1.0})
+    certainty = np.linspace(0, 1, 101)
+    risk = perceived_risk(youth, certainty, 1.0)
+    assert ((risk >= 0) & (risk <= 1)).all()
+    n = len(certainty)
+    rate = gang_confrontation_rate(v, own=np.full(n, 10.0), rival=np.full(n, 10.0), propensity=np.full(n, 0.5),
+                                   grievance=np.full(n, 1.0), police=np.zeros(n), efficacy=np.zeros(n),
+                                   organisation=np.zeros(n), sanction=risk)
+    assert (rate >= 0).all()
+
+
 def test_hot_spot_patrols_lower_violence_on_the_hot_spots(short):
     on_spots = {"ref": 0, "hs": 0}
     for seed in (1, 2, 3):
