@@ -363,7 +363,9 @@ class ViolenceParams(Section):
                                     unit="share", source=ASSUMPTION, grade="assumption")
     organisation_restraint: Share = param(0.5, "share of visible violence an organised gang avoids", unit="share",
                                           source="value assumption; chapter 3.2 (organised groups, less visible "
-                                                 "violence)", grade="weak")
+                                                 "violence); the PCC's takeover of São Paulo's favelas allows "
+                                                 "about 0.2 at most (Biderman et al. 2019; docs/evidence.md, "
+                                                 "B4)", grade="weak")
     sanction_deterrence: Share = param(
         0.5, "share of confrontations a gang forgoes when its members are certain of a severe sanction",
         unit="share", source=ASSUMPTION, grade="assumption")
