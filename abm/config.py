@@ -361,11 +361,11 @@ class ViolenceParams(Section):
                                       grade="moderate", le=100)
     efficacy_damping: Share = param(0.6, "share of confrontations prevented by full collective efficacy",
                                     unit="share", source=ASSUMPTION, grade="assumption")
-    organisation_restraint: Share = param(0.5, "share of visible violence an organised gang avoids", unit="share",
-                                          source="value assumption; chapter 3.2 (organised groups, less visible "
-                                                 "violence); the PCC's takeover of São Paulo's favelas allows "
-                                                 "about 0.2 at most (Biderman et al. 2019; docs/evidence.md, "
-                                                 "B4)", grade="weak")
+    organisation_restraint: Share = param(0.2, "share of visible violence an organised gang avoids", unit="share",
+                                          source="about the most that the PCC's takeover of São Paulo's favelas "
+                                                 "allows (violent crime -11%: Biderman et al. 2019; "
+                                                 "docs/evidence.md, B4); direction from chapter 3.2 (organised "
+                                                 "groups, less visible violence)", grade="weak")
     sanction_deterrence: Share = param(
         0.5, "share of confrontations a gang forgoes when its members are certain of a severe sanction",
         unit="share", source=ASSUMPTION, grade="assumption")
