@@ -63,6 +63,7 @@ def new_youth_traits(
     yth.kills[slots] = 0
     yth.perceived_certainty[slots] = 0.0
     yth.abusive_stops[slots] = 0.0
+    yth.recent_arrests[slots] = 0.0
     yth.jailed_by[slots] = 0
     yth.reset_policy_state(slots)
     yth.alive[slots] = True
@@ -266,14 +267,18 @@ def update_propensity(model: CityModel) -> None:
 
 def perceive_sanction(model: CityModel) -> np.ndarray:
     """Each youth's perceived certainty of sanction (kept in ``perceived_certainty``):
-    police around home and the city's recent clearance; members of a group told it
-    will be sanctioned as a whole also weigh how credible that promise has proved
-    (focused deterrence)."""
+    police around home, the city's recent clearance and his own recent arrests (off by
+    default: ``certainty_own_arrest`` 0), at most 1; members of a group told it will be
+    sanctioned as a whole also weigh how credible that promise has proved (focused
+    deterrence)."""
     yth, p, city = model.youths, model.p.youth, model.city
+    yth.recent_arrests *= np.exp(-1.0 / p.arrest_memory_weeks)
     police_near = city.neighbourhood_sum(city.police_presence)[yth.block] / NEIGHBOURHOOD_BLOCKS
     certainty = p.certainty_police * (1 - np.exp(-p.certainty_police_slope * police_near)) + (
         p.certainty_clearance * justice.recent_clearance(model, p.prior_clearance)
     )
+    if p.certainty_own_arrest > 0:  # 0 by default: adds exactly nothing
+        certainty = np.minimum(certainty + p.certainty_own_arrest * (1 - np.exp(-yth.recent_arrests)), 1.0)
     collective = model.gangs.of(model.collective_certainty, yth.gang)  # 0 for non-members
     certainty = np.maximum(certainty, collective)
     yth.perceived_certainty[:] = certainty

@@ -211,6 +211,16 @@ class YouthParams(Section):
                                            unit="per officer", source=ASSUMPTION, grade="assumption", le=100)
     certainty_clearance: Share = param(0.5, "weight of the city's recent homicide clearance in perceived certainty",
                                        unit="share", source=ASSUMPTION, grade="assumption")
+    certainty_own_arrest: Share = param(0.0, "weight of a youth's own recent arrests in his perceived certainty of "
+                                        "sanction (times 1 - exp(-recent arrests)); 0: his own experience counts "
+                                        "for nothing", unit="share",
+                                        source="direction: young men's perceived risk of arrest rises after their "
+                                               "own arrest and barely follows local conditions (Lochner 2007; "
+                                               "Anwar & Loughran 2011; "
+                                               "docs/evidence.md#a16-deterrence-certainty-and-severity); no size "
+                                               "set, off by default", grade="assumption")
+    arrest_memory_weeks: float = param(52.0, "mean life of the memory of one's own arrest in perceived certainty",
+                                       unit="weeks", source=ASSUMPTION, grade="assumption", gt=0, le=520)
     prior_clearance: Share = param(0.3, "clearance youths assume before any homicide of the past year is recorded",
                                    unit="share", source="assumption; Brazil clears 32-44% (Sou da Paz)",
                                    grade="weak")

@@ -214,6 +214,7 @@ def investigations(model: CityModel) -> None:
     c.close(records[cold], CaseStatus.COLD)
     for slot in slots[cleared].tolist():
         yth.arrests[slot] += 1
+        yth.recent_arrests[slot] += 1.0
     model.ledger.count("arrests", int(cleared.sum()))
     non_member = cleared & (yth.gang[slots] < 0)
     model.ledger.count("arrests_non_member", int(non_member.sum()))
@@ -245,6 +246,7 @@ def arrest(
         return
     yth, p, rules = model.youths, model.p.justice, model.custody
     yth.arrests[slots] += 1
+    yth.recent_arrests[slots] += 1.0
     rng = model.stream(stream)
     held = rng.random(yth.n)[slots] < charge  # one number per youth slot
     if rules.ordinary:

@@ -76,6 +76,7 @@ class Youths:
         self.kills = np.zeros(n, dtype=np.int64)
         self.perceived_certainty = np.zeros(n)
         self.abusive_stops = np.zeros(n)  # abusive stops suffered, decaying (youth.abusive_stop_memory_weeks)
+        self.recent_arrests = np.zeros(n)  # own arrests, decaying (youth.arrest_memory_weeks)
         self.policy_state = tuple(policy_state)
         for s in self.policy_state:
             if hasattr(self, s.name):

@@ -218,3 +218,35 @@ def test_abusive_stops_are_remembered_by_the_youth_stopped_and_raise_propensity_
     on = yth.propensity
     assert (on[remembered == 0] == off[remembered == 0]).all()
     assert (on >= off).all() and (on[remembered > 0] > off[remembered > 0]).any()
+
+
+def test_a_youths_own_arrests_raise_his_perceived_certainty_only_when_switched_on(classroom):
+    """Each arrest is remembered by the youth arrested, the memory fading with
+    ``arrest_memory_weeks``; with ``certainty_own_arrest`` above zero it raises his
+    perceived certainty of sanction (Lochner 2007), never above 1, and nobody else's;
+    at its default of zero his own experience counts for nothing."""
+    from abm.behaviour import perceive_sanction
+    from abm.model import CityModel
+
+    model = CityModel(classroom, seed=1)
+    model.run(40)
+    yth = model.youths
+    remembered = yth.recent_arrests.copy()
+    arrested = remembered > 0
+    assert arrested.any() and (remembered >= 0).all()
+    assert (remembered[arrested] <= yth.arrests[arrested]).all()
+    off = perceive_sanction(model).copy()
+    fade = np.exp(-1.0 / classroom.youth.arrest_memory_weeks)
+    assert np.allclose(yth.recent_arrests, remembered * fade)
+    yth.recent_arrests[:] = remembered
+    yth.recent_arrests[~arrested] = 0.0
+    model.p = classroom.replace(**{"youth.certainty_own_arrest": 0.6})
+    on = perceive_sanction(model)
+    assert (on[~arrested] == off[~arrested]).all()
+    below = arrested & (off < 1)
+    assert (on >= off).all() and below.any() and (on[below] > off[below]).all()
+    assert (on <= 1).all()
+    model.p = classroom.replace(**{"youth.certainty_own_arrest": 1.0, "youth.certainty_police": 1.0,
+                                   "youth.certainty_clearance": 1.0})
+    yth.recent_arrests[arrested] = 50.0
+    assert (perceive_sanction(model) <= 1).all()
